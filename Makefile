@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help setup demo serve test lint typecheck test-sqlite test-postgres bench
+
+help:
+	@echo "make demo   run Ledgerdrop with demo data and a local downloader (http://127.0.0.1:8000)"
+	@echo "make test   lint, type checks, and the test suite on SQLite then PostgreSQL"
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+setup: $(UV)
+	$(UV) sync --locked --quiet
+
+demo: setup
+	$(UV) run ledgerdrop demo
+
+serve: setup
+	$(UV) run ledgerdrop serve
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: setup
+	$(UV) run mypy protocol/src agent/src service/src
+
+test-sqlite: setup
+	scripts/ensure-chromium.sh
+	env -u DATABASE_URL $(UV) run pytest
+
+test-postgres: setup
+	scripts/with-postgres.sh $(UV) run pytest
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: setup
+	$(UV) run python bench/delivery.py

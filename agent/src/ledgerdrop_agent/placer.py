@@ -1,0 +1,355 @@
+"""Putting a delivered file in its folder: never outside the main folder, never half-written,
+never over another file, never twice.
+
+The order is fixed: download into `<main folder>/.ledgerdrop-staging/`, fsync, verify size and
+SHA-256, then link the staged file into place (a hard link fails if the name is taken, so
+nothing is ever overwritten), fsync the folder. Only then may the caller journal and ack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import platform
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ledgerdrop_agent.config import fsync_folder
+from ledgerdrop_protocol import FailReason
+
+STAGING_FOLDER = ".ledgerdrop-staging"
+MAX_SEGMENT = 120
+MAX_PATH = 200
+MAX_SUFFIX = 999
+_CHUNK = 1 << 16
+
+_RESERVED_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"COM{n}" for n in range(1, 10)]
+    + [f"LPT{n}" for n in range(1, 10)]
+)
+_PUNCTUATION = frozenset(" -_.()")
+_WINDOWS_PATH = re.compile(r"^([A-Za-z]:|\\\\|//)|\\")
+# The errors with which a file system says it has no hard links (FAT, exFAT, some SMB mounts).
+_NO_LINKS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS, errno.EMLINK}
+)
+
+
+class PlacementError(Exception):
+    """A delivery could not be placed. `permanent` problems are reported to the server at once;
+    the others are retried, since a full disk or an unplugged drive usually heals."""
+
+    def __init__(self, reason: FailReason, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.permanent = permanent
+
+
+class UnsafePathError(PlacementError):
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(FailReason.UNSAFE_PATH, f"unsafe path {path!r}: {why}", permanent=True)
+
+
+class ChecksumMismatchError(PlacementError):
+    def __init__(self, message: str) -> None:
+        super().__init__(FailReason.CHECKSUM_MISMATCH, message, permanent=False)
+
+
+def check_relative_path(path: str) -> tuple[str, ...]:
+    """Return the segments of a server-given path, or raise UnsafePathError.
+
+    Checked on the device whatever the server says, with Windows rules everywhere: the same
+    dossier folders may be opened from a Windows PC over a share.
+    """
+    if not path:
+        raise UnsafePathError(path, "empty path")
+    if len(path) > MAX_PATH:
+        raise UnsafePathError(path, f"longer than {MAX_PATH} characters")
+    if "\\" in path:
+        raise UnsafePathError(path, "backslash")
+    if path.startswith("/"):
+        raise UnsafePathError(path, "absolute path")
+    segments = tuple(path.split("/"))
+    for segment in segments:
+        _check_segment(path, segment)
+    return segments
+
+
+def _check_segment(path: str, segment: str) -> None:
+    if not segment:
+        raise UnsafePathError(path, "empty segment")
+    if segment in {".", ".."}:
+        raise UnsafePathError(path, f"{segment!r} segment")
+    # A leading dot would hide the file, and could reach into the staging folder.
+    if segment.startswith("."):
+        raise UnsafePathError(path, f"segment {segment!r} starts with a dot")
+    if len(segment) > MAX_SEGMENT:
+        raise UnsafePathError(path, f"segment longer than {MAX_SEGMENT} characters")
+    # Windows silently drops these, so two different names would land on one file.
+    if segment[-1] in ". " or segment[0] == " ":
+        raise UnsafePathError(
+            path, f"segment {segment!r} starts with a space or ends with . or space"
+        )
+    for char in segment:
+        if not (char in _PUNCTUATION or (char.isascii() and char.isalnum()) or _is_letter(char)):
+            raise UnsafePathError(path, f"character {char!r} is not allowed")
+    if segment.split(".")[0].rstrip(" ").upper() in _RESERVED_NAMES:
+        raise UnsafePathError(path, f"{segment!r} is a reserved name on Windows")
+
+
+def _is_letter(char: str) -> bool:
+    # Letters of any script (é, ü, ø...); no combining marks, so a name has one spelling (NFC).
+    return unicodedata.category(char).startswith("L")
+
+
+def resolve_root(configured: str, override: Path | None = None) -> Path:
+    """The main folder: `--root` if given, else the server's setting (`~` expanded)."""
+    if override is not None:
+        root = override.expanduser()
+    else:
+        if os.name != "nt" and _WINDOWS_PATH.search(configured):
+            raise PlacementError(
+                FailReason.FOLDER_MISSING,
+                f"the main folder {configured!r} is a Windows path but this device runs "
+                f"{platform.system()}: set a folder of this machine in the device settings "
+                "or start the agent with --root",
+                permanent=True,
+            )
+        root = Path(configured).expanduser()
+    if not root.is_absolute():
+        raise PlacementError(
+            FailReason.FOLDER_MISSING,
+            f"the main folder {str(root)!r} is not an absolute path",
+            permanent=True,
+        )
+    return root
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def local_problem(exc: OSError, what: str) -> PlacementError:
+    """Name an operating system error in the words the server's UI uses."""
+    if exc.errno in {errno.ENOSPC, errno.EDQUOT}:
+        reason = FailReason.DISK_FULL
+        text = "the disk is full"
+    elif exc.errno in {errno.EACCES, errno.EPERM, errno.EROFS}:
+        reason = FailReason.FOLDER_NOT_WRITABLE
+        text = "permission denied"
+    elif exc.errno == errno.ENOENT:
+        reason = FailReason.FOLDER_MISSING
+        text = "folder missing"
+    else:
+        reason = FailReason.OTHER
+        text = exc.strerror or str(exc)
+    return PlacementError(reason, f"{what}: {text} ({exc})", permanent=False)
+
+
+@dataclass(frozen=True)
+class Placement:
+    placed_path: str  # relative to the main folder, forward slashes
+    already_there: bool  # the same bytes were found under that name: nothing was written
+
+
+class Placer:
+    """Places files under one main folder. Safe to use from several threads at once."""
+
+    def __init__(self, root: Path, *, hard_links: bool = True) -> None:
+        self.root = root
+        self.staging = root / STAGING_FOLDER
+        self._hard_links = hard_links
+
+    def prepare(self) -> None:
+        """Check the main folder and create the staging folder; never create the main folder:
+        a missing one is usually an unmounted drive, and writing there would hide the files."""
+        if not self.root.is_dir():
+            what = "is not a folder" if self.root.exists() else "does not exist"
+            raise PlacementError(
+                FailReason.FOLDER_MISSING,
+                f"the main folder {self.root} {what}",
+                permanent=False,
+            )
+        try:
+            self.staging.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise local_problem(exc, f"cannot write in the main folder {self.root}") from exc
+        if not os.access(self.root, os.W_OK):
+            raise PlacementError(
+                FailReason.FOLDER_NOT_WRITABLE,
+                f"the main folder {self.root} is not writable by this user",
+                permanent=False,
+            )
+
+    def clear_staging(self) -> int:
+        """Remove what an interrupted run left in the staging folder; return how many files."""
+        if not self.staging.is_dir():
+            return 0
+        removed = 0
+        for marker in self.staging.glob("*.target"):
+            self._undo_placeholder(marker)
+        for leftover in self.staging.iterdir():
+            if leftover.is_file() or leftover.is_symlink():
+                leftover.unlink()
+                removed += 1
+        fsync_folder(self.staging)
+        return removed
+
+    def make_folders(self, folders: Iterable[str]) -> list[PlacementError]:
+        problems: list[PlacementError] = []
+        for folder in folders:
+            try:
+                self._ensure_folder(self.root.joinpath(*check_relative_path(folder)))
+            except PlacementError as exc:
+                problems.append(exc)
+            except OSError as exc:
+                problems.append(local_problem(exc, f"cannot create {folder}"))
+        return problems
+
+    def staging_file(self, delivery_id: int) -> Path:
+        return self.staging / f"delivery-{delivery_id}.part"
+
+    def stage(
+        self, delivery_id: int, size: int, sha256: str, fill: Callable[[BinaryIO], None]
+    ) -> Path:
+        """Let `fill` write the bytes into the staging file, make them durable and verify them.
+
+        On any error the staging file is gone: nothing half-written stays behind.
+        """
+        path = self.staging_file(delivery_id)
+        try:
+            with path.open("w+b") as handle:
+                fill(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            actual_size = path.stat().st_size
+            if actual_size != size:
+                raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
+            actual = sha256_of(path)
+            if actual != sha256:
+                raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
+        except OSError as exc:
+            _remove(path)
+            raise local_problem(exc, f"cannot write {path}") from exc
+        except BaseException:
+            _remove(path)
+            raise
+        return path
+
+    def place(self, staged: Path, relative_path: str, sha256: str) -> Placement:
+        """Move a verified staged file to `relative_path`, or beside it as `name (2).ext` when a
+        different file already holds the name. Never overwrites; the staged file is consumed."""
+        segments = check_relative_path(relative_path)
+        target = self.root.joinpath(*segments)
+        try:
+            self._ensure_folder(target.parent)
+            for number in range(1, MAX_SUFFIX + 1):
+                candidate = target if number == 1 else _numbered(target, number)
+                if self._claim(staged, candidate):
+                    fsync_folder(candidate.parent)
+                    return Placement(self._relative(candidate), already_there=False)
+                if _same_file(candidate, sha256):
+                    _remove(staged)
+                    return Placement(self._relative(candidate), already_there=True)
+        except OSError as exc:
+            _remove(staged)
+            raise local_problem(exc, f"cannot place {relative_path}") from exc
+        _remove(staged)
+        raise PlacementError(
+            FailReason.OTHER,
+            f"{MAX_SUFFIX} different files already named like {relative_path}",
+            permanent=True,
+        )
+
+    def holds(self, placed_path: str, sha256: str) -> bool:
+        return _same_file(self.root.joinpath(*placed_path.split("/")), sha256)
+
+    def _ensure_folder(self, folder: Path) -> None:
+        """`mkdir -p` below the main folder, each new entry made durable: a file fsynced into a
+        folder whose own entry was lost in a power cut would be lost with it."""
+        missing: list[Path] = []
+        while folder != self.root and not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            with contextlib.suppress(FileExistsError):  # another thread was quicker
+                path.mkdir()
+            fsync_folder(path.parent)
+
+    def _claim(self, staged: Path, candidate: Path) -> bool:
+        """Put `staged` at `candidate` if the name is free; False if it is taken."""
+        if self._hard_links:
+            try:
+                os.link(staged, candidate)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in _NO_LINKS:
+                    raise
+                self._hard_links = False
+            else:
+                staged.unlink()
+                return True
+        return self._claim_without_links(staged, candidate)
+
+    def _claim_without_links(self, staged: Path, candidate: Path) -> bool:
+        if os.name == "nt":  # On Windows a rename refuses to replace an existing file.
+            try:
+                staged.rename(candidate)
+            except FileExistsError:
+                return False
+            return True
+        # Reserve the name with O_EXCL, then rename over our own empty reservation. The marker
+        # lets clear_staging() remove the reservation if we crash in between.
+        marker = staged.with_suffix(".target")
+        marker.write_text(self._relative(candidate), encoding="utf-8")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            marker.unlink()
+            return False
+        os.close(fd)
+        staged.replace(candidate)
+        fsync_folder(self.staging)
+        marker.unlink()
+        return True
+
+    def _undo_placeholder(self, marker: Path) -> None:
+        staged = marker.with_suffix(".part")
+        if staged.exists():  # the rename never happened: the reservation is still empty
+            placeholder = self.root.joinpath(*marker.read_text(encoding="utf-8").split("/"))
+            with contextlib.suppress(FileNotFoundError):
+                if placeholder.stat().st_size == 0:
+                    placeholder.unlink()
+        marker.unlink()
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def _numbered(target: Path, number: int) -> Path:
+    return target.with_name(f"{target.stem} ({number}){target.suffix}")
+
+
+def _same_file(path: Path, sha256: str) -> bool:
+    try:
+        return path.is_file() and sha256_of(path) == sha256
+    except FileNotFoundError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

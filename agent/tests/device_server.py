@@ -1,0 +1,213 @@
+"""A small real HTTP server speaking the device API contract, with faults on demand.
+
+It runs in a thread of the test process and answers over loopback, so the agent's real httpx
+client, retries and Range handling are exercised; only the Django service is left out (the
+system tests cover that one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+API = "/api/device/v1/"
+TOKEN = "device-token-of-the-tests"
+
+
+@dataclass
+class Delivery:
+    id: int
+    relative_path: str
+    content: bytes
+    state: str = "queued"  # queued, delivered, failed
+    placed_path: str | None = None
+    fail_reason: str | None = None
+    corrupt_downloads: int = 0  # how many next downloads serve wrong bytes
+    cut_downloads: int = 0  # how many next downloads drop the connection half-way
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class DeviceServer:
+    root_folder: str = "/nonexistent"
+    folders: list[str] = field(default_factory=list)
+    deliveries: dict[int, Delivery] = field(default_factory=dict)
+    token_answers: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    revoked: bool = False
+    unavailable: int = 0  # answer 503 to this many next requests
+    ack_batches: list[list[dict[str, Any]]] = field(default_factory=list)
+    fail_reports: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    token_requests: list[dict[str, Any]] = field(default_factory=list)
+    pairing_interval: int = 1
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> DeviceServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def add(self, relative_path: str, content: bytes) -> Delivery:
+        with self.lock:
+            delivery = Delivery(len(self.deliveries) + 1, relative_path, content)
+            self.deliveries[delivery.id] = delivery
+        return delivery
+
+    def paths(self, method: str) -> list[str]:
+        return [path for m, path, _ in self.requests if m == method]
+
+
+def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def _route(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body: dict[str, Any] = json.loads(self.rfile.read(length)) if length else {}
+            with server.lock:
+                server.requests.append((method, parts.path, dict(self.headers.items())))
+                if server.unavailable:
+                    server.unavailable -= 1
+                    return self._json(503, {"title": "Service Unavailable", "status": 503})
+            route = parts.path.removeprefix(API)
+            if method == "POST" and route == "pairings":
+                return self._json(200, _pairing_started(server))
+            if method == "POST" and route == "token":
+                server.token_requests.append(body)
+                status, answer = server.token_answers.pop(0)
+                return self._json(status, answer)
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}" or server.revoked:
+                return self._json(401, {"title": "Unknown or revoked credential", "status": 401})
+            if method == "GET" and route == "deliveries":
+                return self._json(200, _offers(server, parse_qs(parts.query)))
+            match = re.fullmatch(r"deliveries/(\d+)/(content|fail)", route)
+            delivery = server.deliveries.get(int(match[1])) if match else None
+            if match and delivery is None:
+                return self._json(404, {"title": "No such delivery", "status": 404})
+            if delivery and method == "GET" and route.endswith("/content"):
+                return self._content(delivery)
+            if method == "POST" and route == "acks":
+                return self._json(200, _acks(server, body))
+            if delivery and method == "POST" and route.endswith("/fail"):
+                with server.lock:
+                    server.fail_reports[delivery.id] = body
+                    delivery.state = "failed"
+                return self._send(204, b"", {})
+            return self._json(404, {"title": "Not Found", "status": 404})
+
+        def _content(self, delivery: Delivery) -> None:
+            data = delivery.content
+            with server.lock:
+                corrupt = delivery.corrupt_downloads > 0
+                cut = delivery.cut_downloads > 0
+                delivery.corrupt_downloads -= corrupt
+                delivery.cut_downloads -= cut
+            if corrupt:
+                data = bytes(b ^ 0xFF for b in data)
+            headers = {"ETag": f'"{delivery.sha256}"', "Accept-Ranges": "bytes"}
+            status, start = 200, 0
+            if match := re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", "")):
+                status, start = 206, int(match[1])
+                headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+            body = data[start:]
+            if cut:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return None
+            return self._send(status, body, headers)
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            content_type = "application/problem+json" if status >= 400 else "application/json"
+            return self._send(status, json.dumps(payload).encode(), {"Content-Type": content_type})
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+def _pairing_started(server: DeviceServer) -> dict[str, Any]:
+    return {
+        "device_code": "device-code-1",
+        "user_code": "WDJB-MJHT",
+        "verification_uri": f"{server.url}/devices/pair",
+        "verification_uri_complete": f"{server.url}/devices/pair?code=WDJB-MJHT",
+        "expires_in": 600,
+        "interval": server.pairing_interval,
+    }
+
+
+def _offers(server: DeviceServer, query: dict[str, list[str]]) -> dict[str, Any]:
+    limit = int(query.get("limit", ["100"])[0])
+    with server.lock:
+        queued = [d for d in server.deliveries.values() if d.state == "queued"][:limit]
+    return {
+        "settings": {"root_folder": server.root_folder},
+        "folders": server.folders,
+        "deliveries": [
+            {
+                "id": d.id,
+                "relative_path": d.relative_path,
+                "size": len(d.content),
+                "sha256": d.sha256,
+                "content_url": f"{API}deliveries/{d.id}/content",
+            }
+            for d in queued
+        ],
+    }
+
+
+def _acks(server: DeviceServer, body: dict[str, Any]) -> dict[str, Any]:
+    with server.lock:
+        server.ack_batches.append(body["acks"])
+        for ack in body["acks"]:
+            delivery = server.deliveries[ack["id"]]
+            delivery.state = "delivered"
+            delivery.placed_path = ack["placed_path"]
+    return {"acknowledged": [ack["id"] for ack in body["acks"]]}

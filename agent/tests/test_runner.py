@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from device_server import DeviceServer
+
+from ledgerdrop_agent.client import Unauthorized
+from ledgerdrop_agent.journal import Journal, State
+from ledgerdrop_agent.runner import Runner
+
+INVOICE = b"<Invoice>" + b"x" * 5000 + b"</Invoice>"
+
+
+def test_every_offered_file_is_placed_and_acknowledged_in_one_batch(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    for n in range(20):
+        server.add(f"ACME01/achats/2024-03-{n + 1:02} F{n}.xml", INVOICE + bytes([n]))
+
+    assert runner.run_once()
+
+    assert len(server.ack_batches) == 1
+    assert {d.state for d in server.deliveries.values()} == {"delivered"}
+    for delivery in server.deliveries.values():
+        assert (root / delivery.relative_path).read_bytes() == delivery.content
+    assert list((root / ".ledgerdrop-staging").iterdir()) == []
+
+
+def test_listed_folders_are_created_even_without_documents(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    server.folders = ["ACME01/achats", "ACME01/ventes"]
+
+    assert runner.run_once()
+
+    assert (root / "ACME01/achats").is_dir()
+    assert (root / "ACME01/ventes").is_dir()
+
+
+def test_a_conflicting_name_is_acknowledged_with_its_suffix(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    (root / "ACME01/achats").mkdir(parents=True)
+    (root / "ACME01/achats/f.xml").write_bytes(b"already here, different")
+    server.add("ACME01/achats/f.xml", INVOICE)
+
+    assert runner.run_once()
+
+    assert server.deliveries[1].placed_path == "ACME01/achats/f (2).xml"
+    assert (root / "ACME01/achats/f.xml").read_bytes() == b"already here, different"
+
+
+def test_two_deliveries_for_one_name_keep_the_plain_name_for_the_older(
+    server: DeviceServer, runner: Runner
+) -> None:
+    server.add("ACME01/ventes/f.xml", INVOICE)
+    server.add("ACME01/ventes/f.xml", INVOICE + b"corrected")
+
+    assert runner.run_once()
+
+    assert server.deliveries[1].placed_path == "ACME01/ventes/f.xml"
+    assert server.deliveries[2].placed_path == "ACME01/ventes/f (2).xml"
+
+
+def test_an_unsafe_path_is_reported_failed_and_nothing_is_written(
+    server: DeviceServer, runner: Runner, root: Path, tmp_path: Path
+) -> None:
+    server.add("../../escaped.xml", INVOICE)
+    server.add("ACME01/achats/ok.xml", INVOICE)
+
+    assert not runner.run_once()
+
+    assert server.fail_reports[1]["reason"] == "unsafe_path"
+    assert server.deliveries[2].state == "delivered"
+    assert not list(tmp_path.rglob("escaped.xml"))
+    assert server.paths("GET").count("/api/device/v1/deliveries/1/content") == 0
+
+
+def test_a_corrupted_download_is_fetched_again(server: DeviceServer, runner: Runner) -> None:
+    server.add("ACME01/achats/f.xml", INVOICE).corrupt_downloads = 2
+
+    assert runner.run_once()
+
+    assert server.deliveries[1].state == "delivered"
+
+
+def test_three_corrupted_downloads_fail_with_checksum_mismatch_and_leave_nothing(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    server.add("ACME01/achats/f.xml", INVOICE).corrupt_downloads = 3
+
+    assert not runner.run_once()
+
+    assert server.fail_reports[1]["reason"] == "checksum_mismatch"
+    assert not (root / "ACME01/achats/f.xml").exists()
+    assert list((root / ".ledgerdrop-staging").iterdir()) == []
+
+
+def test_a_download_cut_half_way_resumes_with_a_range_request(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    server.add("ACME01/achats/f.xml", INVOICE).cut_downloads = 1
+
+    assert runner.run_once()
+
+    assert (root / "ACME01/achats/f.xml").read_bytes() == INVOICE
+    ranges = [h.get("Range") for m, p, h in server.requests if p.endswith("/content")]
+    assert ranges == [None, f"bytes={len(INVOICE) // 2}-"]
+
+
+def test_a_flaky_server_is_retried_without_operator_action(
+    server: DeviceServer, runner: Runner
+) -> None:
+    server.add("ACME01/achats/f.xml", INVOICE)
+    server.unavailable = 3
+
+    assert runner.run_once()
+
+    assert server.deliveries[1].state == "delivered"
+
+
+def test_a_revoked_credential_stops_the_agent(server: DeviceServer, runner: Runner) -> None:
+    server.revoked = True
+
+    with pytest.raises(Unauthorized):
+        runner.run_once()
+
+
+def test_placed_but_unacknowledged_files_are_acknowledged_at_start(
+    server: DeviceServer, runner: Runner, journal: Journal, root: Path
+) -> None:
+    delivery = server.add("ACME01/achats/f.xml", INVOICE)
+    # A crash after placing and journaling, before the ack reached the server.
+    (root / "ACME01/achats").mkdir(parents=True)
+    (root / "ACME01/achats/f.xml").write_bytes(INVOICE)
+    journal.mark_placed(1, delivery.sha256, delivery.relative_path, delivery.relative_path)
+
+    assert runner.run_once()
+
+    assert server.ack_batches[0] == [
+        {"id": 1, "sha256": delivery.sha256, "placed_path": "ACME01/achats/f.xml"}
+    ]
+    assert "/api/device/v1/deliveries/1/content" not in server.paths("GET")
+    assert journal.get(1).state is State.ACKED  # type: ignore[union-attr]
+
+
+def test_a_file_placed_before_a_crash_is_not_placed_twice(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    # A crash after the file went into place, before the journal heard of it.
+    server.add("ACME01/achats/f.xml", INVOICE)
+    (root / "ACME01/achats").mkdir(parents=True)
+    (root / "ACME01/achats/f.xml").write_bytes(INVOICE)
+    (root / ".ledgerdrop-staging").mkdir()
+    (root / ".ledgerdrop-staging/delivery-1.part").write_bytes(INVOICE[:10])
+
+    assert runner.run_once()
+
+    assert [p.name for p in (root / "ACME01/achats").iterdir()] == ["f.xml"]
+    assert server.deliveries[1].placed_path == "ACME01/achats/f.xml"
+    assert list((root / ".ledgerdrop-staging").iterdir()) == []
+
+
+def test_a_file_taken_away_by_the_accounting_software_is_not_placed_again(
+    server: DeviceServer, runner: Runner, journal: Journal, root: Path
+) -> None:
+    delivery = server.add("ACME01/achats/f.xml", INVOICE)
+    assert runner.run_once()
+    (root / "ACME01/achats/f.xml").unlink()  # BOB imported it and moved it away
+    delivery.state = "queued"  # the server offers it again (say, the ack got lost)
+
+    assert runner.run_once()
+
+    assert not (root / "ACME01/achats/f.xml").exists()
+    assert len(server.ack_batches) == 2
+    assert server.paths("GET").count("/api/device/v1/deliveries/1/content") == 1
+
+
+def test_a_windows_main_folder_on_linux_is_reported_as_folder_missing(
+    server: DeviceServer, runner: Runner
+) -> None:
+    server.root_folder = r"c:\bob-demat"
+    server.add("ACME01/achats/f.xml", INVOICE)
+
+    assert not runner.run_once()
+
+    assert server.fail_reports[1]["reason"] == "folder_missing"
+    assert "Windows path" in server.fail_reports[1]["message"]
+
+
+def test_the_root_option_overrides_the_server_setting(
+    server: DeviceServer, make_runner: Callable[..., Runner], tmp_path: Path
+) -> None:
+    server.root_folder = r"c:\bob-demat"
+    server.add("ACME01/achats/f.xml", INVOICE)
+    (tmp_path / "here").mkdir()
+
+    assert make_runner(root=tmp_path / "here").run_once()
+
+    assert (tmp_path / "here/ACME01/achats/f.xml").read_bytes() == INVOICE
+
+
+def test_a_missing_main_folder_is_retried_not_failed(
+    server: DeviceServer, runner: Runner, root: Path, journal: Journal
+) -> None:
+    server.root_folder = str(root / "unplugged")
+    server.add("ACME01/achats/f.xml", INVOICE)
+
+    assert not runner.run_once()
+
+    assert server.fail_reports == {}
+    assert server.deliveries[1].state == "queued"
+    assert "does not exist" in (journal.summary().last_error or "")
+    (root / "unplugged").mkdir()
+    assert runner.run_once()
+    assert server.deliveries[1].state == "delivered"
+
+
+def test_a_lasting_local_problem_is_finally_reported(
+    server: DeviceServer, make_runner: Callable[..., Runner], root: Path
+) -> None:
+    server.root_folder = str(root / "unplugged")
+    server.add("ACME01/achats/f.xml", INVOICE)
+
+    assert not make_runner(give_up_after=timedelta(0)).run_once()
+
+    assert server.fail_reports[1]["reason"] == "folder_missing"
+
+
+def test_the_loop_survives_the_server_going_away(
+    server: DeviceServer, make_runner: Callable[..., Runner], root: Path
+) -> None:
+    runner = make_runner(wait=0)
+    server.unavailable = 40  # several rounds of client retries fail in a row
+    server.add("ACME01/achats/f.xml", INVOICE)
+    stop = threading.Event()
+    loop = threading.Thread(target=runner.run_forever, args=(stop,))
+    loop.start()
+    try:
+        for _ in range(500):
+            if server.deliveries[1].state == "delivered":
+                break
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+
+    assert server.deliveries[1].state == "delivered"
+    assert (root / "ACME01/achats/f.xml").read_bytes() == INVOICE

@@ -1,0 +1,119 @@
+"""Users, the organisations they work for (accountant firms and client companies), and the
+dossier link a company makes to its firm."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """People sign in with their e-mail address; one person may work for several organisations."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Organisation(models.Model):
+    """A tenant: every row of the product belongs to one, and every query is scoped by it."""
+
+    class Kind(models.TextChoices):
+        FIRM = "firm", _("accounting firm")
+        COMPANY = "company", _("company")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    vat_number = models.CharField(_("VAT number"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
+        User, through="Membership", related_name="organisations"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_firm(self) -> bool:
+        return self.kind == self.Kind.FIRM
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("owner")
+        MEMBER = "member", _("member")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
+
+class Dossier(models.Model):
+    """A client company as its accounting firm sees it. Only the company creates this link."""
+
+    firm = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="dossiers",
+        limit_choices_to={"kind": Organisation.Kind.FIRM},
+    )
+    company = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="accountant_links",
+        limit_choices_to={"kind": Organisation.Kind.COMPANY},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company__name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "company"], name="one_dossier_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} ({self.firm})"

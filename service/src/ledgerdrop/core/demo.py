@@ -1,0 +1,180 @@
+"""`ledgerdrop demo`: the whole story on one machine, with no set-up.
+
+Seeds a firm, two client companies with documents and BOB Demat connections, starts the server,
+pairs a local downloader with a one-time enrolment key (the way an unattended server is set up),
+and starts it. Files appear under `<data dir>/bob-demat/<code>/ventes` and `achats` within seconds.
+A second run reuses the data and places nothing twice: only documents never sent are queued."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+
+from ledgerdrop.accounts import services as accounts_services
+from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.connectors.bob_demat import services as bob_demat
+from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.core import demo_documents
+from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Device
+from ledgerdrop.documents import services as documents_services
+from ledgerdrop.documents.models import Document
+
+PASSWORD = "demo-ledgerdrop-2026"  # noqa: S105  (printed for the demo users)
+FIRM_USER = "comptable@demo.ledgerdrop.be"
+COMPANIES = [
+    ("Boulangerie Dupont SRL", "BE0403019261", "dupont@demo.ledgerdrop.be", "DUPONT"),
+    ("Garage Peeters BV", "BE0202239951", "peeters@demo.ledgerdrop.be", "PEETERS"),
+]
+DEVICE_NAME = "PC démo"
+
+
+def _user(email: str) -> User:
+    user = User.objects.filter(email=email).first()
+    return user or User.objects.create_user(email, PASSWORD)
+
+
+def _organisation(owner: User, kind: Organisation.Kind, name: str, vat: str = "") -> Organisation:
+    existing = Organisation.objects.filter(kind=kind, name=name, memberships__user=owner).first()
+    return existing or accounts_services.create_organisation(owner, kind, name, vat)
+
+
+@transaction.atomic
+def seed() -> Organisation:
+    """Create the demo data once; on later runs, find it again."""
+    firm_user = _user(FIRM_USER)
+    firm = _organisation(firm_user, Organisation.Kind.FIRM, "Fiduciaire Démo")
+    bob_demat.enable(firm, by=firm_user)
+    for name, vat, email, code in COMPANIES:
+        company_user = _user(email)
+        company = _organisation(company_user, Organisation.Kind.COMPANY, name, vat)
+        dossier = accounts_services.link_accountant(company, firm, by=company_user)
+        if not DematConnection.objects.filter(dossier=dossier).exists():
+            bob_demat.connect(dossier, code, by=firm_user)
+        if not company.documents.exists():
+            _seed_documents(company, company_user)
+    return firm
+
+
+def _seed_documents(company: Organisation, owner: User) -> None:
+    today = dt.date.today()
+    for index, (kind, counterparty, amount) in enumerate(demo_documents.SAMPLES, start=1):
+        issue_date = today - dt.timedelta(days=3 * (len(demo_documents.SAMPLES) - index))
+        number = f"{issue_date:%Y}-{index:04d}"
+        documents_services.store_issued_document(
+            company,
+            kind=kind,
+            number=number,
+            issue_date=issue_date,
+            total=amount,
+            counterparty_name=counterparty,
+            ubl=demo_documents.ubl(
+                kind=kind,
+                number=number,
+                issue_date=issue_date,
+                supplier=company.name if kind in Document.SALES_KINDS else counterparty,
+                customer=counterparty if kind in Document.SALES_KINDS else company.name,
+                amount=amount,
+            ),
+            by=owner,
+        )
+
+
+def _demo_device(firm: Organisation) -> Device | None:
+    return Device.objects.active().filter(firm=firm, name=DEVICE_NAME).order_by("-id").first()
+
+
+def _pair_local_agent(firm: Organisation, server_url: str, agent_env: dict[str, str]) -> Device:
+    _, key = delivery_services.mint_enrolment_key(firm, by=None)
+    subprocess.run(
+        [
+            sys.executable, "-m", "ledgerdrop_agent", "pair",
+            "--server", server_url, "--name", DEVICE_NAME, "--enrolment-key", key,
+        ],
+        env=agent_env,
+        check=True,
+    )  # fmt: skip
+    device = _demo_device(firm)
+    assert device is not None, "the downloader paired but its device is not in the database"
+    return device
+
+
+@transaction.atomic
+def _route_documents(firm: Organisation, device: Device, root: Path) -> int:
+    """Point the device at the demo folder, make it the default, and send what was never sent."""
+    Device.objects.filter(pk=device.pk).update(root_folder=str(root))
+    bob_demat.set_default_device(firm, device, by=None)
+    never_sent = Document.objects.filter(
+        company__accountant_links__firm=firm, deliveries__isnull=True
+    ).order_by("issue_date", "id")
+    return len(bob_demat.send(list(never_sent), device))
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the server stopped while starting; see its messages above")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the server did not answer at {url} within {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run(*, host: str, port: int) -> int:
+    call_command("migrate", interactive=False, verbosity=0)
+    firm = seed()
+    url = f"http://{host}:{port}"
+    root = settings.DATA_DIR / "bob-demat"
+    root.mkdir(parents=True, exist_ok=True)
+    agent_env = {**os.environ, "LEDGERDROP_AGENT_HOME": str(settings.DATA_DIR / "agent")}
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ledgerdrop.core.cli", "serve", "--host", host, "--port", str(port)]
+    )
+    agent: subprocess.Popen[bytes] | None = None
+    try:
+        _wait_until_up(url, server)
+        device = _demo_device(firm) or _pair_local_agent(firm, url, agent_env)
+        queued = _route_documents(firm, device, root)
+        agent = subprocess.Popen([sys.executable, "-m", "ledgerdrop_agent", "run"], env=agent_env)
+        print(
+            f"\nLedgerdrop demo is running at {url}\n"
+            f"  accountant:  {FIRM_USER} / {PASSWORD}\n"
+            + "".join(f"  client:      {email} / {PASSWORD}\n" for _, _, email, _ in COMPANIES)
+            + f"  downloader:  '{DEVICE_NAME}' placing files under {root}\n"
+            f"  {queued} document(s) queued now. Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while server.poll() is None and agent.poll() is None:
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if agent is not None:
+            _stop(agent)
+        _stop(server)

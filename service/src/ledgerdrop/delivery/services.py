@@ -1,0 +1,367 @@
+"""Every state change of devices and deliveries: one transaction, an audit row, and the wake-up
+of the device's long-poll once the transaction has committed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.core import audit, storage
+from ledgerdrop.delivery.models import (
+    Delivery,
+    Device,
+    DevicePairing,
+    EnrolmentKey,
+    hash_secret,
+    new_secret,
+)
+from ledgerdrop.delivery.wakeups import hub
+from ledgerdrop.documents.models import Document
+from ledgerdrop_protocol import Ack, FailReport, PairingRequest, TokenRequest
+
+PAIRING_LIFETIME = dt.timedelta(minutes=15)
+ENROLMENT_KEY_LIFETIME = dt.timedelta(days=7)
+POLL_INTERVAL_SECONDS = 5
+# RFC 8628 §6.1: user codes from an alphabet without look-alikes (no vowels, no 0/O, 1/I).
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+
+class DeliveryError(Exception):
+    """A refused request, with a code for machines and a message for people."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class PairingError(Exception):
+    """An RFC 8628 token-endpoint error (`authorization_pending`, `slow_down`, …)."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    device: Device
+    token: str
+
+
+# ---- devices -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_device(
+    firm: Organisation,
+    *,
+    name: str,
+    hostname: str = "",
+    os: str = "",
+    os_user: str = "",
+    agent_version: str = "",
+    root_folder: str | None = None,
+    by: User | None = None,
+) -> IssuedCredential:
+    """Create a device of the firm with its credential; the token is shown this once only."""
+    token = new_secret("ldd")
+    device = Device.objects.create(
+        firm=firm,
+        name=name,
+        hostname=hostname,
+        os=os,
+        os_user=os_user,
+        agent_version=agent_version,
+        root_folder=root_folder or Device.default_root_folder(os),
+        token_hash=hash_secret(token),
+    )
+    audit.record(firm, "device.registered", device, actor=by, name=name, hostname=hostname)
+    return IssuedCredential(device=device, token=token)
+
+
+def authenticate_device(token: str) -> Device | None:
+    return (
+        Device.objects.active().select_related("firm").filter(token_hash=hash_secret(token)).first()
+    )
+
+
+def note_contact(device: Device) -> None:
+    # A poll every few seconds from every device must not turn into a write each: only move
+    # last_seen_at forward when it is stale enough to matter for the "online" display.
+    now = timezone.now()
+    if device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(seconds=15):
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+
+
+@transaction.atomic
+def revoke_device(device: Device, *, by: User | None) -> None:
+    """Revocation takes effect on the device's next request: its token no longer matches."""
+    Device.objects.filter(pk=device.pk).update(revoked_at=timezone.now(), token_hash=None)
+    audit.record(device.firm, "device.revoked", device, actor=by)
+    transaction.on_commit(lambda: hub.wake(device.pk))
+
+
+# ---- pairing (RFC 8628) and enrolment keys ------------------------------------------------
+
+
+def _new_user_code() -> str:
+    letters = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+@transaction.atomic
+def start_pairing(request: PairingRequest) -> tuple[DevicePairing, str]:
+    device_code = new_secret("ldp")
+    pairing = DevicePairing.objects.create(
+        device_code_hash=hash_secret(device_code),
+        user_code=_new_user_code(),
+        name=request.name,
+        hostname=request.hostname,
+        os=request.os,
+        os_user=request.os_user,
+        agent_version=request.agent_version,
+        interval=POLL_INTERVAL_SECONDS,
+        expires_at=timezone.now() + PAIRING_LIFETIME,
+    )
+    return pairing, device_code
+
+
+def normalise_user_code(user_code: str) -> str:
+    letters = "".join(ch for ch in user_code.upper() if ch.isalnum())
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def find_pending_pairing(user_code: str) -> DevicePairing | None:
+    return (
+        DevicePairing.objects.filter(
+            user_code=normalise_user_code(user_code),
+            state=DevicePairing.State.PENDING,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def approve_pairing(
+    firm: Organisation, user_code: str, *, name: str | None = None, by: User | None
+) -> Device:
+    """A firm user confirms the code the downloader shows; the device joins the firm."""
+    pairing = find_pending_pairing(user_code)
+    if pairing is None:
+        raise DeliveryError(
+            "unknown_user_code",
+            "This code is unknown, already used or expired. Start the pairing again on the "
+            "device (ledgerdrop-agent pair) and enter the new code.",
+            status=404,
+        )
+    pairing = DevicePairing.objects.select_for_update().get(pk=pairing.pk)
+    device = Device.objects.create(
+        firm=firm,
+        name=name or pairing.name,
+        hostname=pairing.hostname,
+        os=pairing.os,
+        os_user=pairing.os_user,
+        agent_version=pairing.agent_version,
+        root_folder=Device.default_root_folder(pairing.os),
+    )
+    pairing.state = DevicePairing.State.APPROVED
+    pairing.device = device
+    pairing.approved_by = by
+    pairing.save(update_fields=["state", "device", "approved_by"])
+    audit.record(firm, "device.paired", device, actor=by, hostname=device.hostname)
+    return device
+
+
+def exchange_for_token(request: TokenRequest) -> IssuedCredential:
+    """The token endpoint: a credential, or the RFC 8628 error to poll on with."""
+    outcome = _enrol(request) if request.enrolment_key else _poll_pairing(request)
+    if isinstance(outcome, PairingError):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _poll_pairing(request: TokenRequest) -> IssuedCredential | PairingError:
+    # Errors are returned, not raised, so that the poll's bookkeeping (last poll, interval)
+    # commits: slow_down depends on it.
+    assert request.device_code is not None
+    pairing = (
+        DevicePairing.objects.select_for_update()
+        .filter(device_code_hash=hash_secret(request.device_code))
+        .first()
+    )
+    if pairing is None or pairing.state == DevicePairing.State.CONSUMED:
+        return PairingError("invalid_grant", "This device code is unknown or was already used.")
+    if pairing.state == DevicePairing.State.DENIED:
+        return PairingError("access_denied", "The pairing was refused on the server.")
+    if pairing.state == DevicePairing.State.PENDING:
+        if pairing.is_expired:
+            return PairingError("expired_token", "The code expired before anyone entered it.")
+        now = timezone.now()
+        too_soon = pairing.last_polled_at and (
+            now - pairing.last_polled_at < dt.timedelta(seconds=pairing.interval)
+        )
+        pairing.last_polled_at = now
+        if too_soon:
+            pairing.interval += 5  # RFC 8628 §3.5: slow_down adds 5 seconds
+            pairing.save(update_fields=["last_polled_at", "interval"])
+            return PairingError("slow_down", f"Poll at most every {pairing.interval} seconds.")
+        pairing.save(update_fields=["last_polled_at"])
+        return PairingError("authorization_pending", "Waiting for the code to be entered.")
+    device = pairing.device
+    assert device is not None
+    token = new_secret("ldd")
+    device.token_hash = hash_secret(token)
+    device.save(update_fields=["token_hash"])
+    pairing.state = DevicePairing.State.CONSUMED
+    pairing.save(update_fields=["state"])
+    return IssuedCredential(device=device, token=token)
+
+
+@transaction.atomic
+def mint_enrolment_key(firm: Organisation, *, by: User | None) -> tuple[EnrolmentKey, str]:
+    key = new_secret("lde")
+    enrolment_key = EnrolmentKey.objects.create(
+        firm=firm,
+        key_hash=hash_secret(key),
+        created_by=by,
+        expires_at=timezone.now() + ENROLMENT_KEY_LIFETIME,
+    )
+    audit.record(firm, "device.enrolment_key_created", enrolment_key, actor=by)
+    return enrolment_key, key
+
+
+@transaction.atomic
+def _enrol(request: TokenRequest) -> IssuedCredential | PairingError:
+    assert request.enrolment_key is not None
+    key = (
+        EnrolmentKey.objects.select_for_update()
+        .select_related("firm")
+        .filter(key_hash=hash_secret(request.enrolment_key))
+        .first()
+    )
+    if key is None or key.used_at is not None:
+        return PairingError("invalid_grant", "This enrolment key is unknown or was already used.")
+    if timezone.now() >= key.expires_at:
+        return PairingError("expired_token", "This enrolment key has expired; mint a new one.")
+    credential = register_device(
+        key.firm,
+        name=request.name or request.hostname or "downloader",
+        hostname=request.hostname,
+        os=request.os,
+        os_user=request.os_user,
+        agent_version=request.agent_version,
+    )
+    key.used_at = timezone.now()
+    key.device = credential.device
+    key.save(update_fields=["used_at", "device"])
+    return credential
+
+
+# ---- deliveries ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def queue_delivery(
+    device: Device,
+    *,
+    relative_path: str,
+    blob: storage.Blob,
+    document: Document | None = None,
+    by: User | None = None,
+) -> Delivery:
+    """Queue a stored file for a device. The device's long-poll wakes as soon as this commits."""
+    delivery = Delivery.objects.create(
+        firm=device.firm,
+        device=device,
+        document=document,
+        relative_path=relative_path,
+        sha256=blob.sha256,
+        size=blob.size,
+        queued_by=by,
+    )
+    audit.record(device.firm, "delivery.queued", delivery, actor=by, path=relative_path)
+    transaction.on_commit(lambda: hub.wake(device.pk))
+    return delivery
+
+
+def pending_offers(device: Device, limit: int) -> list[Delivery]:
+    """Queued deliveries of this device, oldest first; unacked ones are offered again."""
+    return list(
+        Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).order_by("id")[:limit]
+    )
+
+
+@transaction.atomic
+def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
+    """Mark deliveries placed on the device. Idempotent: a repeated ack changes nothing."""
+    by_id = {ack.id: ack for ack in acks}
+    deliveries = Delivery.objects.select_for_update().filter(device=device, id__in=by_id)
+    found = {delivery.id: delivery for delivery in deliveries}
+    missing = sorted(set(by_id) - set(found))
+    if missing:
+        raise DeliveryError(
+            "unknown_delivery", f"No delivery {missing} for this device.", status=404
+        )
+    now = timezone.now()
+    for delivery_id, ack in by_id.items():
+        delivery = found[delivery_id]
+        if delivery.state == Delivery.State.DELIVERED:
+            continue
+        if ack.sha256 != delivery.sha256:
+            raise DeliveryError(
+                "checksum_mismatch",
+                f"Delivery {delivery_id} was acknowledged with a different SHA-256 "
+                "than the file that was offered.",
+                status=422,
+            )
+        delivery.state = Delivery.State.DELIVERED
+        delivery.delivered_at = now
+        delivery.placed_path = ack.placed_path
+        delivery.failure_reason = ""
+        delivery.failure_message = ""
+        delivery.save(
+            update_fields=[
+                "state",
+                "delivered_at",
+                "placed_path",
+                "failure_reason",
+                "failure_message",
+            ]
+        )
+        audit.record(device.firm, "delivery.delivered", delivery, placed_path=ack.placed_path)
+    return sorted(by_id)
+
+
+@transaction.atomic
+def report_failure(device: Device, delivery_id: int, report: FailReport) -> Delivery:
+    delivery = Delivery.objects.select_for_update().filter(device=device, id=delivery_id).first()
+    if delivery is None:
+        raise DeliveryError(
+            "unknown_delivery", f"No delivery {delivery_id} for this device.", status=404
+        )
+    if delivery.state == Delivery.State.DELIVERED:
+        raise DeliveryError(
+            "already_delivered", "This delivery was already acknowledged as placed."
+        )
+    delivery.state = Delivery.State.FAILED
+    delivery.failed_at = timezone.now()
+    delivery.failure_reason = report.reason.value
+    delivery.failure_message = report.message
+    delivery.save(update_fields=["state", "failed_at", "failure_reason", "failure_message"])
+    audit.record(
+        device.firm, "delivery.failed", delivery, reason=report.reason.value, message=report.message
+    )
+    return delivery

@@ -1,0 +1,154 @@
+"""The device API as a downloader sees it (API.md, DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from ledgerdrop import testing
+from ledgerdrop.connectors.bob_demat import services as bob_demat
+from ledgerdrop.delivery import services
+from ledgerdrop.delivery.models import Delivery, Device
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/api/device/v1"
+
+
+class DeviceClient:
+    def __init__(self, token: str) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"{BASE}{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.client.post(
+            f"{BASE}{path}", body, content_type="application/json", headers=self.headers
+        )
+
+
+@pytest.fixture
+def paired() -> tuple[Device, DeviceClient]:
+    firm = testing.firm()
+    credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
+    return credential.device, DeviceClient(credential.token)
+
+
+def queued_delivery(device: Device, code: str = "DUPONT") -> Delivery:
+    company = testing.company()
+    testing.connected_dossier(device.firm, company, code=code)
+    [delivery] = bob_demat.send([testing.document(company)], device)
+    return delivery
+
+
+def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    bob_demat.set_default_device(device.firm, device, by=None)
+    delivery = queued_delivery(device)
+
+    answer = client.get("/deliveries", wait=0).json()
+
+    assert answer["settings"] == {"root_folder": r"c:\bob-demat"}
+    assert answer["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
+    [offer] = answer["deliveries"]
+    assert offer["id"] == delivery.pk
+    assert offer["relative_path"].startswith("DUPONT/ventes/")
+    assert offer["sha256"] == delivery.sha256
+
+
+def test_content_is_the_exact_bytes_with_the_checksum_as_etag(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    delivery = queued_delivery(device)
+
+    response = client.get(f"/deliveries/{delivery.pk}/content")
+
+    body = response.content
+    assert hashlib.sha256(body).hexdigest() == delivery.sha256
+    assert response["ETag"] == f'"{delivery.sha256}"'
+
+
+def test_a_repeated_ack_changes_nothing(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    delivery = queued_delivery(device)
+    ack = {"acks": [{"id": delivery.pk, "sha256": delivery.sha256, "placed_path": "a/b.xml"}]}
+
+    first = client.post("/acks", ack)
+    delivery.refresh_from_db()
+    delivered_at = delivery.delivered_at
+    second = client.post("/acks", ack)
+    delivery.refresh_from_db()
+
+    assert first.status_code == second.status_code == 200
+    assert delivery.state == Delivery.State.DELIVERED
+    assert delivery.delivered_at == delivered_at
+    assert client.get("/deliveries").json()["deliveries"] == []
+
+
+def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    delivery = queued_delivery(device)
+
+    response = client.post(
+        "/acks", {"acks": [{"id": delivery.pk, "sha256": "0" * 64, "placed_path": "x.xml"}]}
+    )
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert "different SHA-256" in response.json()["title"]
+    delivery.refresh_from_db()
+    assert delivery.state == Delivery.State.QUEUED
+
+
+def test_a_device_never_sees_another_firms_deliveries(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    other = services.register_device(testing.firm(), name="Other firm's PC").device
+    theirs = queued_delivery(other, code="OTHER")
+
+    assert client.get("/deliveries").json()["deliveries"] == []
+    assert client.get(f"/deliveries/{theirs.pk}/content").status_code == 404
+    ack = {"acks": [{"id": theirs.pk, "sha256": theirs.sha256, "placed_path": "x.xml"}]}
+    assert client.post("/acks", ack).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.state == Delivery.State.QUEUED
+
+
+def test_a_failure_report_is_kept_with_its_reason_and_stops_the_offers(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    delivery = queued_delivery(device)
+
+    response = client.post(
+        f"/deliveries/{delivery.pk}/fail",
+        {"reason": "folder_not_writable", "message": r"c:\bob-demat is read-only"},
+    )
+
+    assert response.status_code == 204
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.failure_reason) == ("failed", "folder_not_writable")
+    assert delivery.failure_message == r"c:\bob-demat is read-only"
+    assert client.get("/deliveries").json()["deliveries"] == []
+
+
+def test_a_revoked_device_gets_401_on_its_next_request(paired) -> None:  # type: ignore[no-untyped-def]
+    device, client = paired
+    assert client.get("/deliveries").status_code == 200
+
+    services.revoke_device(device, by=None)
+
+    response = client.get("/deliveries")
+    assert response.status_code == 401
+    assert response.json()["title"] == "Not authenticated"
+
+
+def test_a_malformed_ack_gets_problem_details_naming_the_field(paired) -> None:  # type: ignore[no-untyped-def]
+    _, client = paired
+
+    response = client.post("/acks", {"acks": [{"id": 1, "sha256": "nothex"}]})
+
+    assert response.status_code == 422
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"acks.0.sha256", "acks.0.placed_path"} <= fields

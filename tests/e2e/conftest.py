@@ -1,0 +1,58 @@
+"""Browser tests: Playwright drives Debian's Chromium against the real service on loopback.
+
+Playwright cannot download its own browser here, so the test command installs the `chromium`
+package and the browser is launched from /usr/bin/chromium."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ledgerdrop import testing
+from tests.conftest import LiveService
+
+CHROMIUM = os.environ.get("LEDGERDROP_CHROMIUM", "/usr/bin/chromium")
+# Without these, Chromium tries to reach Google's services at start and floods a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+# Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still
+# plain synchronous code, so Django's async-safety guard does not apply to them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_service: LiveService) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_service.url, locale="fr-BE")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, email: str, password: str = testing.PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
