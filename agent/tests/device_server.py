@@ -44,6 +44,7 @@ class DeviceServer:
     token_answers: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     revoked: bool = False
     unavailable: int = 0  # answer 503 to this many next requests
+    refused_acks: set[int] = field(default_factory=set)  # answer 409 to a batch with these
     ack_batches: list[list[dict[str, Any]]] = field(default_factory=list)
     fail_reports: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -122,6 +123,8 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
             if delivery and method == "GET" and route.endswith("/content"):
                 return self._content(delivery)
             if method == "POST" and route == "acks":
+                if server.refused_acks & {ack["id"] for ack in body["acks"]}:
+                    return self._json(409, {"title": "Delivery was cancelled", "status": 409})
                 return self._json(200, _acks(server, body))
             if delivery and method == "POST" and route.endswith("/fail"):
                 with server.lock:

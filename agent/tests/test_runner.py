@@ -148,6 +148,20 @@ def test_placed_but_unacknowledged_files_are_acknowledged_at_start(
     assert journal.get(1).state is State.ACKED  # type: ignore[union-attr]
 
 
+def test_one_refused_acknowledgement_does_not_hold_back_the_others(
+    server: DeviceServer, runner: Runner, journal: Journal
+) -> None:
+    for n in range(3):
+        server.add(f"ACME01/achats/f{n}.xml", INVOICE)
+    server.refused_acks = {2}
+
+    runner.run_once()
+
+    assert [d.state for d in server.deliveries.values()] == ["delivered", "queued", "delivered"]
+    assert "cancelled" in (journal.get(2).last_error or "")  # type: ignore[union-attr]
+    assert journal.summary().placed_not_acked == 0
+
+
 def test_a_file_placed_before_a_crash_is_not_placed_twice(
     server: DeviceServer, runner: Runner, root: Path
 ) -> None:

@@ -85,8 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--log-file",
         nargs="?",
-        type=Path,
-        const=Path(),
+        const="",
         metavar="PATH",
         help=f"log to a file instead of the terminal (default file: {LOG_FILE} in the agent home)",
     )
@@ -167,8 +166,9 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     console = Console(stderr=True)
     interactive = args.log_file is None and console.is_terminal
     _configure_logging(home, args.log_file, console if interactive else None)
-    # systemd stops a service with SIGTERM: unwind like Ctrl-C, letting placements finish.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # systemd stops a service with SIGTERM: unwind (placements in flight finish) and exit 0,
+    # so that a requested stop is not recorded as a failure of the unit.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     root = args.root.expanduser().resolve() if args.root else None
     journal = Journal(home / JOURNAL_FILE)
     client = DeviceClient(credential.server, credential.token)
@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace, home: Path) -> int:
         journal.close()
 
 
-def _configure_logging(home: Path, log_file: Path | None, console: Console | None) -> None:
+def _configure_logging(home: Path, log_file: str | None, console: Console | None) -> None:
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -218,7 +218,7 @@ def _configure_logging(home: Path, log_file: Path | None, console: Console | Non
         handler: logging.Handler = RichHandler(console=console, show_path=False)
         handler.setFormatter(EventFormatter())
     else:
-        path = log_file if log_file and log_file != Path() else home / LOG_FILE
+        path = Path(log_file).expanduser() if log_file else home / LOG_FILE
         handler = file_handler(path)
     logger.addHandler(handler)
 
@@ -323,6 +323,10 @@ def _when(moment: datetime | None) -> str:
     minutes = int((now() - moment).total_seconds() // 60)
     ago = "just now" if minutes < 1 else f"{minutes} min ago"
     return f"{moment.astimezone():%Y-%m-%d %H:%M:%S} ({ago})"
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(EXIT_OK)
 
 
 def _err(message: str) -> None:

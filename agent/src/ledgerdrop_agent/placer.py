@@ -273,9 +273,6 @@ class Placer:
             permanent=True,
         )
 
-    def holds(self, placed_path: str, sha256: str) -> bool:
-        return _same_file(self.root.joinpath(*placed_path.split("/")), sha256)
-
     def _ensure_folder(self, folder: Path) -> None:
         """`mkdir -p` below the main folder, each new entry made durable: a file fsynced into a
         folder whose own entry was lost in a power cut would be lost with it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ledgerdrop_agent.client import Backoff, DeviceClient, ProblemError, ServerUnavailable
-from ledgerdrop_agent.journal import Journal, State, now
+from ledgerdrop_agent.journal import Entry, Journal, State, now
 from ledgerdrop_agent.logs import LOGGER, event
 from ledgerdrop_agent.placer import (
     ChecksumMismatchError,
@@ -33,6 +34,7 @@ from ledgerdrop_protocol import Ack, AckBatch, FailReason, FailReport, Offer
 log = logging.getLogger(LOGGER)
 
 ACK_BATCH = 500
+MIN_POLL_SECONDS = 1.0
 
 
 class Kind(StrEnum):
@@ -59,6 +61,9 @@ class CycleResult:
 
     def ids(self, kind: Kind) -> set[int]:
         return {o.offer.id for o in self.outcomes if o.kind is kind}
+
+    def wrote_something(self) -> bool:
+        return any(o.kind is Kind.PLACED and not o.already_there for o in self.outcomes)
 
 
 class Observer(Protocol):
@@ -106,10 +111,17 @@ class Runner:
         """Never returns on a network fault or a local problem; only `stop` or a 401 end it."""
         setbacks = 0
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 self.acknowledge()
                 result = self.cycle(self.options.wait)
-                stuck = bool(result.offered) and not result.ids(Kind.PLACED)
+                # Offers that only come back (unplaceable, or acks the server keeps missing)
+                # would return at once on every poll: wait instead of spinning.
+                stuck = bool(result.offered) and not result.wrote_something()
+                if not result.offered:
+                    # A proxy or server that does not hold the long-poll must not make a
+                    # fleet of agents spin.
+                    stop.wait(MIN_POLL_SECONDS - (time.monotonic() - started))
             except ServerUnavailable as exc:
                 self._error("server_unavailable", str(exc))
                 stuck = True
@@ -120,7 +132,6 @@ class Runner:
                 self._error("local_problem", str(exc))
                 stuck = True
             if stuck:
-                # Unplaceable offers come back at once on every poll: wait instead of spinning.
                 stop.wait(self.pause.delay(setbacks))
                 setbacks += 1
             else:
@@ -170,11 +181,11 @@ class Runner:
     def acknowledge(self) -> None:
         """Tell the server about every placed file the journal holds as not yet acknowledged."""
         while entries := self.journal.placed_not_acked(ACK_BATCH):
-            acks = [Ack(id=e.id, sha256=e.sha256, placed_path=e.placed_path or "") for e in entries]
+            acks = [_ack(e) for e in entries]
             try:
                 answer = self.client.ack(AckBatch(acks=acks))
             except ProblemError:
-                self._ack_one_by_one(acks)
+                self._ack_one_by_one(entries)
                 continue
             ids = [a.id for a in acks]
             self.journal.mark_acked(ids)
@@ -182,17 +193,17 @@ class Runner:
             if ignored := sorted(set(ids) - set(answer.acknowledged)):
                 event(log, logging.WARNING, "ack_not_confirmed", ids=ignored)
 
-    def _ack_one_by_one(self, acks: list[Ack]) -> None:
+    def _ack_one_by_one(self, entries: list[Entry]) -> None:
         # One bad ack must not hold back the others forever.
-        for ack in acks:
+        for entry in entries:
             try:
-                self.client.ack(AckBatch(acks=[ack]))
+                self.client.ack(AckBatch(acks=[_ack(entry)]))
             except ProblemError as exc:
                 message = f"the server refused the acknowledgement: {exc}"
-                self.journal.mark_failed(ack.id, ack.sha256, ack.placed_path, message)
-                self._error("ack_refused", message, id=ack.id)
+                self.journal.mark_failed(entry.id, entry.sha256, entry.relative_path, message)
+                self._error("ack_refused", message, id=entry.id)
             else:
-                self.journal.mark_acked([ack.id])
+                self.journal.mark_acked([entry.id])
 
     def _already_placed(self, offer: Offer) -> Outcome | None:
         # The journal's word is final: a placed file may since have been imported and moved
@@ -321,6 +332,10 @@ class Runner:
     def _error(self, name: str, message: str, **fields: object) -> None:
         event(log, logging.ERROR, name, detail=message, **fields)
         self.journal.note_error(message)
+
+
+def _ack(entry: Entry) -> Ack:
+    return Ack(id=entry.id, sha256=entry.sha256, placed_path=entry.placed_path or "")
 
 
 def _minutes(duration: timedelta) -> str:

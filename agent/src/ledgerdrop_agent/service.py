@@ -25,7 +25,6 @@ SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 class Installed:
     unit_path: Path
     enabled: bool
-    commands: list[list[str]]
 
 
 def user_unit_dir() -> Path:
@@ -79,15 +78,11 @@ def install(
     path.write_text(render_unit(home=home, user_unit=user_unit, root=root), encoding="utf-8")
     systemctl = shutil.which("systemctl")
     if not enable or systemctl is None:
-        return Installed(path, enabled=False, commands=[])
+        return Installed(path, enabled=False)
     scope = ["--user"] if user_unit else []
-    commands = [
-        [systemctl, *scope, "daemon-reload"],
-        [systemctl, *scope, "enable", "--now", UNIT_NAME],
-    ]
-    for command in commands:
-        subprocess.run(command, check=True)
-    return Installed(path, enabled=True, commands=commands)
+    subprocess.run([systemctl, *scope, "daemon-reload"], check=True)
+    subprocess.run([systemctl, *scope, "enable", "--now", UNIT_NAME], check=True)
+    return Installed(path, enabled=True)
 
 
 def _quote(word: str) -> str:

@@ -32,8 +32,11 @@ class DeviceClient:
         )
 
 
+Paired = tuple[Device, DeviceClient]
+
+
 @pytest.fixture
-def paired() -> tuple[Device, DeviceClient]:
+def paired() -> Paired:
     firm = testing.firm()
     credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
     return credential.device, DeviceClient(credential.token)
@@ -46,7 +49,9 @@ def queued_delivery(device: Device, code: str = "DUPONT") -> Delivery:
     return delivery
 
 
-def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(paired) -> None:  # type: ignore[no-untyped-def]
+def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(
+    paired: Paired,
+) -> None:
     device, client = paired
     bob_demat.set_default_device(device.firm, device, by=None)
     delivery = queued_delivery(device)
@@ -61,7 +66,7 @@ def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(
     assert offer["sha256"] == delivery.sha256
 
 
-def test_content_is_the_exact_bytes_with_the_checksum_as_etag(paired) -> None:  # type: ignore[no-untyped-def]
+def test_content_is_the_exact_bytes_with_the_checksum_as_etag(paired: Paired) -> None:
     device, client = paired
     delivery = queued_delivery(device)
 
@@ -72,7 +77,7 @@ def test_content_is_the_exact_bytes_with_the_checksum_as_etag(paired) -> None:  
     assert response["ETag"] == f'"{delivery.sha256}"'
 
 
-def test_a_repeated_ack_changes_nothing(paired) -> None:  # type: ignore[no-untyped-def]
+def test_a_repeated_ack_changes_nothing(paired: Paired) -> None:
     device, client = paired
     delivery = queued_delivery(device)
     ack = {"acks": [{"id": delivery.pk, "sha256": delivery.sha256, "placed_path": "a/b.xml"}]}
@@ -89,7 +94,7 @@ def test_a_repeated_ack_changes_nothing(paired) -> None:  # type: ignore[no-unty
     assert client.get("/deliveries").json()["deliveries"] == []
 
 
-def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired) -> None:  # type: ignore[no-untyped-def]
+def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired: Paired) -> None:
     device, client = paired
     delivery = queued_delivery(device)
 
@@ -104,8 +109,8 @@ def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired) -> 
     assert delivery.state == Delivery.State.QUEUED
 
 
-def test_a_device_never_sees_another_firms_deliveries(paired) -> None:  # type: ignore[no-untyped-def]
-    device, client = paired
+def test_a_device_never_sees_another_firms_deliveries(paired: Paired) -> None:
+    _, client = paired
     other = services.register_device(testing.firm(), name="Other firm's PC").device
     theirs = queued_delivery(other, code="OTHER")
 
@@ -117,7 +122,7 @@ def test_a_device_never_sees_another_firms_deliveries(paired) -> None:  # type: 
     assert theirs.state == Delivery.State.QUEUED
 
 
-def test_a_failure_report_is_kept_with_its_reason_and_stops_the_offers(paired) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_report_is_kept_with_its_reason_and_stops_the_offers(paired: Paired) -> None:
     device, client = paired
     delivery = queued_delivery(device)
 
@@ -133,7 +138,7 @@ def test_a_failure_report_is_kept_with_its_reason_and_stops_the_offers(paired) -
     assert client.get("/deliveries").json()["deliveries"] == []
 
 
-def test_a_revoked_device_gets_401_on_its_next_request(paired) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_device_gets_401_on_its_next_request(paired: Paired) -> None:
     device, client = paired
     assert client.get("/deliveries").status_code == 200
 
@@ -144,7 +149,7 @@ def test_a_revoked_device_gets_401_on_its_next_request(paired) -> None:  # type:
     assert response.json()["title"] == "Not authenticated"
 
 
-def test_a_malformed_ack_gets_problem_details_naming_the_field(paired) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_ack_gets_problem_details_naming_the_field(paired: Paired) -> None:
     _, client = paired
 
     response = client.post("/acks", {"acks": [{"id": 1, "sha256": "nothex"}]})

@@ -5,33 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sales_invoice', 'sales invoice'), ('credit_note', 'credit note'), ('purchase_slip', 'purchase slip'), ('incoming', 'incoming purchase document'), ('purchase_invoice', 'purchase invoice')], max_length=32)),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('issued', 'issued'), ('sent', 'sent'), ('paid', 'paid'), ('received', 'received'), ('approved', 'approved'), ('rejected', 'rejected')], max_length=16)),
-                ('number', models.CharField(blank=True, max_length=64, verbose_name='number')),
-                ('issue_date', models.DateField(verbose_name='issue date')),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('counterparty_name', models.CharField(blank=True, max_length=200)),
-                ('ubl_sha256', models.CharField(blank=True, max_length=64)),
-                ('ubl_size', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sales_invoice", "sales invoice"),
+                            ("credit_note", "credit note"),
+                            ("purchase_slip", "purchase slip"),
+                            ("incoming", "incoming purchase document"),
+                            ("purchase_invoice", "purchase invoice"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "draft"),
+                            ("issued", "issued"),
+                            ("sent", "sent"),
+                            ("paid", "paid"),
+                            ("received", "received"),
+                            ("approved", "approved"),
+                            ("rejected", "rejected"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=64, verbose_name="number")),
+                ("issue_date", models.DateField(verbose_name="issue date")),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("total", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("counterparty_name", models.CharField(blank=True, max_length=200)),
+                ("ubl_sha256", models.CharField(blank=True, max_length=64)),
+                ("ubl_size", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-issue_date', '-id'],
-                'indexes': [models.Index(fields=['company', 'kind', 'status'], name='documents_d_company_ea4050_idx')],
+                "ordering": ["-issue_date", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["company", "kind", "status"], name="documents_d_company_ea4050_idx"
+                    )
+                ],
             },
         ),
     ]
