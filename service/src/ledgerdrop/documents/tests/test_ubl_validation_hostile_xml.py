@@ -31,11 +31,6 @@ BILLION_LAUGHS = f"""<?xml version="1.0"?>
 <Invoice xmlns="{INVOICE_NS}">&lol9;</Invoice>""".encode()
 
 
-@pytest.fixture(autouse=True)
-def isolated_files() -> None:
-    """Replaces the service-wide file isolation: no files stored, no Django settings needed."""
-
-
 def assert_refused_before_validation(report: ValidationReport, code: str) -> None:
     assert report.status == "invalid"
     assert report.layers_run == ("xml",)

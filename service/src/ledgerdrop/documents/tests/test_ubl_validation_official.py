@@ -75,11 +75,6 @@ def mismatches(
     return problems
 
 
-@pytest.fixture(autouse=True)
-def isolated_files() -> None:
-    """Replaces the service-wide file isolation: no files stored, no Django settings needed."""
-
-
 @pytest.fixture(scope="module")
 def compiled_cen_rules(peppol_material: Path) -> RuleSet:
     return RuleSet.from_schematron(

@@ -23,11 +23,6 @@ BUYER_ENDPOINT = "/ubl:Invoice/cac:AccountingCustomerParty/cac:Party/cbc:Endpoin
 PAYMENT_ID = "/ubl:Invoice/cac:PaymentMeans/cbc:PaymentID"
 
 
-@pytest.fixture(autouse=True)
-def isolated_files() -> None:
-    """Replaces the service-wide file isolation: no files stored, no Django settings needed."""
-
-
 def edited(invoice: bytes, changes: dict[str, str | None]) -> bytes:
     """The invoice with elements (by XPath) given new text, or removed when None."""
     root = etree.fromstring(invoice)

@@ -18,11 +18,6 @@ DOCUMENT = b"""<order xmlns="urn:example:order">
 </order>"""
 
 
-@pytest.fixture(autouse=True)
-def isolated_files() -> None:
-    """Replaces the service-wide file isolation: no files stored, no Django settings needed."""
-
-
 def schema(body: str, *, attributes: str = "") -> bytes:
     return f"""<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2"
         xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:u="urn:example:utils" {attributes}>
