@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -63,6 +63,11 @@ def install(api: NinjaAPI) -> None:
             code="unauthenticated",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        # Someone else's object and a missing one look the same: no hint that it exists.
+        return problem_response(404, "Not found", str(exc) or "", code="not_found")
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -46,22 +46,22 @@ class DeviceBearer(HttpBearer):
         return device
 
 
-api = NinjaAPI(
+device_api = NinjaAPI(
     title="Ledgerdrop device API",
     version=PROTOCOL_VERSION,
     urls_namespace="device-api",
     auth=DeviceBearer(),
     docs_url=None,
 )
-problems.install(api)
+problems.install(device_api)
 
 
-@api.exception_handler(services.DeliveryError)
+@device_api.exception_handler(services.DeliveryError)
 def delivery_error(request: HttpRequest, exc: services.DeliveryError) -> HttpResponse:
     return problems.problem_response(exc.status, exc.message, code=exc.code)
 
 
-@api.exception_handler(services.PairingError)
+@device_api.exception_handler(services.PairingError)
 def pairing_error(request: HttpRequest, exc: services.PairingError) -> HttpResponse:
     body = TokenError(error=exc.error, error_description=exc.description)  # type: ignore[arg-type]
     return HttpResponse(body.model_dump_json(), status=400, content_type="application/json")
@@ -72,7 +72,7 @@ def _verification_uri(request: HttpRequest) -> str:
     return f"{base}/devices/pair/"
 
 
-@api.post("/pairings", response=PairingStarted, auth=None)
+@device_api.post("/pairings", response=PairingStarted, auth=None)
 async def start_pairing(request: HttpRequest, body: PairingRequest) -> PairingStarted:
     pairing, device_code = await sync_to_async(services.start_pairing)(body)
     uri = _verification_uri(request)
@@ -86,7 +86,7 @@ async def start_pairing(request: HttpRequest, body: PairingRequest) -> PairingSt
     )
 
 
-@api.post("/token", response=TokenGranted, auth=None)
+@device_api.post("/token", response=TokenGranted, auth=None)
 async def token(request: HttpRequest, body: TokenRequest) -> TokenGranted:
     credential = await sync_to_async(services.exchange_for_token)(body)
     return TokenGranted(device_id=credential.device.pk, token=credential.token)
@@ -109,7 +109,7 @@ def _offers(device: Device, limit: int) -> Offers:
     )
 
 
-@api.get("/deliveries", response=Offers)
+@device_api.get("/deliveries", response=Offers)
 async def offers(request: HttpRequest, wait: float = 0, limit: int = 100) -> Offers:
     """Answer at once when something is queued, else hold the request up to `wait` seconds."""
     device: Device = request.auth  # type: ignore[attr-defined]
@@ -145,7 +145,7 @@ def _delivery_of(device: Device, delivery_id: int) -> Delivery:
     return delivery
 
 
-@api.get("/deliveries/{delivery_id}/content", response={200: None})
+@device_api.get("/deliveries/{delivery_id}/content", response={200: None})
 async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """The bytes of one delivery. Invoices are small, so they are read whole: an async server
     then sends them without tying a thread to a file iterator."""
@@ -158,14 +158,14 @@ async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
     return HttpResponse(data, content_type="application/octet-stream", headers={"ETag": etag})
 
 
-@api.post("/acks", response=AckResult)
+@device_api.post("/acks", response=AckResult)
 async def acks(request: HttpRequest, body: AckBatch) -> AckResult:
     device: Device = request.auth  # type: ignore[attr-defined]
     acknowledged = await sync_to_async(services.acknowledge)(device, body.acks)
     return AckResult(acknowledged=acknowledged)
 
 
-@api.post("/deliveries/{delivery_id}/fail", response={204: None})
+@device_api.post("/deliveries/{delivery_id}/fail", response={204: None})
 async def fail(request: HttpRequest, delivery_id: int, body: FailReport) -> Status[None]:
     device: Device = request.auth  # type: ignore[attr-defined]
     await sync_to_async(services.report_failure)(device, delivery_id, body)
