@@ -33,7 +33,7 @@ def test_a_sent_invoice_lands_in_the_dossiers_ventes_folder_byte_for_byte(agent:
     device = pair_with_enrolment_key(agent, firm)
     bob_demat.set_default_device(firm, device, by=None)
 
-    [delivery] = bob_demat.send([invoice], device)
+    [delivery] = bob_demat.send(firm, [invoice], device, by=None)
     result = agent.run("run", "--once", "--root", str(agent.root))
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,7 +53,7 @@ def test_running_the_downloader_again_places_nothing_twice(agent: Agent) -> None
     company = testing.company()
     testing.connected_dossier(firm, company, code="PEETERS")
     device = pair_with_enrolment_key(agent, firm)
-    bob_demat.send([testing.document(company), testing.document(company)], device)
+    bob_demat.send(firm, [testing.document(company), testing.document(company)], device, by=None)
 
     first = agent.run("run", "--once", "--root", str(agent.root))
     second = agent.run("run", "--once", "--root", str(agent.root))

@@ -1,18 +1,42 @@
-"""The application API (`/api/v1/`): one NinjaAPI assembling each app's router."""
+"""The application API (`/api/v1/`): one NinjaAPI assembling each app's router.
+
+Callers authenticate with `Authorization: Bearer <token>` (an API token of accounts) or, from
+the browser, with the session and its CSRF token. Either way `request.auth` is the `User`."""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-from ninja.security import django_auth
+from typing import Any
 
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.api import router as accounts_router
 from ledgerdrop.core import problems
+
+
+class ApiToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return accounts_services.authenticate_token(token)
+
+
+class BrowserSession(SessionAuth):
+    """The signed-in browser. CSRF is checked only when there is a session to protect, so that a
+    caller with no credential at all gets 401, not a CSRF 403."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
 
 api = NinjaAPI(
     title="Ledgerdrop API",
     version="1",
     urls_namespace="api",
-    auth=[django_auth],
+    auth=[ApiToken(), BrowserSession()],
 )
 problems.install(api)
 api.add_router("/", accounts_router)
+api.add_router("/", "ledgerdrop.documents.api.router")

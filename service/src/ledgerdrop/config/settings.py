@@ -181,3 +181,23 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# Documents (issue 4): the official PEPPOL BIS 3.0 rules (`ledgerdrop rules install` puts a copy
+# here; absent, every validation report says the PEPPOL layer did not run), the token of the
+# PEPPOL access point that hands over received documents, and the domain of the companies'
+# inbound e-mail addresses.
+LEDGERDROP_PEPPOL_RULES = Path(
+    os.environ.get("LEDGERDROP_PEPPOL_RULES", DATA_DIR / "rules" / "PEPPOL-EN16931-UBL.sch")
+)
+LEDGERDROP_PEPPOL_AP_TOKEN = os.environ.get("LEDGERDROP_PEPPOL_AP_TOKEN", "")
+LEDGERDROP_INBOUND_EMAIL_DOMAIN = os.environ.get("LEDGERDROP_INBOUND_EMAIL_DOMAIN", "localhost")
+
+# Sage BOB Demat connector: when the daily digest of silent devices and failures is mailed.
+LEDGERDROP_DIGEST_AT = os.environ.get("LEDGERDROP_DIGEST_AT", "07:00")
+
+# Accounts (issue 3): a signed-in person's chosen language (User.language) wins over the
+# browser's; the middleware needs the user, so it sits right after authentication.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "ledgerdrop.accounts.middleware.UserLanguageMiddleware",
+)

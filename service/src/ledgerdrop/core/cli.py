@@ -62,6 +62,32 @@ def worker() -> None:
         stop_scheduler()
 
 
+def autosend(firm_id: int | None, on: str | None) -> int:
+    """The nightly automatic transfer, once, now; prints what it queued and what it skipped."""
+    _setup_django()
+    import datetime as dt
+
+    from ledgerdrop.accounts.models import Organisation
+    from ledgerdrop.connectors.bob_demat import services
+
+    firm = None
+    if firm_id is not None:
+        firm = Organisation.objects.filter(pk=firm_id, kind=Organisation.Kind.FIRM).first()
+        if firm is None:
+            print(f"No firm with id {firm_id}.", file=sys.stderr)
+            return 2
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        print(f"--date wants YYYY-MM-DD, not {on!r}.", file=sys.stderr)
+        return 2
+    report = services.run_autosend(firm, on=day)
+    print(f"{len(report.queued)} document(s) queued for automatic transfer.")
+    for connection_id, reason in sorted(report.skipped_connections.items()):
+        print(f"connection {connection_id} skipped: {reason}")
+    return 0
+
+
 def manage(argv: Sequence[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
     from django.core.management import execute_from_command_line
@@ -94,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--port", type=int, default=8000)
 
     commands.add_parser("worker", help="run a task worker process")
+    autosend_cmd = commands.add_parser(
+        "autosend", help="run the nightly automatic transfer once, now"
+    )
+    autosend_cmd.add_argument("--firm", type=int, help="only this firm (id)")
+    autosend_cmd.add_argument("--date", help="as of this day, YYYY-MM-DD (default: today)")
     manage_cmd = commands.add_parser("manage", help="Django's management commands")
     manage_cmd.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -115,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(demo.run(host=args.host, port=args.port))
     elif args.command == "worker":
         worker()
+    elif args.command == "autosend":
+        sys.exit(autosend(args.firm, args.date))
     elif args.command == "manage":
         manage(args.args)
 

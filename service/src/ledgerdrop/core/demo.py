@@ -114,10 +114,7 @@ def _route_documents(firm: Organisation, device: Device, root: Path) -> int:
     """Point the device at the demo folder, make it the default, and send what was never sent."""
     Device.objects.filter(pk=device.pk).update(root_folder=str(root))
     bob_demat.set_default_device(firm, device, by=None)
-    never_sent = Document.objects.filter(
-        company__accountant_links__firm=firm, deliveries__isnull=True
-    ).order_by("issue_date", "id")
-    return len(bob_demat.send(list(never_sent), device))
+    return len(bob_demat.send(firm, bob_demat.documents_to_process(firm), device, by=None))
 
 
 def _wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:

@@ -7,7 +7,8 @@ class BobDematConfig(AppConfig):
     verbose_name = "Sage BOB Demat"
 
     def ready(self) -> None:
-        from ledgerdrop.connectors.bob_demat import services
+        from ledgerdrop.connectors.bob_demat import services, tasks
         from ledgerdrop.delivery import folders
 
         folders.register(services.folders_for_device)
+        tasks.register_periodic_jobs()

@@ -1,15 +1,26 @@
-"""The connector's state changes: it decides *what* goes *where*; `delivery` moves the bytes."""
+"""The connector's state changes. It decides *what* goes *where* (which documents, which device,
+which folder and name); `delivery` moves the bytes and knows nothing about BOB."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation, User
-from ledgerdrop.connectors.bob_demat import naming
-from ledgerdrop.connectors.bob_demat.models import DematConnection, DematSettings
+from ledgerdrop.connectors.bob_demat import naming, rules
+from ledgerdrop.connectors.bob_demat.models import (
+    DematConnection,
+    DematSettings,
+    Transmission,
+    validate_dossier_code,
+)
 from ledgerdrop.core import audit, storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
@@ -18,15 +29,28 @@ from ledgerdrop.documents.models import Document
 
 
 class ConnectorError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A refused request, with a code for machines and a message a person can act on."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
+
+
+# ---- settings (S4, S7) --------------------------------------------------------------------
+
+
+def settings_of(firm: Organisation) -> DematSettings:
+    demat, _created = DematSettings.objects.select_related("default_device").get_or_create(
+        firm=firm
+    )
+    return demat
 
 
 @transaction.atomic
 def enable(firm: Organisation, *, by: User | None) -> DematSettings:
-    demat, _ = DematSettings.objects.get_or_create(firm=firm)
+    demat = settings_of(firm)
     if not demat.enabled:
         demat.enabled = True
         demat.save(update_fields=["enabled"])
@@ -35,71 +59,147 @@ def enable(firm: Organisation, *, by: User | None) -> DematSettings:
 
 
 @transaction.atomic
+def disable(firm: Organisation, *, by: User | None) -> DematSettings:
+    """Switching the app off hides its pages; connections and history are kept for later."""
+    demat = settings_of(firm)
+    if demat.enabled:
+        demat.enabled = False
+        demat.save(update_fields=["enabled"])
+        audit.record(firm, "bob_demat.disabled", demat, actor=by)
+    return demat
+
+
+def _own_active_device(firm: Organisation, device: Device | None) -> Device | None:
+    if device is not None and (device.firm_id != firm.pk or device.revoked_at is not None):
+        raise ConnectorError(
+            "unknown_device", _("This device is not one of this firm's active devices.")
+        )
+    return device
+
+
+@transaction.atomic
 def set_default_device(firm: Organisation, device: Device | None, *, by: User | None) -> None:
-    if device is not None and device.firm_id != firm.pk:
-        raise ConnectorError("foreign_device", "This device does not belong to this firm.")
-    demat, _ = DematSettings.objects.get_or_create(firm=firm)
-    demat.default_device = device
+    demat = settings_of(firm)
+    demat.default_device = _own_active_device(firm, device)
     demat.save(update_fields=["default_device"])
     audit.record(
-        firm, "bob_demat.default_device_set", demat, actor=by, device_id=device and device.pk
+        firm,
+        "bob_demat.default_device_set",
+        demat,
+        actor=by,
+        device_id=device.pk if device else None,
     )
+    if device is not None:
+        transaction.on_commit(lambda: hub.wake(device.pk))
+
+
+def default_device(firm: Organisation) -> Device | None:
+    device = settings_of(firm).default_device
+    return device if device is not None and device.revoked_at is None else None
+
+
+# ---- connections (S5, S8) -----------------------------------------------------------------
+
+
+def _check_code(firm: Organisation, code: str, exclude: DematConnection | None = None) -> str:
+    code = code.strip()
+    try:
+        validate_dossier_code(code)
+    except ValidationError as exc:
+        raise ConnectorError("invalid_dossier_code", " ".join(exc.messages), 422) from exc
+    clash = DematConnection.objects.filter(firm=firm, dossier_code__iexact=code)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise ConnectorError(
+            "dossier_code_taken",
+            _("Another dossier of this firm already uses the code %(code)s.") % {"code": code},
+        )
+    return code
+
+
+def _wake_served_device(connection: DematConnection) -> None:
+    # The device's waiting poll answers with the new folders, so they appear at once (S5).
+    target = connection.device or default_device(connection.firm)
+    if target is not None:
+        device_id = target.pk
+        transaction.on_commit(lambda: hub.wake(device_id))
 
 
 @transaction.atomic
 def connect(
-    dossier: Dossier, dossier_code: str, *, device: Device | None = None, by: User | None
+    dossier: Dossier,
+    dossier_code: str,
+    *,
+    device: Device | None = None,
+    auto_transfer: bool = False,
+    start_date: dt.date | None = None,
+    by: User | None,
 ) -> DematConnection:
-    connection = DematConnection(dossier=dossier, dossier_code=dossier_code, device=device)
-    connection.full_clean(exclude=["dossier"])
-    connection.save()
-    audit.record(dossier.firm, "bob_demat.connected", connection, actor=by, code=dossier_code)
-    target = device or _default_device(dossier.firm)
-    if target is not None:
-        # The device's waiting poll answers with the new folders, so they appear at once (S5).
-        transaction.on_commit(lambda: hub.wake(target.pk))
+    firm = dossier.firm
+    if DematConnection.objects.filter(dossier=dossier).exists():
+        raise ConnectorError("already_connected", _("This dossier is already connected."))
+    connection = DematConnection.objects.create(
+        firm=firm,
+        dossier=dossier,
+        dossier_code=_check_code(firm, dossier_code),
+        device=_own_active_device(firm, device),
+        auto_transfer=auto_transfer,
+        **({"start_date": start_date} if start_date else {}),
+    )
+    audit.record(firm, "bob_demat.connected", connection, actor=by, code=connection.dossier_code)
+    _wake_served_device(connection)
     return connection
 
 
-def _default_device(firm: Organisation) -> Device | None:
-    demat = DematSettings.objects.filter(firm=firm).select_related("default_device").first()
-    return demat.default_device if demat else None
+_UNSET = object()
 
 
 @transaction.atomic
-def send(
-    documents: Iterable[Document], device: Device, *, by: User | None = None
-) -> list[Delivery]:
-    """Queue documents of connected dossiers for a device of the firm (S6)."""
-    deliveries = []
-    for document in documents:
-        connection = (
-            DematConnection.objects.select_related("dossier")
-            .filter(dossier__company=document.company, dossier__firm=device.firm)
-            .first()
-        )
-        if connection is None:
-            raise ConnectorError(
-                "not_connected",
-                f"{document} belongs to a dossier that has no BOB Demat connection.",
-            )
-        deliveries.append(
-            delivery_services.queue_delivery(
-                device,
-                relative_path=naming.relative_path(connection.dossier_code, document),
-                blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
-                document=document,
-                by=by,
-            )
-        )
-    return deliveries
+def update_connection(
+    connection: DematConnection,
+    *,
+    by: User | None,
+    dossier_code: str | None = None,
+    device: Device | object | None = _UNSET,
+    auto_transfer: bool | None = None,
+    start_date: dt.date | None = None,
+) -> DematConnection:
+    changes: dict[str, object] = {}
+    if dossier_code is not None:
+        connection.dossier_code = _check_code(connection.firm, dossier_code, exclude=connection)
+        changes["dossier_code"] = connection.dossier_code
+    if device is not _UNSET:
+        connection.device = _own_active_device(connection.firm, device)  # type: ignore[arg-type]
+        changes["device_id"] = connection.device.pk if connection.device else None
+    if auto_transfer is not None:
+        connection.auto_transfer = auto_transfer
+        changes["auto_transfer"] = auto_transfer
+    if start_date is not None:
+        connection.start_date = start_date
+        changes["start_date"] = start_date.isoformat()
+    connection.save()
+    audit.record(connection.firm, "bob_demat.connection_changed", connection, actor=by, **changes)
+    _wake_served_device(connection)
+    return connection
+
+
+@transaction.atomic
+def disconnect(connection: DematConnection, *, by: User | None) -> None:
+    """Forget the connection; deliveries already made stay in the history."""
+    audit.record(
+        connection.firm, "bob_demat.disconnected", connection, actor=by,
+        code=connection.dossier_code,
+    )  # fmt: skip
+    connection.transmissions.all().delete()
+    connection.delete()
 
 
 def folders_for_device(device: Device) -> list[str]:
     """The `achats` and `ventes` folders of every dossier this device serves."""
     is_default = DematSettings.objects.filter(firm=device.firm_id, default_device=device).exists()
     served = Q(device=device) | (Q(device__isnull=True) if is_default else Q(pk__in=[]))
-    codes = DematConnection.objects.filter(served, dossier__firm=device.firm_id).values_list(
+    codes = DematConnection.objects.filter(served, firm=device.firm_id).values_list(
         "dossier_code", flat=True
     )
     return [
@@ -107,3 +207,238 @@ def folders_for_device(device: Device) -> list[str]:
         for code in codes
         for folder in (naming.PURCHASES_FOLDER, naming.SALES_FOLDER)
     ]
+
+
+# ---- what to send -------------------------------------------------------------------------
+
+
+def documents_to_process(
+    firm: Organisation, *, dossier: Dossier | None = None, kind: str | None = None
+) -> QuerySet[Document]:
+    """Documents of the firm's connected dossiers never transmitted to it (S6)."""
+    documents = (
+        Document.objects.filter(
+            company__accountant_links__firm=firm,
+            company__accountant_links__bob_demat_connection__isnull=False,
+        )
+        .exclude(status__in=rules.NEVER_SENT_STATUSES)
+        .exclude(
+            Exists(Transmission.objects.filter(document=OuterRef("pk"), connection__firm=firm))
+        )
+        .select_related("company")
+        .order_by("issue_date", "id")
+    )
+    if dossier is not None:
+        documents = documents.filter(company=dossier.company)
+    if kind:
+        documents = documents.filter(kind=kind)
+    return documents
+
+
+def _connection_for(firm: Organisation, document: Document) -> DematConnection:
+    connection = (
+        DematConnection.objects.select_related("dossier")
+        .filter(firm=firm, dossier__company=document.company_id)
+        .first()
+    )
+    if connection is None:
+        raise ConnectorError(
+            "not_connected",
+            _("%(document)s belongs to a dossier with no Sage BOB Demat connection.")
+            % {"document": document},
+        )
+    return connection
+
+
+def _check_deliverable(document: Document) -> None:
+    problem = rules.why_not_deliverable(document)
+    if problem:
+        raise ConnectorError("not_deliverable", problem, 422)
+
+
+def _queue(
+    connection: DematConnection,
+    document: Document,
+    device: Device,
+    *,
+    origin: Transmission.Origin,
+    by: User | None,
+) -> Delivery | None:
+    """Queue one document; None when another transfer transmitted it first."""
+    try:
+        with transaction.atomic():
+            delivery = delivery_services.queue_delivery(
+                device,
+                relative_path=naming.relative_path(connection.dossier_code, document),
+                blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
+                document=document,
+                by=by,
+            )
+            Transmission.objects.create(
+                connection=connection, document=document, first_delivery=delivery, origin=origin
+            )
+    except IntegrityError:
+        return None
+    return delivery
+
+
+@transaction.atomic
+def send(
+    firm: Organisation,
+    documents: Iterable[Document],
+    device: Device,
+    *,
+    by: User | None,
+    origin: Transmission.Origin = Transmission.Origin.ACCOUNTANT,
+) -> list[Delivery]:
+    """Queue documents of connected dossiers for a device of the firm (S6). All or nothing:
+    one document that cannot go stops the whole batch, with the reason."""
+    _own_active_device(firm, device)
+    planned = []
+    for document in documents:
+        _check_deliverable(document)
+        planned.append((_connection_for(firm, document), document))
+    deliveries = []
+    for connection, document in planned:
+        delivery = _queue(connection, document, device, origin=origin, by=by)
+        if delivery is not None:
+            deliveries.append(delivery)
+    return deliveries
+
+
+@transaction.atomic
+def send_again(firm: Organisation, document: Document, *, by: User | None) -> Delivery:
+    """A new delivery of a document already transmitted: same folder, same name (the device
+    recognises identical bytes and does not make a second copy)."""
+    connection = _connection_for(firm, document)
+    _check_deliverable(document)
+    device = connection.device or default_device(firm)
+    last = document.deliveries.filter(firm=firm).order_by("-id").first()
+    if last is not None and last.device.revoked_at is None:
+        device = device or last.device
+    if device is None:
+        raise ConnectorError(
+            "no_device", _("Choose a default device in the Sage Demat settings first.")
+        )
+    delivery = delivery_services.queue_delivery(
+        device,
+        relative_path=naming.relative_path(connection.dossier_code, document),
+        blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
+        document=document,
+        by=by,
+    )
+    audit.record(firm, "bob_demat.sent_again", document, actor=by, delivery_id=delivery.pk)
+    return delivery
+
+
+@transaction.atomic
+def send_to_accountant(
+    company: Organisation, document: Document, *, by: User | None
+) -> list[Delivery]:
+    """The client sends a document to its accountants (S9): to the dossier's device, else the
+    firm's default device. Refused, with the reason, when no linked firm can receive it."""
+    if document.company_id != company.pk:
+        raise ConnectorError("not_found", _("No such document."), 404)
+    _check_deliverable(document)
+    connections = list(
+        DematConnection.objects.select_related("firm", "device").filter(dossier__company=company)
+    )
+    if not connections:
+        raise ConnectorError(
+            "not_connected",
+            _("Your accountant has not connected this company to Sage BOB Demat yet."),
+        )
+    deliveries = []
+    for connection in connections:
+        device = connection.device or default_device(connection.firm)
+        if device is None:
+            continue
+        if Transmission.objects.filter(connection=connection, document=document).exists():
+            deliveries.append(send_again(connection.firm, document, by=by))
+            continue
+        delivery = _queue(connection, document, device, origin=Transmission.Origin.CLIENT, by=by)
+        if delivery is not None:
+            deliveries.append(delivery)
+    if not deliveries:
+        raise ConnectorError(
+            "no_default_device",
+            _(
+                "Your accountant has not chosen a default device for Sage BOB Demat yet, so "
+                "documents cannot be sent from here. Ask them to set one."
+            ),
+        )
+    audit.record(company, "bob_demat.sent_by_client", document, actor=by)
+    return deliveries
+
+
+# ---- nightly automatic transfer (S8) ------------------------------------------------------
+
+
+@dataclass
+class AutosendReport:
+    queued: list[Delivery] = field(default_factory=list)
+    skipped_connections: dict[int, str] = field(default_factory=dict)
+
+
+def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> AutosendReport:
+    """Queue every document that the rules say goes tonight. Idempotent: a document is
+    transmitted once per connection, so two runs (or two workers at once) queue it once."""
+    on = on or timezone.localdate()
+    report = AutosendReport()
+    connections = DematConnection.objects.filter(auto_transfer=True).select_related(
+        "firm", "device", "dossier"
+    )
+    if firm is not None:
+        connections = connections.filter(firm=firm)
+    for connection in connections:
+        device = connection.device or default_device(connection.firm)
+        reason = rules.why_autosend_cannot_run(default_device(connection.firm), device)
+        if reason:
+            report.skipped_connections[connection.pk] = reason
+            continue
+        assert device is not None
+        candidates = Document.objects.filter(
+            company=connection.dossier.company_id,
+            issue_date__gte=connection.start_date,
+            issue_date__lte=on,
+        ).exclude(
+            Exists(Transmission.objects.filter(document=OuterRef("pk"), connection=connection))
+        )
+        for document in candidates.order_by("issue_date", "id"):
+            if not rules.goes_automatically(document) or rules.why_not_deliverable(document):
+                continue
+            delivery = _queue(
+                connection, document, device, origin=Transmission.Origin.AUTOMATIC, by=None
+            )
+            if delivery is not None:
+                report.queued.append(delivery)
+    return report
+
+
+def autosend_warnings(firm: Organisation) -> list[str]:
+    """Why automatic transfer, switched on for some dossiers, cannot run (shown on the page)."""
+    if not DematConnection.objects.filter(firm=firm, auto_transfer=True).exists():
+        return []
+    reason = rules.why_autosend_cannot_run(default_device(firm), default_device(firm))
+    return [reason] if reason else []
+
+
+# ---- status for the client's icons --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferState:
+    state: str  # "none" | "queued" | "delivered" | "failed"
+    delivered_at: dt.datetime | None = None
+    error: str = ""
+
+
+def transfer_state(document: Document) -> TransferState:
+    latest = document.deliveries.order_by("-id").first()
+    if latest is None:
+        return TransferState("none")
+    return TransferState(
+        latest.state,
+        delivered_at=latest.delivered_at,
+        error=latest.failure_message or latest.failure_reason,
+    )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from typing import Any
 
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient, Client
 
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services
+from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +49,7 @@ def paired() -> Paired:
 def queued_delivery(device: Device, code: str = "DUPONT") -> Delivery:
     company = testing.company()
     testing.connected_dossier(device.firm, company, code=code)
-    [delivery] = bob_demat.send([testing.document(company)], device)
+    [delivery] = bob_demat.send(device.firm, [testing.document(company)], device, by=None)
     return delivery
 
 
@@ -157,3 +161,109 @@ def test_a_malformed_ack_gets_problem_details_naming_the_field(paired: Paired) -
     assert response.status_code == 422
     fields = {error["field"] for error in response.json()["errors"]}
     assert {"acks.0.sha256", "acks.0.placed_path"} <= fields
+
+
+def test_a_resumed_download_gets_the_rest_of_the_bytes_with_206(paired: Paired) -> None:
+    device, client = paired
+    delivery = queued_delivery(device)
+    whole = client.get(f"/deliveries/{delivery.pk}/content").content
+
+    rest = client.client.get(
+        f"{BASE}/deliveries/{delivery.pk}/content",
+        headers={**client.headers, "Range": "bytes=100-"},
+    )
+
+    assert rest.status_code == 206
+    assert rest.content == whole[100:]
+    assert rest["Content-Range"] == f"bytes 100-{len(whole) - 1}/{len(whole)}"
+    assert rest["ETag"] == f'"{delivery.sha256}"'
+
+
+def test_a_range_beyond_the_end_is_refused_with_416_and_the_size(paired: Paired) -> None:
+    device, client = paired
+    delivery = queued_delivery(device)
+
+    answer = client.client.get(
+        f"{BASE}/deliveries/{delivery.pk}/content",
+        headers={**client.headers, "Range": f"bytes={delivery.size}-"},
+    )
+
+    assert answer.status_code == 416
+    assert answer["Content-Range"] == f"bytes */{delivery.size}"
+
+
+def test_a_range_for_other_bytes_than_the_etag_names_gets_the_whole_file(paired: Paired) -> None:
+    device, client = paired
+    delivery = queued_delivery(device)
+
+    answer = client.client.get(
+        f"{BASE}/deliveries/{delivery.pk}/content",
+        headers={**client.headers, "Range": "bytes=10-", "If-Range": '"another-file"'},
+    )
+
+    assert answer.status_code == 200
+    assert len(answer.content) == delivery.size
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("bytes=0-9", (0, 9)),
+        ("bytes=5-", (5, 99)),
+        ("bytes=-10", (90, 99)),
+        ("bytes=90-500", (90, 99)),
+        ("bytes=100-", None),
+        ("bytes=9-3", None),
+        ("bytes=0-1,5-6", None),
+        ("items=0-1", None),
+        ("bytes=abc-", None),
+    ],
+)
+def test_byte_ranges_are_read_as_rfc_9110_says(
+    header: str, expected: tuple[int, int] | None
+) -> None:
+    assert byte_range(header, 100) == expected
+
+
+def test_offers_come_oldest_first_and_at_most_the_limit(paired: Paired) -> None:
+    device, client = paired
+    company = testing.company()
+    testing.connected_dossier(device.firm, company, code="DUPONT")
+    deliveries = bob_demat.send([testing.document(company) for _ in range(3)], device)
+
+    answer = client.get("/deliveries", limit=2).json()
+
+    assert [offer["id"] for offer in answer["deliveries"]] == [d.pk for d in deliveries[:2]]
+
+
+def test_offers_carry_the_main_folder_set_in_the_devices_settings(paired: Paired) -> None:
+    device, client = paired
+
+    services.update_device(device, root_folder=r"d:\demat", by=None)
+
+    assert client.get("/deliveries").json()["settings"] == {"root_folder": r"d:\demat"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process() -> None:
+    firm = testing.firm()
+    credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
+    company = testing.company()
+    testing.connected_dossier(firm, company, code="DUPONT")
+    document = testing.document(company)
+    headers = {"Authorization": f"Bearer {credential.token}"}
+
+    async def poll_and_queue() -> tuple[dict[str, Any], float]:
+        poll = asyncio.create_task(
+            AsyncClient().get(f"{BASE}/deliveries", {"wait": 20}, headers=headers)
+        )
+        await asyncio.sleep(0.5)
+        queued_at = time.monotonic()
+        await sync_to_async(bob_demat.send)([document], credential.device)
+        answer = await poll
+        return answer.json(), time.monotonic() - queued_at
+
+    answer, waited = asyncio.run(poll_and_queue())
+
+    assert len(answer["deliveries"]) == 1
+    assert waited < 1.0
