@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services
@@ -92,6 +93,9 @@ def test_the_firm_is_warned_while_automatic_transfer_is_on_without_a_default_dev
 
     services.update_connection(connection, auto_transfer=True, by=None)
 
-    [warning] = services.autosend_warnings(firm)
-    assert "default device" in warning
-    assert services.run_autosend(on=TONIGHT).skipped_connections == {connection.pk: warning}
+    with translation.override("en"):
+        [warning] = services.autosend_warnings(firm)
+    assert "no default device" in warning
+    with translation.override("en"):
+        skipped = services.run_autosend(on=TONIGHT).skipped_connections
+    assert skipped == {connection.pk: warning}

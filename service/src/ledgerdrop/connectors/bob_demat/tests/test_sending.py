@@ -4,6 +4,7 @@ again; folders and names."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services
@@ -55,7 +56,7 @@ def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup) -> Non
     Document.objects.filter(pk=draft.pk).update(status=Document.Status.DRAFT)
     draft.refresh_from_db()
 
-    with pytest.raises(services.ConnectorError, match="draft"):
+    with translation.override("en"), pytest.raises(services.ConnectorError, match="draft"):
         services.send(firm, [ready, draft], device, by=None)
 
     assert Delivery.objects.count() == 0
@@ -65,7 +66,7 @@ def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup) -> No
     firm, company, _, device = setup
     invoice = testing.document(company)
 
-    with pytest.raises(services.ConnectorError, match="default device"):
+    with translation.override("en"), pytest.raises(services.ConnectorError, match="default device"):
         services.send_to_accountant(company, invoice, by=None)
     services.set_default_device(firm, device, by=None)
     [delivery] = services.send_to_accountant(company, invoice, by=None)

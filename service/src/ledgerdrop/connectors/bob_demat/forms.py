@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ledgerdrop.accounts.models import Dossier, Organisation
+from ledgerdrop.connectors.bob_demat.models import first_day_of_month, validate_dossier_code
+from ledgerdrop.delivery.models import Device
+from ledgerdrop.documents.models import Document
+
+
+def _devices(firm: Organisation) -> Any:
+    return Device.objects.active().filter(firm=firm).order_by("-is_shared_server", "name")
+
+
+class DeviceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Device) -> str:
+        if obj.is_shared_server:
+            return f"{obj.name} — {_('shared server')}"
+        return obj.name
+
+
+class DematSettingsForm(forms.Form):
+    default_device = DeviceChoiceField(
+        queryset=Device.objects.none(),
+        required=False,
+        label=_("Default device"),
+        empty_label=_("No default device"),
+        help_text=_(
+            "Without a default device there is no automatic transfer and clients cannot send "
+            "documents themselves."
+        ),
+    )
+
+    def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+
+
+class ConnectionForm(forms.Form):
+    dossier = forms.ModelChoiceField(queryset=Dossier.objects.none(), label=_("Dossier"))
+    dossier_code = forms.CharField(
+        label=_("Dossier code"),
+        max_length=20,
+        validators=[validate_dossier_code],
+        help_text=_("The dossier's code in BOB, e.g. DUPONT01."),
+    )
+    device = DeviceChoiceField(
+        queryset=Device.objects.none(),
+        required=False,
+        label=_("Device"),
+        empty_label=_("The default device"),
+    )
+    start_date = forms.DateField(
+        label=_("Send documents dated from"),
+        initial=first_day_of_month,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Older documents are not sent automatically."),
+    )
+    auto_transfer = forms.BooleanField(
+        label=_("Automatically transfer purchase and sales documents"), required=False
+    )
+
+    def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dossier"].queryset = (  # type: ignore[attr-defined]
+            Dossier.objects.filter(firm=firm, bob_demat_connection__isnull=True)
+            .select_related("company")
+            .order_by("company__name")
+        )
+        self.fields["dossier"].label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
+        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+
+
+class ConnectionEditForm(forms.Form):
+    dossier_code = ConnectionForm.base_fields["dossier_code"]
+    device = ConnectionForm.base_fields["device"]
+    start_date = ConnectionForm.base_fields["start_date"]
+
+    def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+
+
+class DocumentFilterForm(forms.Form):
+    dossier = forms.ModelChoiceField(
+        queryset=Dossier.objects.none(), required=False, label=_("Dossier"),
+        empty_label=_("All dossiers"),
+    )  # fmt: skip
+    kind = forms.ChoiceField(
+        choices=[("", _("All kinds")), *Document.Kind.choices], required=False, label=_("Kind")
+    )
+
+    def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["dossier"]
+        field.queryset = Dossier.objects.filter(  # type: ignore[attr-defined]
+            firm=firm, bob_demat_connection__isnull=False
+        ).select_related("company")
+        field.label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
+
+
+class SendForm(forms.Form):
+    documents = forms.ModelMultipleChoiceField(
+        queryset=Document.objects.none(),
+        label=_("Documents"),
+        error_messages={"required": _("Select at least one document.")},
+    )
+    device = DeviceChoiceField(
+        queryset=Device.objects.none(),
+        label=_("Device"),
+        error_messages={"required": _("Choose the device that will receive the documents.")},
+    )
+
+    def __init__(self, *args: Any, firm: Organisation, documents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = documents  # type: ignore[attr-defined]
+        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]

@@ -1,0 +1,80 @@
+"""The Sage Demat pages, as an accountant uses them (the browser story test walks them too)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from ledgerdrop import testing
+from ledgerdrop.connectors.bob_demat import services
+from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Delivery
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def accountant() -> tuple:  # type: ignore[type-arg]
+    user = testing.user()
+    firm = testing.firm(owner=user)
+    services.enable(firm, by=None)
+    client = Client(headers={"Accept-Language": "fr"})
+    client.force_login(user)
+    return client, firm
+
+
+def test_the_pages_are_hidden_while_the_app_is_off(accountant) -> None:  # type: ignore[no-untyped-def]
+    client, firm = accountant
+    services.disable(firm, by=None)
+
+    assert client.get(f"/firms/{firm.pk}/sage-demat/").status_code == 404
+
+
+def test_a_new_connection_with_a_path_trick_code_is_refused_in_french(accountant) -> None:  # type: ignore[no-untyped-def]
+    client, firm = accountant
+    company = testing.company()
+    from ledgerdrop.accounts import services as accounts_services
+
+    dossier = accounts_services.link_accountant(company, firm, by=None)
+
+    response = client.post(
+        f"/firms/{firm.pk}/sage-demat/connections/new/",
+        {"dossier": dossier.pk, "dossier_code": "..\\x", "start_date": "2026-11-01"},
+    )
+
+    assert response.status_code == 200
+    assert "Un code de dossier" in response.content.decode()
+    assert not DematConnection.objects.exists()
+
+
+def test_sending_selected_documents_queues_them_for_the_chosen_device(accountant) -> None:  # type: ignore[no-untyped-def]
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company, code="DUPONT")
+    device = delivery_services.register_device(firm, name="PC Kevin").device
+    first, second = testing.document(company), testing.document(company)
+
+    page = client.get(f"/firms/{firm.pk}/documents-to-process/")
+    response = client.post(
+        f"/firms/{firm.pk}/documents-to-process/",
+        {"documents": [first.pk], "device": device.pk},
+        follow=True,
+    )
+
+    assert first.number in page.content.decode() and second.number in page.content.decode()
+    assert response.status_code == 200
+    assert list(Delivery.objects.values_list("document_id", flat=True)) == [first.pk]
+    assert list(services.documents_to_process(firm)) == [second]
+
+
+def test_sending_without_choosing_a_device_says_so(accountant) -> None:  # type: ignore[no-untyped-def]
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    document = testing.document(company)
+
+    response = client.post(f"/firms/{firm.pk}/documents-to-process/", {"documents": [document.pk]})
+
+    assert response.status_code == 200
+    assert Delivery.objects.count() == 0
