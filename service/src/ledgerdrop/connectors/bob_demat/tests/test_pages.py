@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 
 from ledgerdrop import testing
+from ledgerdrop.accounts import services as accounts_services
+from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.delivery import services as delivery_services
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def accountant() -> tuple:  # type: ignore[type-arg]
+def accountant() -> tuple[Client, Organisation]:
     user = testing.user()
     firm = testing.firm(owner=user)
     services.enable(firm, by=None)
@@ -24,18 +26,18 @@ def accountant() -> tuple:  # type: ignore[type-arg]
     return client, firm
 
 
-def test_the_pages_are_hidden_while_the_app_is_off(accountant) -> None:  # type: ignore[no-untyped-def]
+def test_the_pages_are_hidden_while_the_app_is_off(accountant: tuple[Client, Organisation]) -> None:
     client, firm = accountant
     services.disable(firm, by=None)
 
     assert client.get(f"/firms/{firm.pk}/sage-demat/").status_code == 404
 
 
-def test_a_new_connection_with_a_path_trick_code_is_refused_in_french(accountant) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_connection_with_a_path_trick_code_is_refused_in_french(
+    accountant: tuple[Client, Organisation],
+) -> None:
     client, firm = accountant
     company = testing.company()
-    from ledgerdrop.accounts import services as accounts_services
-
     dossier = accounts_services.link_accountant(company, firm, by=None)
 
     response = client.post(
@@ -48,7 +50,9 @@ def test_a_new_connection_with_a_path_trick_code_is_refused_in_french(accountant
     assert not DematConnection.objects.exists()
 
 
-def test_sending_selected_documents_queues_them_for_the_chosen_device(accountant) -> None:  # type: ignore[no-untyped-def]
+def test_sending_selected_documents_queues_them_for_the_chosen_device(
+    accountant: tuple[Client, Organisation],
+) -> None:
     client, firm = accountant
     company = testing.company()
     testing.connected_dossier(firm, company, code="DUPONT")
@@ -68,7 +72,7 @@ def test_sending_selected_documents_queues_them_for_the_chosen_device(accountant
     assert list(services.documents_to_process(firm)) == [second]
 
 
-def test_sending_without_choosing_a_device_says_so(accountant) -> None:  # type: ignore[no-untyped-def]
+def test_sending_without_choosing_a_device_says_so(accountant: tuple[Client, Organisation]) -> None:
     client, firm = accountant
     company = testing.company()
     testing.connected_dossier(firm, company)

@@ -3,28 +3,38 @@ again; folders and names."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 from django.utils import translation
 
 from ledgerdrop import testing
+from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.delivery import services as delivery_services
-from ledgerdrop.delivery.models import Delivery
+from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 
 pytestmark = pytest.mark.django_db
 
 
+class Setup(NamedTuple):
+    firm: Organisation
+    company: Organisation
+    connection: DematConnection
+    device: Device
+
+
 @pytest.fixture
-def setup() -> tuple:  # type: ignore[type-arg]
+def setup() -> Setup:
     firm, company = testing.firm(), testing.company()
     _, connection = testing.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin").device
-    return firm, company, connection, device
+    return Setup(firm, company, connection, device)
 
 
-def test_documents_to_process_are_the_connected_dossiers_documents_never_sent(setup) -> None:  # type: ignore[no-untyped-def]
+def test_documents_to_process_are_the_connected_dossiers_documents_never_sent(setup: Setup) -> None:
     firm, company, _, device = setup
     sent, waiting = testing.document(company), testing.document(company)
     draft = testing.document(company)
@@ -37,7 +47,9 @@ def test_documents_to_process_are_the_connected_dossiers_documents_never_sent(se
     assert unconnected not in services.documents_to_process(firm)
 
 
-def test_sales_go_to_ventes_and_purchases_to_achats_with_names_that_sort_by_date(setup) -> None:  # type: ignore[no-untyped-def]
+def test_sales_go_to_ventes_and_purchases_to_achats_with_names_that_sort_by_date(
+    setup: Setup,
+) -> None:
     firm, company, _, device = setup
     invoice = testing.document(company, number="F/2026 01")
     purchase = testing.document(company, kind=Document.Kind.PURCHASE_INVOICE, number="A-7")
@@ -50,7 +62,7 @@ def test_sales_go_to_ventes_and_purchases_to_achats_with_names_that_sort_by_date
     assert purchase_delivery.relative_path.startswith("DUPONT/achats/20261102_purchase_invoice_")
 
 
-def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup: Setup) -> None:
     firm, company, _, device = setup
     ready, draft = testing.document(company), testing.document(company)
     Document.objects.filter(pk=draft.pk).update(status=Document.Status.DRAFT)
@@ -62,7 +74,7 @@ def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup) -> Non
     assert Delivery.objects.count() == 0
 
 
-def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup) -> None:  # type: ignore[no-untyped-def]
+def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup: Setup) -> None:
     firm, company, _, device = setup
     invoice = testing.document(company)
 
@@ -75,7 +87,7 @@ def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup) -> No
     assert services.transfer_state(invoice).state == "queued"
 
 
-def test_the_client_sends_to_the_dossiers_own_device_before_the_default(setup) -> None:  # type: ignore[no-untyped-def]
+def test_the_client_sends_to_the_dossiers_own_device_before_the_default(setup: Setup) -> None:
     firm, company, connection, device = setup
     server = delivery_services.register_device(firm, name="Serveur").device
     services.set_default_device(firm, device, by=None)
@@ -86,7 +98,7 @@ def test_the_client_sends_to_the_dossiers_own_device_before_the_default(setup) -
     assert delivery.device == server
 
 
-def test_sending_again_uses_the_same_folder_and_name(setup) -> None:  # type: ignore[no-untyped-def]
+def test_sending_again_uses_the_same_folder_and_name(setup: Setup) -> None:
     firm, company, _, device = setup
     services.set_default_device(firm, device, by=None)
     invoice = testing.document(company)
@@ -98,7 +110,7 @@ def test_sending_again_uses_the_same_folder_and_name(setup) -> None:  # type: ig
     assert again.relative_path == first.relative_path
 
 
-def test_a_dossier_code_that_could_be_a_path_trick_is_refused(setup) -> None:  # type: ignore[no-untyped-def]
+def test_a_dossier_code_that_could_be_a_path_trick_is_refused(setup: Setup) -> None:
     firm, _, _, _ = setup
     dossier = testing.connected_dossier(firm, testing.company(), code="OTHER")[0]
     DematConnection.objects.filter(dossier=dossier).delete()
@@ -109,7 +121,7 @@ def test_a_dossier_code_that_could_be_a_path_trick_is_refused(setup) -> None:  #
     assert not DematConnection.objects.filter(dossier=dossier).exists()
 
 
-def test_a_new_connection_gives_the_device_its_achats_and_ventes_folders(setup) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_connection_gives_the_device_its_achats_and_ventes_folders(setup: Setup) -> None:
     firm, _, _, device = setup
     services.set_default_device(firm, device, by=None)
 
