@@ -331,6 +331,19 @@ def send_again(firm: Organisation, document: Document, *, by: User | None) -> De
     return delivery
 
 
+def why_client_cannot_send(company: Organisation) -> str:
+    """Why the client's *send to the accountant* button is unavailable, or "" when it works."""
+    connections = DematConnection.objects.filter(dossier__company=company).select_related("firm")
+    if not connections:
+        return _("Your accountant has not connected this company to Sage BOB Demat yet.")
+    if not any(c.device_id or default_device(c.firm) for c in connections):
+        return _(
+            "Your accountant has not chosen a default device for Sage BOB Demat yet, so "
+            "documents cannot be sent from here. Ask them to set one."
+        )
+    return ""
+
+
 @transaction.atomic
 def send_to_accountant(
     company: Organisation, document: Document, *, by: User | None

@@ -30,7 +30,7 @@ urlpatterns = [
         name="documents-to-process",
     ),
     path(
-        "companies/<int:company_id>/documents/<int:document_id>/send-to-accountant/",
+        "companies/<int:company_id>/send-to-accountant/<int:document_id>/",
         views.send_to_accountant,
         name="send-to-accountant",
     ),

@@ -1,4 +1,5 @@
-"""`{% sage_icon document %}`: the client's grey / green / red Sage icon of a document (S6, S9)."""
+"""Template tags for other apps' pages: the Sage icon of a document (grey, green, red), its
+delivery history, and whether the client can send it to the accountant (S6, S9)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.documents.models import Document
 
@@ -15,3 +17,17 @@ register = template.Library()
 @register.inclusion_tag("bob_demat/_sage_icon.html")
 def sage_icon(document: Document) -> dict[str, Any]:
     return {"transfer": services.transfer_state(document)}
+
+
+@register.inclusion_tag("bob_demat/_delivery_history.html")
+def delivery_history(document: Document) -> dict[str, Any]:
+    """Every delivery of a document: who sent it, when, to which device, fetched when and
+    where, or why it failed."""
+    deliveries = document.deliveries.select_related("device", "queued_by").order_by("-id")
+    return {"deliveries": list(deliveries)}
+
+
+@register.simple_tag
+def client_send_blocker(company: Organisation) -> str:
+    """Why the client cannot send to the accountant from here, or "" when it can (S9)."""
+    return services.why_client_cannot_send(company)

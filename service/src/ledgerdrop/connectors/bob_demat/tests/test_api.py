@@ -1,0 +1,141 @@
+"""The connector's rows of the application API (API.md), as a script would use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from ledgerdrop import testing
+from ledgerdrop.accounts import services as accounts_services
+from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.connectors.bob_demat import services
+from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Delivery, Device
+
+pytestmark = pytest.mark.django_db
+
+
+class Api:
+    def __init__(self, organisation: Organisation) -> None:
+        self.client = Client()
+        self.client.force_login(organisation.members.get())
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return getattr(self.client, method)(f"/api/v1{path}", body, content_type="application/json")
+
+
+@pytest.fixture
+def firm() -> Organisation:
+    firm = testing.firm()
+    services.enable(firm, by=None)
+    return firm
+
+
+@pytest.fixture
+def device(firm: Organisation) -> Device:
+    return delivery_services.register_device(firm, name="PC Kevin").device
+
+
+def test_a_connection_is_created_and_its_folders_announced(firm: Organisation) -> None:
+    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+
+    response = Api(firm).call(
+        "post",
+        f"/firms/{firm.pk}/bob-demat/connections",
+        {"dossier_id": dossier.pk, "dossier_code": "DUPONT", "start_date": "2026-11-01"},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
+    assert body["start_date"] == "2026-11-01"
+    assert body["auto_transfer"] is False
+
+
+def test_a_bad_dossier_code_gets_problem_details_and_creates_nothing(firm: Organisation) -> None:
+    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+
+    response = Api(firm).call(
+        "post",
+        f"/firms/{firm.pk}/bob-demat/connections",
+        {"dossier_id": dossier.pk, "dossier_code": "../../Windows"},
+    )
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:ledgerdrop:problem:invalid_dossier_code"
+    assert Api(firm).call("get", f"/firms/{firm.pk}/bob-demat/connections").json() == []
+
+
+def test_the_toggle_and_the_default_device_drive_the_warning(
+    firm: Organisation, device: Device
+) -> None:
+    _, connection = testing.connected_dossier(firm, testing.company())
+    api = Api(firm)
+
+    api.call("patch", f"/firms/{firm.pk}/bob-demat/connections/{connection.pk}",
+             {"auto_transfer": True})  # fmt: skip
+    warned = api.call("get", f"/firms/{firm.pk}/bob-demat/settings").json()
+    fixed = api.call(
+        "put", f"/firms/{firm.pk}/bob-demat/settings", {"default_device_id": device.pk}
+    ).json()
+
+    assert len(warned["warnings"]) == 1
+    assert fixed == {"enabled": True, "default_device_id": device.pk, "warnings": []}
+
+
+def test_documents_to_process_then_send_queues_deliveries(
+    firm: Organisation, device: Device
+) -> None:
+    company = testing.company()
+    testing.connected_dossier(firm, company, code="DUPONT")
+    invoice = testing.document(company)
+    api = Api(firm)
+
+    waiting = api.call("get", f"/firms/{firm.pk}/documents-to-process").json()
+    sent = api.call(
+        "post",
+        f"/firms/{firm.pk}/bob-demat/send",
+        {"document_ids": [invoice.pk], "device_id": device.pk},
+    )
+
+    assert [d["id"] for d in waiting] == [invoice.pk]
+    assert sent.status_code == 202
+    [delivery] = sent.json()["deliveries"]
+    assert delivery["relative_path"].startswith("DUPONT/ventes/")
+    assert api.call("get", f"/firms/{firm.pk}/documents-to-process").json() == []
+
+
+def test_sending_another_firms_document_is_a_404_and_queues_nothing(
+    firm: Organisation, device: Device
+) -> None:
+    stranger = testing.company()
+    testing.connected_dossier(testing.firm(), stranger)
+
+    response = Api(firm).call(
+        "post",
+        f"/firms/{firm.pk}/bob-demat/send",
+        {"document_ids": [testing.document(stranger).pk], "device_id": device.pk},
+    )
+
+    assert response.status_code == 404
+    assert Delivery.objects.count() == 0
+
+
+def test_the_client_gets_409_with_the_reason_until_a_default_device_is_set(
+    firm: Organisation, device: Device
+) -> None:
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    invoice = testing.document(company)
+    path = f"/companies/{company.pk}/documents/{invoice.pk}/send-to-accountant"
+
+    refused = Api(company).call("post", path)
+    services.set_default_device(firm, device, by=None)
+    accepted = Api(company).call("post", path)
+
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:ledgerdrop:problem:no_default_device"
+    assert accepted.status_code == 202
