@@ -40,3 +40,5 @@ api = NinjaAPI(
 problems.install(api)
 api.add_router("/", accounts_router)
 api.add_router("/", "ledgerdrop.documents.api.router")
+api.add_router("/", "ledgerdrop.delivery.api.router")
+api.add_router("/", "ledgerdrop.connectors.bob_demat.api.router")

@@ -201,3 +201,16 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "ledgerdrop.accounts.middleware.UserLanguageMiddleware",
 )
+# How many reverse proxies in front of the service append to X-Forwarded-For (0: none). The
+# sign-in limit counts failures per client address, which it then reads from that header.
+LEDGERDROP_TRUSTED_PROXIES = int(os.environ.get("LEDGERDROP_TRUSTED_PROXIES", "0"))
+# Outgoing e-mail (invitations, password resets) over SMTP when a host is given; otherwise the
+# files under DATA_DIR/mail are the outbox.
+if smtp_host := os.environ.get("LEDGERDROP_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = smtp_host
+    EMAIL_PORT = int(os.environ.get("LEDGERDROP_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("LEDGERDROP_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("LEDGERDROP_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("LEDGERDROP_SMTP_STARTTLS", default=EMAIL_PORT == 587)
+    EMAIL_USE_SSL = _env_bool("LEDGERDROP_SMTP_SSL", default=EMAIL_PORT == 465)

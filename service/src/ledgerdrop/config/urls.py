@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", include("ledgerdrop.accounts.urls")),
     path("", include("ledgerdrop.delivery.urls")),
+    path("", include("ledgerdrop.documents.urls")),
     path("", include("ledgerdrop.connectors.bob_demat.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

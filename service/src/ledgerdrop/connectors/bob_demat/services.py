@@ -434,24 +434,3 @@ def autosend_warnings(firm: Organisation) -> list[str]:
         return []
     reason = rules.why_autosend_cannot_run(default_device(firm), default_device(firm))
     return [reason] if reason else []
-
-
-# ---- status for the client's icons --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TransferState:
-    state: str  # "none" | "queued" | "delivered" | "failed"
-    delivered_at: dt.datetime | None = None
-    error: str = ""
-
-
-def transfer_state(document: Document) -> TransferState:
-    latest = document.deliveries.order_by("-id").first()
-    if latest is None:
-        return TransferState("none")
-    return TransferState(
-        latest.state,
-        delivered_at=latest.delivered_at,
-        error=latest.failure_message or latest.failure_reason,
-    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +42,11 @@ def validator(peppol_material: Path) -> Validator:
 @pytest.fixture(scope="session")
 def base_invoice(peppol_material: Path) -> bytes:
     return (peppol_material / "bis-billing-3.0.19/examples/base-example.xml").read_bytes()
+
+
+@pytest.fixture
+def peppol_rules(peppol_material: Path, settings: Any) -> Path:
+    """Point the service's PEPPOL rules setting at the official file (Django tests only)."""
+    path = peppol_material / PEPPOL_SCH
+    settings.LEDGERDROP_PEPPOL_RULES = path
+    return path

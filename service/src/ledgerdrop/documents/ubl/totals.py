@@ -9,6 +9,7 @@ inside BR-S-09's one-unit tolerance and PEPPOL-R120's two cents on the line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -77,16 +78,25 @@ def _category_total(
 
 
 def compute_totals(data: InvoiceData) -> Totals:
-    nets = tuple(line_net_amount(line) for line in data.lines)
+    return totals_of(data.lines, data.allowances_charges, data.eur_rate)
+
+
+def totals_of(
+    lines: Sequence[Line],
+    allowances_charges: Sequence[AllowanceCharge] = (),
+    eur_rate: Decimal | None = None,
+) -> Totals:
+    """The totals of lines alone, e.g. for a draft whose parties are not filled in yet."""
+    nets = tuple(line_net_amount(line) for line in lines)
     keys: list[tuple[VatCategory, Decimal]] = []
     lines_by_key: dict[tuple[VatCategory, Decimal], list[tuple[Line, Decimal]]] = {}
     adjustments_by_key: dict[tuple[VatCategory, Decimal], list[AllowanceCharge]] = {}
-    for line, net in zip(data.lines, nets, strict=True):
+    for line, net in zip(lines, nets, strict=True):
         key = (line.vat_category, line.vat_rate)
         if key not in lines_by_key:
             keys.append(key)
         lines_by_key.setdefault(key, []).append((line, net))
-    for adjustment in data.allowances_charges:
+    for adjustment in allowances_charges:
         key = (adjustment.vat_category, adjustment.vat_rate)
         if key not in lines_by_key and key not in adjustments_by_key:
             keys.append(key)
@@ -97,8 +107,8 @@ def compute_totals(data: InvoiceData) -> Totals:
     )
 
     line_extension = sum(nets, Decimal(0))
-    allowances = sum((a.amount for a in data.allowances_charges if not a.charge), Decimal(0))
-    charges = sum((a.amount for a in data.allowances_charges if a.charge), Decimal(0))
+    allowances = sum((a.amount for a in allowances_charges if not a.charge), Decimal(0))
+    charges = sum((a.amount for a in allowances_charges if a.charge), Decimal(0))
     tax_exclusive = line_extension - allowances + charges
     tax = sum((c.tax_amount for c in categories), Decimal(0))
     tax_inclusive = tax_exclusive + tax
@@ -112,5 +122,5 @@ def compute_totals(data: InvoiceData) -> Totals:
         tax_amount=tax,
         tax_inclusive_amount=tax_inclusive,
         payable_amount=tax_inclusive,
-        tax_amount_eur=None if data.eur_rate is None else round_amount(tax * data.eur_rate),
+        tax_amount_eur=None if eur_rate is None else round_amount(tax * eur_rate),
     )

@@ -9,6 +9,7 @@ from django import template
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
+from ledgerdrop.documents import queries
 from ledgerdrop.documents.models import Document
 
 register = template.Library()
@@ -16,7 +17,7 @@ register = template.Library()
 
 @register.inclusion_tag("bob_demat/_sage_icon.html")
 def sage_icon(document: Document) -> dict[str, Any]:
-    return {"transfer": services.transfer_state(document)}
+    return {"transfer": queries.accountant_transfer(document)}
 
 
 @register.inclusion_tag("bob_demat/_delivery_history.html")

@@ -82,3 +82,25 @@ def test_sending_without_choosing_a_device_says_so(accountant: tuple[Client, Org
 
     assert response.status_code == 200
     assert Delivery.objects.count() == 0
+
+
+def test_the_client_sees_why_sending_is_unavailable_then_sends_and_sees_the_grey_icon() -> None:
+    owner = testing.user()
+    company = testing.company(owner=owner)
+    firm = testing.firm()
+    testing.connected_dossier(firm, company)
+    invoice = testing.document(company)
+    client = Client(headers={"Accept-Language": "fr"})
+    client.force_login(owner)
+    page = f"/companies/{company.pk}/documents/{invoice.pk}/"
+
+    blocked = client.get(page).content.decode()
+    services.set_default_device(
+        firm, delivery_services.register_device(firm, name="PC Kevin").device, by=None
+    )
+    client.post(f"/companies/{company.pk}/send-to-accountant/{invoice.pk}/", {"next": page})
+    sent = client.get(page).content.decode()
+
+    assert "pas encore choisi d&#x27;appareil par défaut" in blocked
+    assert "sage-grey" in sent
+    assert Delivery.objects.get().document == invoice

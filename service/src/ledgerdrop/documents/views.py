@@ -1,0 +1,313 @@
+"""The company's document pages: overview, editor, document page, Purchases, invoicing details.
+Thin: forms in, `services` for every change, `queries` for every read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.core.tenancy import organisation_for
+from ledgerdrop.documents import building, forms, inbound, queries, services
+from ledgerdrop.documents.models import Document
+from ledgerdrop.documents.ubl import model as ubl
+from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
+from ledgerdrop.documents.ubl.report import LAYER_NAMES
+from ledgerdrop.documents.ubl.totals import Totals, totals_of
+
+PER_PAGE = 50
+EDITABLE_KINDS = {
+    "sales_invoice": Document.Kind.SALES_INVOICE,
+    "credit_note": Document.Kind.CREDIT_NOTE,
+    "purchase_slip": Document.Kind.PURCHASE_SLIP,
+}
+
+
+def _company(request: HttpRequest, company_id: int) -> Organisation:
+    return organisation_for(request.user, company_id, Organisation.Kind.COMPANY)
+
+
+def _page(
+    request: HttpRequest, template: str, company: Organisation, section: str, **context: Any
+) -> HttpResponse:
+    return render(request, template, {"company": company, "section": section, **context})
+
+
+@login_required
+def overview(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = _company(request, company_id)
+    filters = forms.PeriodFilterForm(request.GET or None)
+    page = Paginator(queries.overview(company, **filters.filters()), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for document in page.object_list:
+        document.transfer = queries.accountant_transfer(document)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _page(
+        request,
+        "documents/overview.html",
+        company,
+        "documents",
+        documents=page.object_list,
+        page=page,
+        query=query.urlencode(),
+        filters=filters,
+    )
+
+
+def _editor_context(
+    company: Organisation,
+    kind: Document.Kind,
+    header: forms.DocumentForm,
+    lines: Any,
+    document: Document | None,
+    credited: Document | None,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "kind_label": Document.Kind(kind).label,
+        "header": header,
+        "lines": lines,
+        "document": document,
+        "credited": credited,
+        "totals": _totals(lines),
+        "vat_choices": building.VAT_CHOICES,
+    }
+
+
+def _totals(lines: Any) -> Totals | None:
+    """Live totals of what is typed so far; lines that do not add up yet are left out."""
+    rows = []
+    for form in lines.forms:
+        if not form.is_valid() or not form.cleaned_data.get("description"):
+            continue
+        try:
+            choice = building.vat_choice(form.cleaned_data["vat_rate"])
+            rows.append(
+                ubl.Line(
+                    form.cleaned_data["description"],
+                    form.cleaned_data["quantity"],
+                    form.cleaned_data["unit_price"],
+                    choice.category,
+                    choice.rate,
+                    exemption_reason=building.DEFAULT_EXEMPT_REASON
+                    if choice.category is ubl.VatCategory.EXEMPT
+                    else None,
+                )
+            )
+        except ubl.InvoiceDataError:
+            continue
+    return totals_of(rows) if rows else None
+
+
+@login_required
+def editor(
+    request: HttpRequest, company_id: int, kind: str = "", document_id: int | None = None
+) -> HttpResponse:
+    """New document of `kind`, or the draft `document_id`. Posting saves the draft; the
+    'issue' button saves and issues it in one go."""
+    company = _company(request, company_id)
+    document = queries.document_of(company, document_id) if document_id else None
+    if document is not None and not document.is_draft:
+        messages.error(request, _("An issued document cannot change; issue a credit note."))
+        return redirect("document-detail", company.pk, document.pk)
+    if document is not None:
+        kind_value = Document.Kind(document.kind)
+        credited = document.credited_document
+    else:
+        if kind not in EDITABLE_KINDS:
+            raise Http404("No such kind of document.")
+        kind_value = EDITABLE_KINDS[kind]
+        credited = None
+    if request.method == "POST":
+        header = forms.DocumentForm(request.POST)
+        lines = forms.LineFormSet(request.POST, prefix="lines")
+        if "add_line" in request.POST:
+            lines = _with_extra_row(lines)
+        elif header.is_valid() and lines.is_valid():
+            data = forms.document_input(
+                kind_value, header, lines, credited.pk if credited else None
+            )
+            try:
+                if document is None:
+                    document = services.create_document(company, data, by=request.user)  # type: ignore[arg-type]
+                else:
+                    document = services.update_draft(document, data, by=request.user)  # type: ignore[arg-type]
+                if "issue" in request.POST:
+                    document = services.issue(document, by=request.user)  # type: ignore[arg-type]
+                    messages.success(
+                        request, _("Document %(number)s issued.") % {"number": document.number}
+                    )
+                else:
+                    messages.success(request, _("Draft saved."))
+                return redirect("document-detail", company.pk, document.pk)
+            except services.DocumentError as error:
+                header.add_error(None, error.message)
+    else:
+        header = forms.DocumentForm(initial=forms.initial_header(document))
+        lines = forms.LineFormSet(initial=forms.initial_lines(document), prefix="lines")
+    context = _editor_context(company, kind_value, header, lines, document, credited)
+    return _page(request, "documents/editor.html", company, "documents", **context)
+
+
+def _with_extra_row(lines: Any) -> Any:
+    data = lines.data.copy()
+    total = int(data.get("lines-TOTAL_FORMS", 0))
+    data["lines-TOTAL_FORMS"] = str(total + 1)
+    data[f"lines-{total}-quantity"] = "1"
+    data[f"lines-{total}-vat_rate"] = "21"
+    return forms.LineFormSet(data, prefix="lines")
+
+
+@login_required
+@require_POST
+def live_totals(request: HttpRequest, company_id: int) -> HttpResponse:
+    _company(request, company_id)
+    lines = forms.LineFormSet(request.POST, prefix="lines")
+    return render(request, "documents/_totals.html", {"totals": _totals(lines)})
+
+
+@login_required
+def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpResponse:
+    company = _company(request, company_id)
+    document = queries.document_of(company, document_id)
+    report = document.validation or {}
+    findings = document.validation_findings()
+    return _page(
+        request,
+        "documents/detail.html",
+        company,
+        "purchases" if document.is_received else "documents",
+        document=document,
+        transfer=queries.accountant_transfer(document),
+        report=report,
+        findings=findings,
+        layers=[
+            {"name": LAYER_NAMES.get(layer, layer), "ran": layer in report.get("layers_run", [])}
+            for layer in LAYER_NAMES
+        ],
+        skipped={LAYER_NAMES.get(k, k): v for k, v in report.get("layers_skipped", {}).items()},
+        reject_form=forms.RejectForm(),
+        credit_notes=document.credit_notes.all(),
+    )
+
+
+@login_required
+def download(request: HttpRequest, company_id: int, document_id: int, which: str) -> FileResponse:
+    company = _company(request, company_id)
+    if which not in {"ubl", "pdf"}:
+        raise Http404("No such file.")
+    return queries.file_response(queries.document_of(company, document_id), which)
+
+
+@login_required
+@require_POST
+def action(request: HttpRequest, company_id: int, document_id: int, verb: str) -> HttpResponse:
+    company = _company(request, company_id)
+    document = queries.document_of(company, document_id)
+    by = request.user
+    try:
+        if verb == "issue":
+            document = services.issue(document, by=by)  # type: ignore[arg-type]
+            messages.success(
+                request, _("Document %(number)s issued.") % {"number": document.number}
+            )
+        elif verb in {"sent", "paid"}:
+            services.mark(document, verb, by=by)  # type: ignore[arg-type]
+            messages.success(request, _("Marked sent.") if verb == "sent" else _("Marked paid."))
+        elif verb == "credit":
+            note = services.credit(document, by=by)  # type: ignore[arg-type]
+            messages.success(request, _("Credit note drafted: check it, then issue it."))
+            return redirect("document-edit", company.pk, note.pk)
+        elif verb == "approve":
+            services.approve(document, by=by)  # type: ignore[arg-type]
+            messages.success(request, _("Registered as a purchase invoice."))
+            return redirect("company-purchases", company.pk)
+        elif verb == "reject":
+            form = forms.RejectForm(request.POST)
+            reason = form.data.get("reason", "") if form.is_bound else ""
+            services.reject(document, str(reason), by=by)  # type: ignore[arg-type]
+            messages.success(request, _("Document rejected."))
+            return redirect("company-purchases", company.pk)
+        elif verb == "delete":
+            services.delete_draft(document, by=by)  # type: ignore[arg-type]
+            messages.success(request, _("Draft deleted."))
+            return redirect("company-documents", company.pk)
+        else:
+            raise Http404("No such action.")
+    except services.DocumentError as error:
+        messages.error(request, error.message)
+    return redirect("document-detail", company.pk, document.pk)
+
+
+@login_required
+def purchases(request: HttpRequest, company_id: int) -> HttpResponse:
+    """The processing list, the upload of a received document, and a purchase invoice entered
+    by hand with its file."""
+    company = _company(request, company_id)
+    upload = forms.UploadForm()
+    if request.method == "POST":
+        upload = forms.UploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            register = request.POST.get("register") == "1"
+            data = upload.cleaned_data["file"].read(DEFAULT_MAX_BYTES + 1)
+            try:
+                document = services.receive(
+                    company,
+                    data,
+                    source=Document.Source.MANUAL if register else Document.Source.UPLOAD,
+                    received_from=upload.cleaned_data["file"].name,
+                    by=request.user,  # type: ignore[arg-type]
+                    register=register,
+                )
+            except services.DocumentError as error:
+                upload.add_error("file", error.message)
+                if error.report is not None:
+                    for finding in error.report.errors[:10]:
+                        upload.add_error(None, f"{finding.rule_id}: {finding.message}")
+            else:
+                messages.success(
+                    request,
+                    _("Purchase invoice registered.") if register else _("Document received."),
+                )
+                if register:
+                    return redirect("document-detail", company.pk, document.pk)
+                return redirect("company-purchases", company.pk)
+    registered = company.documents.filter(kind=Document.Kind.PURCHASE_INVOICE)[:20]
+    return _page(
+        request,
+        "documents/purchases.html",
+        company,
+        "purchases",
+        waiting=queries.processing_list(company),
+        registered=registered,
+        upload=upload,
+        inbox=inbound.inbox_address(company),
+    )
+
+
+@login_required
+def invoicing_details(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = _company(request, company_id)
+    profile = building.profile_of(company)
+    form = forms.InvoicingProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(profile, form.cleaned_data, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, _("Invoicing details saved."))
+        return redirect("company-invoicing", company.pk)
+    return _page(
+        request,
+        "documents/invoicing_details.html",
+        company,
+        "invoicing",
+        form=form,
+        inbox=inbound.inbox_address(company),
+    )
