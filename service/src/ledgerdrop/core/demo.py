@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,27 @@ def _organisation(owner: User, kind: Organisation.Kind, name: str, vat: str = ""
     return existing or accounts_services.create_organisation(owner, kind, name, vat)
 
 
+K, S = Document.Kind, Document.Status
+# Every kind in every state that matters to the accountant: (kind, status, counterparty,
+# amount incl. VAT, days ago). Sent, paid and approved ones go by the nightly transfer; issued
+# ones wait for the client; the incoming one awaits approval; the rejected one never goes.
+STORY = [
+    (K.SALES_INVOICE, S.PAID, "Hôtel Métropole SA", Decimal("1210.00"), 20),
+    (K.PURCHASE_INVOICE, S.APPROVED, "Moulins de Ciney SA", Decimal("484.00"), 18),
+    (K.SALES_INVOICE, S.SENT, "Café du Parc SRL", Decimal("96.80"), 15),
+    (K.CREDIT_NOTE, S.SENT, "Café du Parc SRL", Decimal("24.20"), 12),
+    (K.INCOMING, S.APPROVED, "Electrabel SA", Decimal("302.50"), 10),
+    (K.PURCHASE_SLIP, S.PAID, "Ferme du Bocq SRL", Decimal("363.00"), 8),
+    (K.INCOMING, S.RECEIVED, "Proximus SA", Decimal("72.60"), 5),
+    (K.SALES_INVOICE, S.ISSUED, "Hôtel Métropole SA", Decimal("605.00"), 3),
+    (K.INCOMING, S.REJECTED, "Moulins de Ciney SA", Decimal("484.00"), 2),
+    (K.SALES_INVOICE, S.ISSUED, "Café du Parc SRL", Decimal("48.40"), 1),
+]
+SUPPLIED_TO_COMPANY = frozenset({K.PURCHASE_INVOICE, K.INCOMING})
+# The first dossier transfers automatically; the second is sent by hand.
+AUTOMATIC_CODE = "DUPONT"
+
+
 @transaction.atomic
 def seed() -> Organisation:
     """Create the demo data once; on later runs, find it again."""
@@ -59,21 +81,29 @@ def seed() -> Organisation:
         company_user = _user(email)
         company = _organisation(company_user, Organisation.Kind.COMPANY, name, vat)
         dossier = accounts_services.link_accountant(company, firm, by=company_user)
-        if not DematConnection.objects.filter(dossier=dossier).exists():
-            bob_demat.connect(dossier, code, by=firm_user)
         if not company.documents.exists():
             _seed_documents(company, company_user)
+        if not DematConnection.objects.filter(dossier=dossier).exists():
+            bob_demat.connect(
+                dossier,
+                code,
+                auto_transfer=code == AUTOMATIC_CODE,
+                start_date=dt.date.today() - dt.timedelta(days=60),
+                by=firm_user,
+            )
     return firm
 
 
 def _seed_documents(company: Organisation, owner: User) -> None:
     today = dt.date.today()
-    for index, (kind, counterparty, amount) in enumerate(demo_documents.SAMPLES, start=1):
-        issue_date = today - dt.timedelta(days=3 * (len(demo_documents.SAMPLES) - index))
+    for index, (kind, status, counterparty, amount, days_ago) in enumerate(STORY, start=1):
+        issue_date = today - dt.timedelta(days=days_ago)
         number = f"{issue_date:%Y}-{index:04d}"
+        supplied = kind in SUPPLIED_TO_COMPANY
         documents_services.store_issued_document(
             company,
             kind=kind,
+            status=status,
             number=number,
             issue_date=issue_date,
             total=amount,
@@ -82,8 +112,8 @@ def _seed_documents(company: Organisation, owner: User) -> None:
                 kind=kind,
                 number=number,
                 issue_date=issue_date,
-                supplier=company.name if kind in Document.SALES_KINDS else counterparty,
-                customer=counterparty if kind in Document.SALES_KINDS else company.name,
+                supplier=counterparty if supplied else company.name,
+                customer=company.name if supplied else counterparty,
                 amount=amount,
             ),
             by=owner,
@@ -111,10 +141,17 @@ def _pair_local_agent(firm: Organisation, server_url: str, agent_env: dict[str, 
 
 @transaction.atomic
 def _route_documents(firm: Organisation, device: Device, root: Path) -> int:
-    """Point the device at the demo folder, make it the default, and send what was never sent."""
+    """Point the device at the demo folder and make it the default; run the nightly transfer
+    now; the first time, the accountant also sends two documents of the manual dossier by hand.
+    The rest stays in *Documents to process* for the visitor to send."""
     Device.objects.filter(pk=device.pk).update(root_folder=str(root))
     bob_demat.set_default_device(firm, device, by=None)
-    return len(bob_demat.send(firm, bob_demat.documents_to_process(firm), device, by=None))
+    queued = len(bob_demat.run_autosend(firm).queued)
+    for connection in DematConnection.objects.filter(firm=firm, auto_transfer=False):
+        if not connection.transmissions.exists():
+            by_hand = bob_demat.documents_to_process(firm, dossier=connection.dossier)
+            queued += len(bob_demat.send(firm, list(by_hand[:2]), device, by=None))
+    return queued
 
 
 def _wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
