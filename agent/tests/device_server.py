@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE
+
 API = "/api/device/v1/"
 TOKEN = "device-token-of-the-tests"
 
@@ -50,6 +52,9 @@ class DeviceServer:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     pairing_interval: int = 1
+    bundles: bool = True  # False: an older server without `POST deliveries/contents`
+    corrupt_bundles: int = 0  # how many next bundles carry wrong bytes
+    cut_bundles: int = 0  # how many next bundles drop the connection half-way
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -122,6 +127,8 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
                 return self._json(404, {"title": "No such delivery", "status": 404})
             if delivery and method == "GET" and route.endswith("/content"):
                 return self._content(delivery)
+            if method == "POST" and route == "deliveries/contents" and server.bundles:
+                return self._bundle(body["ids"])
             if method == "POST" and route == "acks":
                 if server.refused_acks & {ack["id"] for ack in body["acks"]}:
                     return self._json(409, {"title": "Delivery was cancelled", "status": 409})
@@ -159,6 +166,36 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return None
             return self._send(status, body, headers)
+
+        def _bundle(self, ids: list[int]) -> None:
+            parts = []
+            with server.lock:
+                corrupt = server.corrupt_bundles > 0
+                server.corrupt_bundles -= corrupt
+                cut = server.cut_bundles > 0
+                server.cut_bundles -= cut
+                # A delivery with faults planned for its downloads is left out, as the real
+                # server leaves out what it cannot send: the agent then fetches it alone.
+                found = [
+                    d
+                    for i in ids
+                    if (d := server.deliveries.get(i))
+                    and not (d.cut_downloads or d.corrupt_downloads)
+                ]
+            for delivery in found:
+                data = bytes(b ^ 0xFF for b in delivery.content) if corrupt else delivery.content
+                header = {"id": delivery.id, "size": len(data), "sha256": delivery.sha256}
+                parts += [json.dumps(header).encode(), b"\n", data]
+            body = b"".join(parts)
+            if cut:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return None
+            return self._send(200, body, {"Content-Type": BUNDLE_MEDIA_TYPE})
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             content_type = "application/problem+json" if status >= 400 else "application/json"

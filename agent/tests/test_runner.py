@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from device_server import DeviceServer
+from device_server import API, DeviceServer
 
 from ledgerdrop_agent.client import Unauthorized
 from ledgerdrop_agent.journal import Journal, State
@@ -15,7 +15,7 @@ from ledgerdrop_agent.runner import Runner
 INVOICE = b"<Invoice>" + b"x" * 5000 + b"</Invoice>"
 
 
-def test_every_offered_file_is_placed_and_acknowledged_in_one_batch(
+def test_every_offered_file_is_placed_and_acknowledged_in_a_few_batches(
     server: DeviceServer, runner: Runner, root: Path
 ) -> None:
     for n in range(20):
@@ -23,11 +23,73 @@ def test_every_offered_file_is_placed_and_acknowledged_in_one_batch(
 
     assert runner.run_once()
 
-    assert len(server.ack_batches) == 1
+    assert sorted(a["id"] for batch in server.ack_batches for a in batch) == list(range(1, 21))
+    assert len(server.ack_batches) <= 2 * runner.options.workers
     assert {d.state for d in server.deliveries.values()} == {"delivered"}
     for delivery in server.deliveries.values():
         assert (root / delivery.relative_path).read_bytes() == delivery.content
     assert list((root / ".ledgerdrop-staging").iterdir()) == []
+
+
+def test_a_backlog_travels_in_a_few_bundles_not_one_request_per_file(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    for n in range(200):
+        server.add(f"ACME01/achats/F{n}.xml", INVOICE + str(n).encode())
+
+    assert runner.run_once()
+
+    assert server.paths("GET").count(f"{API}deliveries") == 2  # the backlog, then nothing
+    assert not [p for p in server.paths("GET") if p.endswith("/content")]
+    bundles = server.paths("POST").count(f"{API}deliveries/contents")
+    assert bundles <= 200 / 8  # files travel by the dozen
+    assert len(server.ack_batches) <= bundles  # and are acknowledged so too
+    for delivery in server.deliveries.values():
+        assert (root / delivery.relative_path).read_bytes() == delivery.content
+
+
+def test_a_file_corrupted_in_its_bundle_is_fetched_again_on_its_own(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    server.add("ACME01/achats/f.xml", INVOICE)
+    server.corrupt_bundles = 1
+
+    assert runner.run_once()
+
+    assert (root / "ACME01/achats/f.xml").read_bytes() == INVOICE
+    assert [p for p in server.paths("GET") if p.endswith("/content")] == [
+        f"{API}deliveries/1/content"
+    ]
+
+
+def test_bundles_cut_on_every_try_fall_back_to_one_file_at_a_time(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    for n in range(10):
+        server.add(f"ACME01/achats/F{n}.xml", INVOICE + bytes([n]))
+    server.cut_bundles = 100  # a proxy that never lets a long answer through
+
+    assert runner.run_once()
+
+    assert len([p for p in server.paths("GET") if p.endswith("/content")]) == 10
+    for delivery in server.deliveries.values():
+        assert (root / delivery.relative_path).read_bytes() == delivery.content
+        assert delivery.state == "delivered"
+
+
+def test_a_server_without_bundles_gets_one_request_per_file(
+    server: DeviceServer, runner: Runner, root: Path
+) -> None:
+    server.bundles = False
+    for n in range(5):
+        server.add(f"ACME01/achats/F{n}.xml", INVOICE + bytes([n]))
+
+    assert runner.run_once()
+
+    # Each download thread may try once before the first answer says there are no bundles.
+    assert len([p for p in server.paths("POST") if p.endswith("/contents")]) <= 5
+    assert len([p for p in server.paths("GET") if p.endswith("/content")]) == 5
+    assert {d.state for d in server.deliveries.values()} == {"delivered"}
 
 
 def test_listed_folders_are_created_even_without_documents(
@@ -191,7 +253,8 @@ def test_a_file_taken_away_by_the_accounting_software_is_not_placed_again(
 
     assert not (root / "ACME01/achats/f.xml").exists()
     assert len(server.ack_batches) == 2
-    assert server.paths("GET").count("/api/device/v1/deliveries/1/content") == 1
+    assert server.paths("POST").count(f"{API}deliveries/contents") == 1  # the first time only
+    assert not [p for p in server.paths("GET") if p.endswith("/content")]
 
 
 def test_a_windows_main_folder_on_linux_is_reported_as_folder_missing(

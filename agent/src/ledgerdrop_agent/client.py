@@ -30,6 +30,7 @@ from ledgerdrop_protocol import (
     TokenGranted,
     TokenRequest,
 )
+from ledgerdrop_protocol.models import BundlePart, ContentsRequest
 
 API_PATH = "/api/device/v1/"
 MAX_WAIT = 60  # the server clamps longer long-polls anyway
@@ -176,6 +177,15 @@ class DeviceClient:
                 failure = _describe(exc)
         raise ServerUnavailable(f"GET {url}: {failure}")
 
+    def download_many(self, ids: list[int]) -> dict[int, bytes] | None:
+        """The bytes of several deliveries in one request, by id; None from a server that has
+        no bundles (then each file is fetched on its own). Ids the server left out are missing
+        from the answer."""
+        response = self._send("POST", "deliveries/contents", json=_body(ContentsRequest(ids=ids)))
+        if response.status_code in {404, 405}:
+            return None
+        return read_bundle(self._expect(response, 200).content)
+
     def ack(self, batch: AckBatch) -> AckResult:
         response = self._send("POST", "acks", json=_body(batch))
         return _parse(AckResult, self._expect(response, 200))
@@ -224,6 +234,25 @@ class DeviceClient:
         if 400 <= response.status_code < 500:
             raise ProblemError(problem)
         raise ServerUnavailable(f"unexpected answer {problem.message()}")
+
+
+def read_bundle(data: bytes) -> dict[int, bytes]:
+    """Split a bundle: per file a `BundlePart` JSON line, then exactly its `size` bytes."""
+    files: dict[int, bytes] = {}
+    position = 0
+    while position < len(data):
+        end = data.find(b"\n", position)
+        if end < 0:
+            raise ServerUnavailable("a bundle ended inside a header")
+        try:
+            part = BundlePart.model_validate_json(data[position:end])
+        except ValidationError as exc:
+            raise ServerUnavailable(f"unreadable bundle header: {exc}") from exc
+        position = end + 1 + part.size
+        if position > len(data):
+            raise ServerUnavailable(f"a bundle ended inside delivery {part.id}")
+        files[part.id] = data[end + 1 : position]
+    return files
 
 
 def _body(model: BaseModel, *, exclude_defaults: bool = False) -> Any:

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 class State(StrEnum):
     PENDING = "pending"  # seen, blocked by a local problem before it could be staged
-    STAGED = "staged"
+    STAGED = "staged"  # written by earlier versions; staging is cleared on start anyway
     PLACED = "placed"  # durably in its folder, not yet acknowledged to the server
     ACKED = "acked"
     FAILED = "failed"
@@ -101,20 +101,28 @@ class Journal:
             last_error=row[6],
         )
 
-    def mark_staged(self, delivery_id: int, sha256: str, relative_path: str) -> None:
-        self._upsert(delivery_id, sha256, relative_path, State.STAGED)
-
     def mark_placed(
         self, delivery_id: int, sha256: str, relative_path: str, placed_path: str
     ) -> None:
+        self.mark_placed_many([(delivery_id, sha256, relative_path, placed_path)])
+
+    def mark_placed_many(self, placed: Iterable[tuple[int, str, str, str]]) -> None:
+        """Record `(id, sha256, relative_path, placed_path)` placements in one transaction: one
+        sync of the journal for a whole batch of files."""
         stamp = now().isoformat()
+        rows = list(placed)
         with self._lock, self._db:
-            self._insert_if_missing(delivery_id, sha256, relative_path, stamp)
-            self._db.execute(
+            self._db.executemany(
+                "INSERT OR IGNORE INTO deliveries"
+                " (id, sha256, relative_path, state, first_seen_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(i, sha, rel, State.PENDING, stamp, stamp) for i, sha, rel, _ in rows],
+            )
+            self._db.executemany(
                 "UPDATE deliveries SET state = ?, sha256 = ?, placed_path = ?,"
                 " placed_at = COALESCE(placed_at, ?),"
                 " updated_at = ?, problem_since = NULL, last_error = NULL WHERE id = ?",
-                (State.PLACED, sha256, placed_path, stamp, stamp, delivery_id),
+                [(State.PLACED, sha, path, stamp, stamp, i) for i, sha, _, path in rows],
             )
 
     def placed_not_acked(self, limit: int = 1000) -> list[Entry]:
@@ -224,12 +232,19 @@ class Journal:
         )
 
     def _set_facts(self, facts: dict[str, str]) -> None:
-        with self._lock, self._db:
-            self._db.executemany(
-                "INSERT INTO facts (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(facts.items()),
-            )
+        # Facts only feed `status`: losing the last ones in a power cut is harmless, so they
+        # are not worth a sync of their own on every poll (it would delay the placement).
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self._db:
+                    self._db.executemany(
+                        "INSERT INTO facts (key, value) VALUES (?, ?)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        list(facts.items()),
+                    )
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -8,9 +8,11 @@ but not yet acknowledged — which is also how a crash between placing and ackin
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +21,13 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from ledgerdrop_agent.client import Backoff, DeviceClient, ProblemError, ServerUnavailable
+from ledgerdrop_agent.client import (
+    Backoff,
+    ClientError,
+    DeviceClient,
+    ProblemError,
+    ServerUnavailable,
+)
 from ledgerdrop_agent.journal import Entry, Journal, State, now
 from ledgerdrop_agent.logs import LOGGER, event
 from ledgerdrop_agent.placer import (
@@ -27,6 +35,7 @@ from ledgerdrop_agent.placer import (
     PlacementError,
     Placer,
     check_relative_path,
+    local_problem,
     resolve_root,
 )
 from ledgerdrop_protocol import Ack, AckBatch, FailReason, FailReport, Offer
@@ -34,6 +43,9 @@ from ledgerdrop_protocol import Ack, AckBatch, FailReason, FailReport, Offer
 log = logging.getLogger(LOGGER)
 
 ACK_BATCH = 500
+# Per-request cost, not bytes, limits a backlog of small invoices: files travel in bundles.
+BUNDLE_FILES = 256
+BUNDLE_BYTES = 8 << 20
 MIN_POLL_SECONDS = 1.0
 
 
@@ -78,8 +90,9 @@ class Observer(Protocol):
 class RunOptions:
     root: Path | None = None  # --root; else the main folder set on the server
     wait: int = 50
-    limit: int = 100
-    workers: int = 8
+    limit: int = 500
+    # Few threads with big bundles: the server pays per request, the disk per syncfs.
+    workers: int = 2
     checksum_attempts: int = 3
     # How long a disk-full or missing-folder problem may last before the server is told, so
     # that an unplugged drive heals by itself but a lasting one shows up in the UI.
@@ -102,10 +115,16 @@ class Runner:
         self.observer = observer
         self.pause = pause or Backoff(base=1.0, cap=30.0)
         self._placer: Placer | None = None
+        self._bundles = True  # until a server says it has none
+        # Halved when a bundle fails, doubled when one arrives: a network that cuts long
+        # answers still carries short ones.
+        self._bundle_files = BUNDLE_FILES
+        self._acker = _Acker(self._acknowledge)
         self._pool = ThreadPoolExecutor(self.options.workers, "ledgerdrop-download")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._acker.close()
 
     def run_forever(self, stop: threading.Event) -> None:
         """Never returns on a network fault or a local problem; only `stop` or a 401 end it."""
@@ -174,6 +193,7 @@ class Runner:
             for problem in placer.make_folders(offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
             result.outcomes.extend(self._place_all(placer, todo))
+        self._acker.join()
         self._settle(result.outcomes)
         self.acknowledge()
         return result
@@ -181,17 +201,24 @@ class Runner:
     def acknowledge(self) -> None:
         """Tell the server about every placed file the journal holds as not yet acknowledged."""
         while entries := self.journal.placed_not_acked(ACK_BATCH):
-            acks = [_ack(e) for e in entries]
-            try:
-                answer = self.client.ack(AckBatch(acks=acks))
-            except ProblemError:
-                self._ack_one_by_one(entries)
-                continue
-            ids = [a.id for a in acks]
-            self.journal.mark_acked(ids)
-            event(log, logging.INFO, "acknowledged", count=len(ids))
-            if ignored := sorted(set(ids) - set(answer.acknowledged)):
-                event(log, logging.WARNING, "ack_not_confirmed", ids=ignored)
+            self._acknowledge(entries)
+
+    def _acknowledge(self, entries: list[Entry]) -> None:
+        acks = [_ack(e) for e in entries]
+        try:
+            answer = self.client.ack(AckBatch(acks=acks))
+        except ProblemError:
+            self._ack_one_by_one(entries)
+            return
+        ids = [a.id for a in acks]
+        self.journal.mark_acked(ids)
+        event(log, logging.INFO, "acknowledged", count=len(ids))
+        if ignored := sorted(set(ids) - set(answer.acknowledged)):
+            event(log, logging.WARNING, "ack_not_confirmed", ids=ignored)
+
+    @staticmethod
+    def _placed_entry(delivery_id: int, sha256: str, relative_path: str, path: str) -> Entry:
+        return Entry(delivery_id, sha256, relative_path, path, State.PLACED, None, None)
 
     def _ack_one_by_one(self, entries: list[Entry]) -> None:
         # One bad ack must not hold back the others forever.
@@ -231,38 +258,105 @@ class Runner:
         return placer
 
     def _place_all(self, placer: Placer, offers: list[Offer]) -> list[Outcome]:
-        # Offers for one name go through one thread, oldest first, so that the oldest keeps
-        # the plain name and the later ones get the suffixes. Windows names ignore case.
+        # Offers for one name stay in one batch, oldest first, so that the oldest keeps the
+        # plain name and the later ones get the suffixes. Windows names ignore case.
         groups: defaultdict[str, list[Offer]] = defaultdict(list)
         for offer in offers:
             groups[offer.relative_path.casefold()].append(offer)
-        futures = [self._pool.submit(self._place_group, placer, g) for g in groups.values()]
+        per_batch = max(1, min(self._bundle_files, -(-len(offers) // self.options.workers)))
+        batches = _batches(groups.values(), per_batch)
+        futures = [self._pool.submit(self._place_batch, placer, batch) for batch in batches]
         wait(futures)
         return [outcome for future in futures for outcome in future.result()]
 
-    def _place_group(self, placer: Placer, offers: list[Offer]) -> list[Outcome]:
-        outcomes = []
+    def _place_batch(self, placer: Placer, offers: list[Offer]) -> list[Outcome]:
+        """One request for the bytes, one fsync per file and per folder, one journal commit."""
+        outcomes: dict[int, Outcome] = {}
+        safe: list[Offer] = []
         for offer in offers:
-            outcome = self._place_one(placer, offer)
-            if self.observer:
-                self.observer.delivery_done(outcome)
-            outcomes.append(outcome)
-        return outcomes
-
-    def _place_one(self, placer: Placer, offer: Offer) -> Outcome:
+            try:
+                check_relative_path(offer.relative_path)
+            except PlacementError as exc:
+                outcomes[offer.id] = self._problem(offer, exc)
+            else:
+                safe.append(offer)
+        bundle: dict[int, bytes] | None = None
         try:
-            check_relative_path(offer.relative_path)
-            staged = self._download(placer, offer)
-            self.journal.mark_staged(offer.id, offer.sha256, offer.relative_path)
-            placement = placer.place(staged, offer.relative_path, offer.sha256)
-        except PlacementError as exc:
-            return self._problem(offer, exc)
+            bundle = self._fetch_bundle(safe)
         except ServerUnavailable as exc:
-            return Outcome(offer, Kind.RETRY, reason=FailReason.DOWNLOAD_FAILED, message=str(exc))
+            # A network that cuts long answers may still carry short ones: file by file now,
+            # smaller bundles next time.
+            self._bundle_files = max(1, self._bundle_files // 2)
+            event(log, logging.WARNING, "bundle_failed", files=len(safe), detail=str(exc))
+        else:
+            if bundle is not None:
+                self._bundle_files = min(BUNDLE_FILES, self._bundle_files * 2)
+        unreachable: ServerUnavailable | None = None
+        staged: list[tuple[Offer, Path]] = []
+        for offer in safe:
+            if unreachable is not None:  # no use trying the others now
+                outcomes[offer.id] = _retry(offer, unreachable)
+                continue
+            try:
+                staged.append((offer, self._stage(placer, offer, bundle)))
+            except PlacementError as exc:
+                outcomes[offer.id] = self._problem(offer, exc)
+            except ServerUnavailable as exc:
+                unreachable = exc
+                outcomes[offer.id] = _retry(offer, exc)
+            except ProblemError as exc:
+                outcomes[offer.id] = Outcome(
+                    offer, Kind.FAILED, reason=FailReason.DOWNLOAD_FAILED, message=str(exc)
+                )
+        try:
+            # The bytes must be durable before their name appears: after a power cut, a name
+            # with no bytes behind it would be an empty invoice in the dossier.
+            placer.make_durable(files=[path for _, path in staged])
+        except OSError as exc:
+            problem = local_problem(exc, "cannot make the downloaded files durable")
+            for offer, staged_file in staged:
+                staged_file.unlink(missing_ok=True)
+                outcomes[offer.id] = self._problem(offer, problem)
+            staged = []
+        placements = placer.place_many((path, o.relative_path, o.sha256) for o, path in staged)
+        placed: list[tuple[int, str, str, str]] = []
+        for (offer, _), placement in zip(staged, placements, strict=True):
+            if isinstance(placement, PlacementError):
+                outcomes[offer.id] = self._problem(offer, placement)
+                continue
+            path = placement.placed_path
+            placed.append((offer.id, offer.sha256, offer.relative_path, path))
+            outcomes[offer.id] = Outcome(offer, Kind.PLACED, path, placement.already_there)
+        if placed:
+            self.journal.mark_placed_many(placed)
+            self._acker.put([self._placed_entry(*p) for p in placed])
+        result = [outcomes[offer.id] for offer in offers]
+        if self.observer:
+            for outcome in result:
+                self.observer.delivery_done(outcome)
+        return result
+
+    def _fetch_bundle(self, offers: list[Offer]) -> dict[int, bytes] | None:
+        if not offers or not self._bundles:
+            return None
+        try:
+            bundle = self.client.download_many([offer.id for offer in offers])
         except ProblemError as exc:
-            return Outcome(offer, Kind.FAILED, reason=FailReason.DOWNLOAD_FAILED, message=str(exc))
-        self.journal.mark_placed(offer.id, offer.sha256, offer.relative_path, placement.placed_path)
-        return Outcome(offer, Kind.PLACED, placement.placed_path, placement.already_there)
+            # Each file on its own then, so that a bad one is reported on its own.
+            event(log, logging.WARNING, "bundle_refused", detail=str(exc))
+            return None
+        if bundle is None:
+            self._bundles = False  # an older server: one request per file from now on
+        return bundle
+
+    def _stage(self, placer: Placer, offer: Offer, bundle: dict[int, bytes] | None) -> Path:
+        data = bundle.get(offer.id) if bundle is not None else None
+        if data is not None:
+            try:
+                return placer.stage_bytes(offer.id, offer.size, offer.sha256, data, sync=False)
+            except ChecksumMismatchError as exc:
+                event(log, logging.WARNING, "checksum_mismatch", id=offer.id, detail=exc.message)
+        return self._download(placer, offer)
 
     def _download(self, placer: Placer, offer: Offer) -> Path:
         fetch = partial(self.client.download, offer.content_url)
@@ -332,6 +426,71 @@ class Runner:
     def _error(self, name: str, message: str, **fields: object) -> None:
         event(log, logging.ERROR, name, detail=message, **fields)
         self.journal.note_error(message)
+
+
+class _Acker:
+    """Acknowledges placed batches one request at a time on its own thread, while the download
+    threads go on: the server's work on acks overlaps ours, and its database sees one writer
+    from us, not eight. What fails here stays in the journal for `Runner.acknowledge`."""
+
+    def __init__(self, send: Callable[[list[Entry]], None]) -> None:
+        self._send = send
+        self._queue: queue.Queue[list[Entry] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="ledgerdrop-ack", daemon=True)
+        self._thread.start()
+
+    def put(self, entries: list[Entry]) -> None:
+        self._queue.put(entries)
+
+    def join(self) -> None:
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        while (first := self._queue.get()) is not None:
+            entries, taken = list(first), 1
+            while len(entries) < ACK_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                taken += 1
+                if more is None:
+                    self._queue.put(None)  # close() after this last send
+                    break
+                entries += more
+            try:
+                self._send(entries)
+            except ClientError as exc:
+                event(log, logging.WARNING, "ack_postponed", detail=str(exc))
+            finally:
+                for _ in range(taken):
+                    self._queue.task_done()
+
+
+def _retry(offer: Offer, exc: ServerUnavailable) -> Outcome:
+    return Outcome(offer, Kind.RETRY, reason=FailReason.DOWNLOAD_FAILED, message=str(exc))
+
+
+def _batches(groups: Iterable[list[Offer]], per_batch: int) -> list[list[Offer]]:
+    """Whole groups into batches of about `per_batch` files and at most BUNDLE_BYTES (a file
+    bigger than that travels alone)."""
+    batches: list[list[Offer]] = []
+    current: list[Offer] = []
+    size = 0
+    for group in groups:
+        group_size = sum(offer.size for offer in group)
+        if current and (len(current) + len(group) > per_batch or size + group_size > BUNDLE_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.extend(group)
+        size += group_size
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _ack(entry: Entry) -> Ack:

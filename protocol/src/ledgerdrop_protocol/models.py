@@ -121,3 +121,23 @@ class FailReason(StrEnum):
 class FailReport(_Message):
     reason: FailReason
     message: str = Field(default="", max_length=2000)
+
+
+BUNDLE_MEDIA_TYPE = "application/vnd.ledgerdrop.bundle"
+MAX_BUNDLE_IDS = 500
+
+
+class ContentsRequest(_Message):
+    """`POST deliveries/contents`: the bytes of several deliveries in one answer, so that a
+    backlog of small files costs one request per batch instead of one per file."""
+
+    ids: list[int] = Field(min_length=1, max_length=MAX_BUNDLE_IDS)
+
+
+class BundlePart(_Message):
+    """The header of one file in a bundle (`BUNDLE_MEDIA_TYPE`): one JSON line, then exactly
+    `size` bytes. Deliveries the device may not have (unknown, another device's) are left out."""
+
+    id: int
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=SHA256_PATTERN)

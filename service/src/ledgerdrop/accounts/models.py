@@ -117,3 +117,72 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} ({self.firm})"
+
+
+class ExternalUser(models.Model):
+    """An accountant or support user a company added by e-mail (S2). While no firm user has that
+    e-mail it is an invitation; once one has, it carries the dossier it made."""
+
+    company = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="external_users"
+    )
+    email = models.EmailField(_("e-mail address"))
+    # Several people of one firm may be added; they share the firm's one dossier.
+    dossier = models.ForeignKey(
+        Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="external_users"
+    )
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "email"], name="one_external_user_per_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.company}"
+
+    @property
+    def status(self) -> str:
+        return "linked" if self.dossier_id else "invited"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A personal token for the application API. Only its SHA-256 is kept: a stolen database
+    gives no usable token."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in. Kept in the database so that the limit holds across server processes."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    ip = models.CharField(max_length=45, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"

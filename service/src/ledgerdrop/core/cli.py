@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ledgerdrop.documents import cli as documents_cli
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
@@ -125,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     autosend_cmd.add_argument("--firm", type=int, help="only this firm (id)")
     autosend_cmd.add_argument("--date", help="as of this day, YYYY-MM-DD (default: today)")
+    documents_cli.add_commands(commands)
     manage_cmd = commands.add_parser("manage", help="Django's management commands")
     manage_cmd.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -148,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker()
     elif args.command == "autosend":
         sys.exit(autosend(args.firm, args.date))
+    elif args.command in documents_cli.COMMANDS:
+        sys.exit(documents_cli.run(args))
     elif args.command == "manage":
         manage(args.args)
 

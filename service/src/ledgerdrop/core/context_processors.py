@@ -4,11 +4,23 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ledgerdrop.core.tenancy import organisations_of
+from ledgerdrop.accounts import applications
+from ledgerdrop.core.tenancy import current_organisation, organisations_of
 
 
 def organisations(request: HttpRequest) -> dict[str, Any]:
-    """The organisations of the signed-in user, for the menu's organisation switcher."""
+    """The organisations of the signed-in user, for the organisation switcher, and the
+    applications switched on for the current firm, for its menu."""
     if not request.user.is_authenticated:
         return {}
-    return {"my_organisations": organisations_of(request.user)}
+    current = current_organisation(request)
+    enabled = (
+        {app.slug for app in applications.APPLICATIONS if app.is_enabled(current)}
+        if current is not None and current.is_firm
+        else set()
+    )
+    return {
+        "my_organisations": organisations_of(request.user),
+        "current_organisation": current,
+        "enabled_apps": enabled,
+    }

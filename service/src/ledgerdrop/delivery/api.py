@@ -1,4 +1,5 @@
-"""The device API (`/api/device/v1/`): pairing, long-poll offers, content, acks, failures.
+"""The device API (`/api/device/v1/`): pairing, long-poll offers, content, acks, failures;
+and the firm's side of devices in the application API (`router`, under `/api/v1/`).
 
 Handlers parse, authenticate, call a service and shape the answer; nothing else."""
 
@@ -6,17 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import functools
 import time
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
+from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import problems, storage
+from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.delivery import folders, services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import hub
@@ -34,6 +42,7 @@ from ledgerdrop_protocol import (
     TokenGranted,
     TokenRequest,
 )
+from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, BundlePart, ContentsRequest
 
 MAX_OFFERS_PER_ANSWER = 500
 
@@ -68,8 +77,7 @@ def pairing_error(request: HttpRequest, exc: services.PairingError) -> HttpRespo
 
 
 def _verification_uri(request: HttpRequest) -> str:
-    base = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
-    return f"{base}/devices/pair/"
+    return f"{server_url(request)}/devices/pair/"
 
 
 @device_api.post("/pairings", response=PairingStarted, auth=None)
@@ -115,14 +123,19 @@ async def offers(request: HttpRequest, wait: float = 0, limit: int = 100) -> Off
     device: Device = request.auth  # type: ignore[attr-defined]
     limit = max(1, min(limit, MAX_OFFERS_PER_ANSWER))
     deadline = time.monotonic() + max(0.0, min(wait, settings.LEDGERDROP_LONG_POLL_MAX_SECONDS))
+    first: Offers | None = None
     while True:
         # Register before looking, so that a delivery queued between the look and the wait
         # still wakes us.
         woken = hub.register(device.pk)
         try:
             answer = await sync_to_async(_offers)(device, limit)
+            first = first or answer
+            # New folders or a new main folder are news too: a new connection's achats and
+            # ventes must appear on the device at once (S5), not at the end of the wait.
+            changed = (answer.folders, answer.settings) != (first.folders, first.settings)
             remaining = deadline - time.monotonic()
-            if answer.deliveries or remaining <= 0:
+            if answer.deliveries or changed or remaining <= 0:
                 return answer
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=remaining)
@@ -147,15 +160,68 @@ def _delivery_of(device: Device, delivery_id: int) -> Delivery:
 
 @device_api.get("/deliveries/{delivery_id}/content", response={200: None})
 async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    """The bytes of one delivery. Invoices are small, so they are read whole: an async server
-    then sends them without tying a thread to a file iterator."""
+    """The bytes of one delivery, or the part a resuming download asks for with `Range`.
+    Invoices are small, so they are read whole: an async server then sends them without
+    tying a thread to a file iterator."""
     device: Device = request.auth  # type: ignore[attr-defined]
     delivery = await sync_to_async(_delivery_of)(device, delivery_id)
     etag = f'"{delivery.sha256}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponse(status=304, headers={"ETag": etag})
     data = await sync_to_async(storage.read)(delivery.sha256)
-    return HttpResponse(data, content_type="application/octet-stream", headers={"ETag": etag})
+    headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+    requested = request.headers.get("Range")
+    # A Range with an If-Range naming other bytes must not splice two files: send them whole.
+    if requested and request.headers.get("If-Range", etag) == etag:
+        span = byte_range(requested, len(data))
+        if span is None:
+            return HttpResponse(
+                status=416, headers={**headers, "Content-Range": f"bytes */{len(data)}"}
+            )
+        start, end = span
+        return HttpResponse(
+            data[start : end + 1],
+            status=206,
+            content_type="application/octet-stream",
+            headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"},
+        )
+    return HttpResponse(data, content_type="application/octet-stream", headers=headers)
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte of a single-range `Range` header (RFC 9110 §14.1.2), or None
+    when it cannot be satisfied. A downloader resumes with one range; several are not served."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    try:
+        if not first:  # "bytes=-N": the last N bytes
+            length = int(last)
+            return (max(0, size - length), size - 1) if length > 0 and size else None
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    return (start, end) if 0 <= start <= end else None
+
+
+def _bundle(device: Device, ids: list[int]) -> bytes:
+    parts = []
+    for delivery in Delivery.objects.filter(device=device, pk__in=ids).order_by("id"):
+        data = storage.read(delivery.sha256)
+        header = BundlePart(id=delivery.pk, size=len(data), sha256=delivery.sha256)
+        parts += [header.model_dump_json().encode(), b"\n", data]
+    return b"".join(parts)
+
+
+@device_api.post("/deliveries/contents", response={200: None})
+async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
+    """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
+    not bytes, is what limits a backlog of small invoices."""
+    device: Device = request.auth  # type: ignore[attr-defined]
+    data = await sync_to_async(_bundle)(device, body.ids)
+    return HttpResponse(data, content_type=BUNDLE_MEDIA_TYPE)
 
 
 @device_api.post("/acks", response=AckResult)
@@ -170,3 +236,219 @@ async def fail(request: HttpRequest, delivery_id: int, body: FailReport) -> Stat
     device: Device = request.auth  # type: ignore[attr-defined]
     await sync_to_async(services.report_failure)(device, delivery_id, body)
     return Status(204, None)
+
+
+# ---- application API: the firm's devices (`/api/v1/firms/{fid}/…`) -------------------------
+
+router = Router(tags=["devices"])
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def refusals_as_problems(handler: Handler) -> Handler:
+    """A refused change answers as problem details; the application API's own handlers do
+    not know this app's exception."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except services.DeliveryError as exc:
+            return problems.problem_response(exc.status, exc.message, code=exc.code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class DeviceOut(Schema):
+    id: int
+    name: str
+    hostname: str
+    os: str
+    os_user: str
+    agent_version: str
+    root_folder: str
+    last_seen_at: dt.datetime | None
+    status: Literal["online", "offline"]
+    is_shared_server: bool
+    backlog: int
+    failed: int
+    warnings: list[Literal["silent", "failed_deliveries"]]
+
+
+class ApproveIn(Schema):
+    user_code: str
+    name: str | None = None
+
+
+class DenyIn(Schema):
+    user_code: str
+
+
+class DenyOut(Schema):
+    user_code: str
+    state: str
+
+
+class EnrolmentKeyOut(Schema):
+    key: str
+    expires_at: dt.datetime
+    command: str
+
+
+class DevicePatch(Schema):
+    name: str | None = None
+    root_folder: str | None = None
+    is_shared_server: bool | None = None
+
+
+class DeliveryOut(Schema):
+    id: int
+    device_id: int
+    device_name: str
+    document_id: int | None
+    relative_path: str
+    size: int
+    sha256: str
+    state: str
+    queued_at: dt.datetime
+    delivered_at: dt.datetime | None
+    placed_path: str
+    failed_at: dt.datetime | None
+    failure_reason: str
+    failure_message: str
+
+
+def _firm(request: HttpRequest, firm_id: int) -> Organisation:
+    return organisation_for(request.auth, firm_id, Organisation.Kind.FIRM)  # type: ignore[attr-defined]
+
+
+def _device_out(health: services.DeviceHealth) -> DeviceOut:
+    device = health.device
+    warnings: list[Literal["silent", "failed_deliveries"]] = []
+    if health.silent:
+        warnings.append("silent")
+    if health.failed:
+        warnings.append("failed_deliveries")
+    return DeviceOut(
+        id=device.pk,
+        name=device.name,
+        hostname=device.hostname,
+        os=device.os,
+        os_user=device.os_user,
+        agent_version=device.agent_version,
+        root_folder=device.root_folder,
+        last_seen_at=device.last_seen_at,
+        status="online" if device.is_online else "offline",
+        is_shared_server=device.is_shared_server,
+        backlog=health.backlog,
+        failed=health.failed,
+        warnings=warnings,
+    )
+
+
+def _one_device_out(firm: Organisation, device_id: int) -> DeviceOut:
+    [health] = [h for h in services.device_health(firm) if h.device.pk == device_id]
+    return _device_out(health)
+
+
+def _active_device(firm: Organisation, device_id: int) -> Device:
+    return get_object_or_404(
+        Device.objects.active().select_related("firm"), firm=firm, pk=device_id
+    )
+
+
+@router.get("/firms/{firm_id}/devices", response=list[DeviceOut])
+def list_devices(request: HttpRequest, firm_id: int) -> list[DeviceOut]:
+    return [_device_out(health) for health in services.device_health(_firm(request, firm_id))]
+
+
+@router.post("/firms/{firm_id}/devices/approve", response={201: DeviceOut})
+@refusals_as_problems
+def approve_device(request: HttpRequest, firm_id: int, body: ApproveIn) -> Status[DeviceOut]:
+    firm = _firm(request, firm_id)
+    device = services.approve_pairing(firm, body.user_code, name=body.name, by=request.auth)  # type: ignore[attr-defined]
+    return Status(201, _one_device_out(firm, device.pk))
+
+
+@router.post("/firms/{firm_id}/devices/deny", response=DenyOut)
+@refusals_as_problems
+def deny_device(request: HttpRequest, firm_id: int, body: DenyIn) -> DenyOut:
+    firm = _firm(request, firm_id)
+    pairing = services.deny_pairing(firm, body.user_code, by=request.auth)  # type: ignore[attr-defined]
+    return DenyOut(user_code=pairing.user_code, state=pairing.state)
+
+
+@router.post("/firms/{firm_id}/devices/enrolment-keys", response={201: EnrolmentKeyOut})
+def mint_enrolment_key(request: HttpRequest, firm_id: int) -> Status[EnrolmentKeyOut]:
+    firm = _firm(request, firm_id)
+    enrolment_key, key = services.mint_enrolment_key(firm, by=request.auth)  # type: ignore[attr-defined]
+    return Status(
+        201,
+        EnrolmentKeyOut(
+            key=key,
+            expires_at=enrolment_key.expires_at,
+            command=pair_command(request, enrolment_key=key),
+        ),
+    )
+
+
+@router.patch("/firms/{firm_id}/devices/{device_id}", response=DeviceOut)
+@refusals_as_problems
+def update_device(
+    request: HttpRequest, firm_id: int, device_id: int, body: DevicePatch
+) -> DeviceOut:
+    firm = _firm(request, firm_id)
+    device = _active_device(firm, device_id)
+    by = request.auth  # type: ignore[attr-defined]
+    services.update_device(device, name=body.name, root_folder=body.root_folder, by=by)
+    if body.is_shared_server is not None:
+        services.set_shared_server(device, body.is_shared_server, by=by)
+    return _one_device_out(firm, device.pk)
+
+
+@router.delete("/firms/{firm_id}/devices/{device_id}", response={204: None})
+def revoke_device(request: HttpRequest, firm_id: int, device_id: int) -> Status[None]:
+    device = _active_device(_firm(request, firm_id), device_id)
+    services.revoke_device(device, by=request.auth)  # type: ignore[attr-defined]
+    return Status(204, None)
+
+
+@router.get("/firms/{firm_id}/deliveries", response=list[DeliveryOut])
+def list_deliveries(
+    request: HttpRequest,
+    firm_id: int,
+    state: Literal["queued", "delivered", "failed"] | None = None,
+    document_id: int | None = None,
+    limit: int = 500,
+) -> list[DeliveryOut]:
+    deliveries = services.deliveries_of(
+        _firm(request, firm_id), state=state, document_id=document_id
+    )[: max(1, min(limit, 5000))]
+    return [
+        DeliveryOut(
+            id=delivery.pk,
+            device_id=delivery.device_id,
+            device_name=delivery.device.name,
+            document_id=delivery.document_id,
+            relative_path=delivery.relative_path,
+            size=delivery.size,
+            sha256=delivery.sha256,
+            state=delivery.state,
+            queued_at=delivery.queued_at,
+            delivered_at=delivery.delivered_at,
+            placed_path=delivery.placed_path,
+            failed_at=delivery.failed_at,
+            failure_reason=delivery.failure_reason,
+            failure_message=delivery.failure_message,
+        )
+        for delivery in deliveries
+    ]
+
+
+def server_url(request: HttpRequest) -> str:
+    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def pair_command(request: HttpRequest, *, enrolment_key: str | None = None) -> str:
+    """The exact command a person pastes on the device."""
+    command = f"ledgerdrop-agent pair --server {server_url(request)}"
+    return f"{command} --enrolment-key {enrolment_key}" if enrolment_key else command

@@ -6,10 +6,12 @@ package: a connector gives it a relative path and the bytes."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,24 @@ def new_secret(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
+# `c:\bob-demat`, `D:/Demat`, `\\server\share\demat`, `/srv/bob-demat` or `~/bob-demat`: the
+# main folder is read on the device, so any absolute path of either family is acceptable, but a
+# relative one would depend on where the service happens to start.
+_ABSOLUTE_FOLDER = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+|/|~(?:/|$))")
+ONLINE_WITHIN = 120  # seconds: a long-poll is renewed at least once a minute
+
+
+def validate_root_folder(value: str) -> None:
+    if any(ord(ch) < 32 for ch in value) or not _ABSOLUTE_FOLDER.match(value):
+        raise ValidationError(
+            _(
+                "Enter an absolute folder, such as c:\\bob-demat on Windows "
+                "or /home/kevin/bob-demat on Linux."
+            ),
+            code="not_absolute",
+        )
+
+
 class DeviceQuerySet(models.QuerySet["Device"]):
     def active(self) -> DeviceQuerySet:
         return self.filter(revoked_at__isnull=True)
@@ -41,7 +61,9 @@ class Device(models.Model):
     os = models.CharField(_("operating system"), max_length=100, blank=True)
     os_user = models.CharField(_("OS user"), max_length=100, blank=True)
     agent_version = models.CharField(_("downloader version"), max_length=50, blank=True)
-    root_folder = models.CharField(_("main folder"), max_length=255)
+    root_folder = models.CharField(
+        _("main folder"), max_length=255, validators=[validate_root_folder]
+    )
     is_shared_server = models.BooleanField(_("shared server"), default=False)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,9 +74,23 @@ class Device(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            # One shared server per firm: the device that "shared server" means when sending.
+            models.UniqueConstraint(
+                fields=["firm"],
+                condition=models.Q(is_shared_server=True, revoked_at__isnull=True),
+                name="one_shared_server_per_firm",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_online(self) -> bool:
+        return self.last_seen_at is not None and (
+            (timezone.now() - self.last_seen_at).total_seconds() < ONLINE_WITHIN
+        )
 
     @staticmethod
     def default_root_folder(os_name: str) -> str:
@@ -95,6 +131,24 @@ class DevicePairing(models.Model):
         return timezone.now() >= self.expires_at
 
 
+class CodeGuess(models.Model):
+    """One user code entered on the verification page. Kept in the database, not in a cache,
+    so that the guess limit holds across server processes and restarts."""
+
+    firm = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    matched = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["firm", "at"]), models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"code guess by {self.user_id} for {self.firm_id} at {self.at:%H:%M:%S}"
+
+
 class EnrolmentKey(models.Model):
     """A one-time key that pairs an unattended server without anyone typing a code."""
 
@@ -110,6 +164,18 @@ class EnrolmentKey(models.Model):
 
     def __str__(self) -> str:
         return f"enrolment key #{self.pk}"
+
+
+# What the downloader reports (ledgerdrop_protocol.FailReason), in words for the firm's pages.
+FAILURE_REASONS = {
+    "checksum_mismatch": _("the file received differs from the file sent"),
+    "unsafe_path": _("the file path was refused by the device"),
+    "folder_missing": _("the main folder does not exist"),
+    "folder_not_writable": _("the main folder is not writable"),
+    "disk_full": _("the disk is full"),
+    "download_failed": _("the download failed"),
+    "other": _("another error"),
+}
 
 
 class Delivery(models.Model):
@@ -153,3 +219,7 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.relative_path} → {self.device} ({self.state})"
+
+    @property
+    def failure_reason_label(self) -> str:
+        return str(FAILURE_REASONS.get(self.failure_reason, self.failure_reason))

@@ -7,21 +7,26 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
 from ledgerdrop.delivery.models import (
+    CodeGuess,
     Delivery,
     Device,
     DevicePairing,
     EnrolmentKey,
     hash_secret,
     new_secret,
+    validate_root_folder,
 )
-from ledgerdrop.delivery.wakeups import hub
+from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
 from ledgerdrop_protocol import Ack, FailReport, PairingRequest, TokenRequest
 
@@ -30,6 +35,13 @@ ENROLMENT_KEY_LIFETIME = dt.timedelta(days=7)
 POLL_INTERVAL_SECONDS = 5
 # RFC 8628 §6.1: user codes from an alphabet without look-alikes (no vowels, no 0/O, 1/I).
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+# RFC 8628 §5.1: with 20^8 codes alive for 15 minutes, a few dozen wrong guesses per quarter of
+# an hour make finding somebody else's pending code hopeless, yet leave room for typos.
+GUESS_WINDOW = dt.timedelta(minutes=15)
+MAX_WRONG_GUESSES_PER_USER = 10
+MAX_WRONG_GUESSES_PER_FIRM = 30
+# A device with work waiting that has not asked for it for this long needs someone to look.
+SILENT_AFTER = dt.timedelta(hours=1)
 
 
 class DeliveryError(Exception):
@@ -108,7 +120,126 @@ def revoke_device(device: Device, *, by: User | None) -> None:
     """Revocation takes effect on the device's next request: its token no longer matches."""
     Device.objects.filter(pk=device.pk).update(revoked_at=timezone.now(), token_hash=None)
     audit.record(device.firm, "device.revoked", device, actor=by)
-    transaction.on_commit(lambda: hub.wake(device.pk))
+    wake_on_commit(device.pk)
+
+
+@transaction.atomic
+def update_device(
+    device: Device, *, name: str | None = None, root_folder: str | None = None, by: User | None
+) -> Device:
+    """Rename a device or move its main folder; the device reads the folder in its next offer."""
+    changes: dict[str, str] = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise DeliveryError(
+                "invalid_name", "A device name has 1 to 100 characters.", status=422
+            )
+        changes["name"] = name
+    if root_folder is not None:
+        root_folder = root_folder.strip()
+        try:
+            validate_root_folder(root_folder)
+        except ValidationError as exc:
+            raise DeliveryError(
+                "invalid_root_folder",
+                "The main folder must be an absolute path, such as c:\\bob-demat on Windows "
+                "or /home/kevin/bob-demat on Linux.",
+                status=422,
+            ) from exc
+        if len(root_folder) > 255:
+            raise DeliveryError(
+                "invalid_root_folder", "The main folder has at most 255 characters.", status=422
+            )
+        changes["root_folder"] = root_folder
+    if not changes:
+        return device
+    Device.objects.filter(pk=device.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(device, field, value)
+    audit.record(device.firm, "device.updated", device, actor=by, **changes)
+    if "root_folder" in changes:
+        wake_on_commit(device.pk)  # the waiting poll answers with the new main folder
+    return device
+
+
+@transaction.atomic
+def set_shared_server(device: Device, shared: bool, *, by: User | None) -> Device:
+    """Make this device the firm's shared server (taking the mark from any other), or not."""
+    if shared:
+        Device.objects.filter(firm_id=device.firm_id, is_shared_server=True).exclude(
+            pk=device.pk
+        ).update(is_shared_server=False)
+    Device.objects.filter(pk=device.pk).update(is_shared_server=shared)
+    device.is_shared_server = shared
+    audit.record(device.firm, "device.shared_server", device, actor=by, shared=shared)
+    return device
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    """A device as its firm's page shows it: backlog, failures and what needs attention."""
+
+    device: Device
+    backlog: int
+    failed: int
+    last_failure_at: dt.datetime | None
+    oldest_queued_at: dt.datetime | None
+
+    @property
+    def silent(self) -> bool:
+        """Work is waiting and the device has not asked for it for over an hour."""
+        if not self.backlog:
+            return False
+        seen = self.device.last_seen_at
+        return seen is None or timezone.now() - seen > SILENT_AFTER
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.silent or self.failed > 0
+
+
+def device_health(firm: Organisation) -> list[DeviceHealth]:
+    """Every active device of the firm with its counts: two queries, whatever their number."""
+    queued = Q(state=Delivery.State.QUEUED)
+    failed = Q(state=Delivery.State.FAILED)
+    counts = {
+        row["device_id"]: row
+        for row in Delivery.objects.filter(
+            firm=firm, state__in=[Delivery.State.QUEUED, Delivery.State.FAILED]
+        )
+        .order_by()
+        .values("device_id")
+        .annotate(
+            backlog=Count("id", filter=queued),
+            failed=Count("id", filter=failed),
+            last_failure_at=Max("failed_at", filter=failed),
+            oldest_queued_at=Min("queued_at", filter=queued),
+        )
+    }
+    none: dict[str, Any] = {}
+    return [
+        DeviceHealth(
+            device=device,
+            backlog=counts.get(device.pk, none).get("backlog", 0),
+            failed=counts.get(device.pk, none).get("failed", 0),
+            last_failure_at=counts.get(device.pk, none).get("last_failure_at"),
+            oldest_queued_at=counts.get(device.pk, none).get("oldest_queued_at"),
+        )
+        for device in Device.objects.active().filter(firm=firm).select_related("firm")
+    ]
+
+
+def deliveries_of(
+    firm: Organisation, *, state: str | None = None, document_id: int | None = None
+) -> QuerySet[Delivery]:
+    """The firm's delivery history, newest first, with the reasons of failures."""
+    deliveries = Delivery.objects.filter(firm=firm).select_related("device")
+    if state:
+        deliveries = deliveries.filter(state=state)
+    if document_id is not None:
+        deliveries = deliveries.filter(document_id=document_id)
+    return deliveries.order_by("-id")
 
 
 # ---- pairing (RFC 8628) and enrolment keys ------------------------------------------------
@@ -153,33 +284,96 @@ def find_pending_pairing(user_code: str) -> DevicePairing | None:
     )
 
 
+def check_user_code(firm: Organisation, user_code: str, *, by: User | None) -> DevicePairing:
+    """The pending pairing a firm user's code names. Every guess is counted, and wrong ones
+    beyond the limits (per user and per firm) are refused before the code is even looked at."""
+    pairing = _guess(firm, user_code, by)
+    if isinstance(pairing, DeliveryError):
+        raise pairing
+    return pairing
+
+
 @transaction.atomic
-def approve_pairing(
-    firm: Organisation, user_code: str, *, name: str | None = None, by: User | None
-) -> Device:
-    """A firm user confirms the code the downloader shows; the device joins the firm."""
+def _guess(firm: Organisation, user_code: str, by: User | None) -> DevicePairing | DeliveryError:
+    # The refusal is returned, not raised, so that the guess itself is committed.
+    since = timezone.now() - GUESS_WINDOW
+    wrong = CodeGuess.objects.filter(at__gte=since, matched=False)
+    if (by is not None and wrong.filter(user=by).count() >= MAX_WRONG_GUESSES_PER_USER) or (
+        wrong.filter(firm=firm).count() >= MAX_WRONG_GUESSES_PER_FIRM
+    ):
+        return DeliveryError(
+            "too_many_attempts",
+            "Too many wrong codes were entered. Wait 15 minutes, then enter the code the "
+            "downloader shows now.",
+            status=429,
+        )
     pairing = find_pending_pairing(user_code)
+    CodeGuess.objects.create(firm=firm, user=by, matched=pairing is not None)
     if pairing is None:
-        raise DeliveryError(
+        return DeliveryError(
             "unknown_user_code",
             "This code is unknown, already used or expired. Start the pairing again on the "
             "device (ledgerdrop-agent pair) and enter the new code.",
             status=404,
         )
-    pairing = DevicePairing.objects.select_for_update().get(pk=pairing.pk)
+    return pairing
+
+
+def approve_pairing(
+    firm: Organisation, user_code: str, *, name: str | None = None, by: User | None
+) -> Device:
+    """A firm user confirms the code the downloader shows; the device joins the firm."""
+    device = _decide(firm, check_user_code(firm, user_code, by=by), approve=True, name=name, by=by)
+    assert device is not None
+    return device
+
+
+def deny_pairing(firm: Organisation, user_code: str, *, by: User | None) -> DevicePairing:
+    """A firm user refuses a code it does not recognise; the downloader gets access_denied."""
+    pairing = check_user_code(firm, user_code, by=by)
+    _decide(firm, pairing, approve=False, name=None, by=by)
+    pairing.refresh_from_db()
+    return pairing
+
+
+@transaction.atomic
+def _decide(
+    firm: Organisation,
+    pairing: DevicePairing,
+    *,
+    approve: bool,
+    name: str | None,
+    by: User | None,
+) -> Device | None:
+    """Approve (the new device) or deny (None) a pending pairing."""
+    # Locked and checked again: two people may confirm the same code at the same moment, and
+    # a code is used once.
+    locked = DevicePairing.objects.select_for_update().get(pk=pairing.pk)
+    if locked.state != DevicePairing.State.PENDING or locked.is_expired:
+        raise DeliveryError(
+            "unknown_user_code",
+            "This code was used or expired meanwhile. Start the pairing again on the device.",
+            status=404,
+        )
+    if not approve:
+        locked.state = DevicePairing.State.DENIED
+        locked.approved_by = by
+        locked.save(update_fields=["state", "approved_by"])
+        audit.record(firm, "device.pairing_denied", locked, actor=by, hostname=locked.hostname)
+        return None
     device = Device.objects.create(
         firm=firm,
-        name=name or pairing.name,
-        hostname=pairing.hostname,
-        os=pairing.os,
-        os_user=pairing.os_user,
-        agent_version=pairing.agent_version,
-        root_folder=Device.default_root_folder(pairing.os),
+        name=(name or "").strip()[:100] or locked.name,
+        hostname=locked.hostname,
+        os=locked.os,
+        os_user=locked.os_user,
+        agent_version=locked.agent_version,
+        root_folder=Device.default_root_folder(locked.os),
     )
-    pairing.state = DevicePairing.State.APPROVED
-    pairing.device = device
-    pairing.approved_by = by
-    pairing.save(update_fields=["state", "device", "approved_by"])
+    locked.state = DevicePairing.State.APPROVED
+    locked.device = device
+    locked.approved_by = by
+    locked.save(update_fields=["state", "device", "approved_by"])
     audit.record(firm, "device.paired", device, actor=by, hostname=device.hostname)
     return device
 
@@ -293,7 +487,7 @@ def queue_delivery(
         queued_by=by,
     )
     audit.record(device.firm, "delivery.queued", delivery, actor=by, path=relative_path)
-    transaction.on_commit(lambda: hub.wake(device.pk))
+    wake_on_commit(device.pk)  # other server processes hear of it when this commits
     return delivery
 
 

@@ -1,39 +1,183 @@
+"""The firm's *Download devices* pages: the list with health, pairing by code, enrolment keys,
+a device's settings, revocation, and how to install the downloader."""
+
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.tenancy import organisations_of
+from ledgerdrop.core.tenancy import organisation_for, organisations_of
 from ledgerdrop.delivery import services
-from ledgerdrop.delivery.forms import PairingCodeForm
+from ledgerdrop.delivery.api import pair_command
+from ledgerdrop.delivery.forms import DeviceSettingsForm, PairingCodeForm
+from ledgerdrop.delivery.models import Delivery, Device
+
+RECENT_FAILURES = 20
+
+
+def _firm(request: HttpRequest, firm_id: int) -> Organisation:
+    return organisation_for(request.user, firm_id, Organisation.Kind.FIRM)
+
+
+def _page(request: HttpRequest, template: str, firm: Organisation, **context: Any) -> HttpResponse:
+    return render(request, template, {"firm": firm, "section": "devices", **context})
+
+
+def _refusal(exc: services.DeliveryError) -> str:
+    """The service's refusal in the user's language."""
+    if exc.code == "too_many_attempts":
+        return _(
+            "Too many wrong codes were entered. Wait 15 minutes, then enter the code the "
+            "downloader shows now."
+        )
+    return _("This code is unknown, already used or expired. Start the pairing again.")
 
 
 @login_required
-def pair(request: HttpRequest) -> HttpResponse:
-    """The RFC 8628 verification page: enter the code, check the device's facts, approve."""
+def devices(request: HttpRequest, firm_id: int) -> HttpResponse:
+    firm = _firm(request, firm_id)
+    failures = (
+        Delivery.objects.filter(firm=firm, state=Delivery.State.FAILED, device__revoked_at=None)
+        .select_related("device")
+        .order_by("-failed_at")[:RECENT_FAILURES]
+    )
+    return _page(
+        request,
+        "delivery/devices.html",
+        firm,
+        devices=services.device_health(firm),
+        failures=failures,
+        pair_form=PairingCodeForm(),
+    )
+
+
+@login_required
+def pair_entry(request: HttpRequest) -> HttpResponse:
+    """Where `ledgerdrop-agent pair` sends people: straight to their firm's pairing page, or
+    a choice when they work for several firms."""
     firms = [o for o in organisations_of(request.user) if o.kind == Organisation.Kind.FIRM]
-    data = request.POST if request.method == "POST" else None
-    initial = {"user_code": request.GET.get("code", "")}
-    form = PairingCodeForm(data, initial=initial, firms=firms)
+    query = urlencode({"code": request.GET["code"]}) if request.GET.get("code") else ""
+    links = [
+        (firm, reverse("device-pair-firm", args=[firm.pk]) + (f"?{query}" if query else ""))
+        for firm in firms
+    ]
+    if len(links) == 1:
+        return redirect(links[0][1])
+    return render(request, "delivery/pair_choose_firm.html", {"links": links})
+
+
+@login_required
+def pair(request: HttpRequest, firm_id: int) -> HttpResponse:
+    """The RFC 8628 verification page: enter or confirm the code, see the device's facts,
+    approve or deny."""
+    firm = _firm(request, firm_id)
+    user = request.user
+    if request.method == "POST":
+        form = PairingCodeForm(request.POST)
+    elif request.GET.get("code"):
+        form = PairingCodeForm({"user_code": request.GET["code"]})
+    else:
+        return _page(request, "delivery/pair.html", firm, form=PairingCodeForm(), pairing=None)
     pairing = None
     if form.is_valid():
-        pairing = services.find_pending_pairing(form.cleaned_data["user_code"])
-        if pairing is None:
-            form.add_error(
-                "user_code",
-                _("This code is unknown, already used or expired. Start the pairing again."),
-            )
-        elif "approve" in request.POST:
-            device = services.approve_pairing(
-                form.cleaned_data["firm"],
-                pairing.user_code,
-                name=form.cleaned_data["name"] or None,
-                by=request.user,  # type: ignore[arg-type]
-            )
-            messages.success(request, _("%(name)s is paired.") % {"name": device.name})
-            return redirect("dossiers", firm_id=form.cleaned_data["firm"].pk)
-    return render(request, "delivery/pair.html", {"form": form, "pairing": pairing})
+        code = form.cleaned_data["user_code"]
+        try:
+            if "approve" in request.POST:
+                name = form.cleaned_data["name"] or None
+                device = services.approve_pairing(firm, code, name=name, by=user)  # type: ignore[arg-type]
+                messages.success(request, _("%(name)s is paired.") % {"name": device.name})
+                return redirect("devices", firm_id=firm.pk)
+            if "deny" in request.POST:
+                refused = services.deny_pairing(firm, code, by=user)  # type: ignore[arg-type]
+                messages.success(
+                    request,
+                    _("The pairing of %(name)s was refused.") % {"name": refused.name},
+                )
+                return redirect("devices", firm_id=firm.pk)
+            pairing = services.check_user_code(firm, code, by=user)  # type: ignore[arg-type]
+        except services.DeliveryError as exc:
+            form.add_error("user_code", _refusal(exc))
+    return _page(request, "delivery/pair.html", firm, form=form, pairing=pairing)
+
+
+@login_required
+@require_POST
+def enrolment_key(request: HttpRequest, firm_id: int) -> HttpResponse:
+    """Mint a one-time key; it is shown on this answer only, never stored in clear."""
+    firm = _firm(request, firm_id)
+    minted, key = services.mint_enrolment_key(firm, by=request.user)  # type: ignore[arg-type]
+    return _page(
+        request,
+        "delivery/enrolment_key.html",
+        firm,
+        key=key,
+        expires_at=minted.expires_at,
+        command=pair_command(request, enrolment_key=key),
+    )
+
+
+def _device(firm: Organisation, device_id: int) -> Device:
+    return get_object_or_404(
+        Device.objects.active().select_related("firm"), firm=firm, pk=device_id
+    )
+
+
+@login_required
+def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpResponse:
+    firm = _firm(request, firm_id)
+    device = _device(firm, device_id)
+    initial = {
+        "name": device.name,
+        "root_folder": device.root_folder,
+        "is_shared_server": device.is_shared_server,
+    }
+    form = DeviceSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        by = request.user
+        services.update_device(
+            device,
+            name=form.cleaned_data["name"],
+            root_folder=form.cleaned_data["root_folder"],
+            by=by,  # type: ignore[arg-type]
+        )
+        if form.cleaned_data["is_shared_server"] != device.is_shared_server:
+            services.set_shared_server(device, form.cleaned_data["is_shared_server"], by=by)  # type: ignore[arg-type]
+        messages.success(request, _("The settings of %(name)s are saved.") % {"name": device.name})
+        return redirect("devices", firm_id=firm.pk)
+    return _page(request, "delivery/device_settings.html", firm, device=device, form=form)
+
+
+@login_required
+def revoke(request: HttpRequest, firm_id: int, device_id: int) -> HttpResponse:
+    firm = _firm(request, firm_id)
+    device = _device(firm, device_id)
+    if request.method == "POST":
+        services.revoke_device(device, by=request.user)  # type: ignore[arg-type]
+        messages.success(
+            request,
+            _("%(name)s is revoked: it can no longer fetch documents.") % {"name": device.name},
+        )
+        return redirect("devices", firm_id=firm.pk)
+    return _page(request, "delivery/device_revoke.html", firm, device=device)
+
+
+@login_required
+def downloader(request: HttpRequest, firm_id: int) -> HttpResponse:
+    firm = _firm(request, firm_id)
+    return _page(
+        request,
+        "delivery/downloader.html",
+        firm,
+        pair=pair_command(request),
+        windows_folder=Device.default_root_folder("Windows"),
+        posix_folder=Device.default_root_folder("Linux"),
+    )

@@ -1,9 +1,15 @@
 """Wake a device's waiting long-poll within a second of a delivery being queued for it.
 
 Two paths lead here: a delivery queued in this process wakes its device at once (on commit);
-one queued by another process (the task worker, another web process) is found by a single
-watcher per process that looks every fraction of a second for recently queued deliveries of the
-devices waiting here. One cheap query per process, whatever the number of waiting devices."""
+one queued by another process (the task worker, another web process) reaches this process
+
+- on PostgreSQL, as a NOTIFY sent by the queuing transaction (delivered only if it commits),
+  heard by one listening connection per process;
+- on SQLite, which has no notifications, through a single watcher per event loop that looks
+  every fraction of a second for recently queued deliveries of the devices waiting here.
+
+Either way one connection or one cheap query per process, whatever the number of waiting
+devices, and nothing at all while no device waits."""
 
 from __future__ import annotations
 
@@ -11,10 +17,12 @@ import asyncio
 import datetime as dt
 import logging
 import threading
+import time
 from collections import defaultdict
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -22,6 +30,30 @@ logger = logging.getLogger(__name__)
 # A delivery row carries the moment it was queued, but becomes visible at commit, a little
 # later; looking back this far covers the gap. Extra wake-ups are harmless: the poll re-checks.
 _LOOKBACK = dt.timedelta(seconds=5)
+CHANNEL = "ledgerdrop_delivery_queued"
+# How long the listener waits for a notification before checking whether anyone still waits.
+_LISTEN_TICK_SECONDS = 1.0
+_RECONNECT_MAX_SECONDS = 10.0
+
+
+def notify_queued(device_id: int) -> None:
+    """Tell every server process that a delivery for this device is being queued. Sent inside
+    the caller's transaction, PostgreSQL delivers it on commit and drops it on rollback."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(device_id)])
+
+
+def wake_on_commit(device_id: int) -> None:
+    """Make the device's waiting long-poll answer once the current transaction commits, in
+    this process and in every other: something it is told (deliveries, folders, its main
+    folder) changed."""
+    notify_queued(device_id)
+    transaction.on_commit(lambda: hub.wake(device_id))
+
+
+def _uses_notify() -> bool:
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
 class WakeupHub:
@@ -31,15 +63,19 @@ class WakeupHub:
             defaultdict(set)
         )
         self._watchers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        self._listener: threading.Thread | None = None
 
     def register(self, device_id: int) -> asyncio.Event:
         loop = asyncio.get_running_loop()
         event = asyncio.Event()
         with self._lock:
             self._waiters[device_id].add((loop, event))
-            watcher = self._watchers.get(loop)
-            if watcher is None or watcher.done():
-                self._watchers[loop] = loop.create_task(self._watch(loop))
+            if _uses_notify():
+                self._start_listener()
+            else:
+                watcher = self._watchers.get(loop)
+                if watcher is None or watcher.done():
+                    self._watchers[loop] = loop.create_task(self._watch(loop))
         return event
 
     def unregister(self, device_id: int, event: asyncio.Event) -> None:
@@ -58,6 +94,55 @@ class WakeupHub:
         for loop, event in waiters:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+    def wake_all(self) -> None:
+        with self._lock:
+            device_ids = list(self._waiters)
+        for device_id in device_ids:
+            self.wake(device_id)
+
+    def _anyone_waits(self) -> bool:
+        with self._lock:
+            return bool(self._waiters)
+
+    def _start_listener(self) -> None:
+        # Called with the lock held.
+        if self._listener is None or not self._listener.is_alive():
+            self._listener = threading.Thread(
+                target=self._listen, name="ledgerdrop-wakeups", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self) -> None:
+        """One thread per process: LISTEN on a connection of its own and wake the devices named
+        by each notification. It ends (closing its connection) once nobody waits, so that an
+        idle process holds no connection."""
+        delay = 0.5
+        while True:
+            with self._lock:
+                if not self._waiters:
+                    # Under the lock, so that a device registering now starts a new listener.
+                    self._listener = None
+                    return
+            db = connections.create_connection(DEFAULT_DB_ALIAS)
+            try:
+                db.ensure_connection()
+                raw = db.connection
+                raw.execute(f"LISTEN {CHANNEL}")
+                # Whatever was queued while no one listened (at start, or while reconnecting)
+                # is found by the waiting polls themselves: they look again when woken.
+                self.wake_all()
+                delay = 0.5
+                while self._anyone_waits():
+                    for notification in raw.notifies(timeout=_LISTEN_TICK_SECONDS):
+                        if notification.payload.isdigit():
+                            self.wake(int(notification.payload))
+            except Exception:
+                logger.exception("wake-up listener lost its connection; reconnecting")
+                time.sleep(delay)
+                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+            finally:
+                db.close()
 
     def waiting_devices(self, loop: asyncio.AbstractEventLoop) -> set[int]:
         with self._lock:

@@ -56,7 +56,7 @@ class ConnectionForm(forms.Form):
     start_date = forms.DateField(
         label=_("Send documents dated from"),
         initial=first_day_of_month,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Older documents are not sent automatically."),
     )
     auto_transfer = forms.BooleanField(

@@ -24,7 +24,7 @@ from ledgerdrop.connectors.bob_demat.models import (
 from ledgerdrop.core import audit, storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
-from ledgerdrop.delivery.wakeups import hub
+from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
 
 
@@ -90,7 +90,7 @@ def set_default_device(firm: Organisation, device: Device | None, *, by: User | 
         device_id=device.pk if device else None,
     )
     if device is not None:
-        transaction.on_commit(lambda: hub.wake(device.pk))
+        wake_on_commit(device.pk)
 
 
 def default_device(firm: Organisation) -> Device | None:
@@ -122,8 +122,7 @@ def _wake_served_device(connection: DematConnection) -> None:
     # The device's waiting poll answers with the new folders, so they appear at once (S5).
     target = connection.device or default_device(connection.firm)
     if target is not None:
-        device_id = target.pk
-        transaction.on_commit(lambda: hub.wake(device_id))
+        wake_on_commit(target.pk)
 
 
 @transaction.atomic

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import time
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.test import AsyncClient, Client
+from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
+from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
@@ -46,17 +50,25 @@ def paired() -> Paired:
     return credential.device, DeviceClient(credential.token)
 
 
+_numbers = itertools.count(1)
+
+
 def queued_delivery(device: Device, code: str = "DUPONT") -> Delivery:
-    company = testing.company()
-    testing.connected_dossier(device.firm, company, code=code)
-    [delivery] = bob_demat.send(device.firm, [testing.document(company)], device, by=None)
-    return delivery
+    # Straight through the delivery service: what a connector decides is not under test here.
+    number = next(_numbers)
+    invoice = f"<Invoice><ID>2026-{number:04d}</ID>{'<Note>ligne</Note>' * 20}</Invoice>"
+    return services.queue_delivery(
+        device,
+        relative_path=f"{code}/ventes/20261102_2026-{number:04d}.xml",
+        blob=storage.put(invoice.encode()),
+    )
 
 
 def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(
     paired: Paired,
 ) -> None:
     device, client = paired
+    testing.connected_dossier(device.firm, testing.company(), code="DUPONT")
     bob_demat.set_default_device(device.firm, device, by=None)
     delivery = queued_delivery(device)
 
@@ -227,9 +239,7 @@ def test_byte_ranges_are_read_as_rfc_9110_says(
 
 def test_offers_come_oldest_first_and_at_most_the_limit(paired: Paired) -> None:
     device, client = paired
-    company = testing.company()
-    testing.connected_dossier(device.firm, company, code="DUPONT")
-    deliveries = bob_demat.send([testing.document(company) for _ in range(3)], device)
+    deliveries = [queued_delivery(device) for _ in range(3)]
 
     answer = client.get("/deliveries", limit=2).json()
 
@@ -244,13 +254,21 @@ def test_offers_carry_the_main_folder_set_in_the_devices_settings(paired: Paired
     assert client.get("/deliveries").json()["settings"] == {"root_folder": r"d:\demat"}
 
 
+def close_connection() -> None:
+    connection.close()
+
+
+def queue_and_disconnect(device: Device) -> None:
+    try:
+        queued_delivery(device)
+    finally:
+        close_connection()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process() -> None:
     firm = testing.firm()
     credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
-    document = testing.document(company)
     headers = {"Authorization": f"Bearer {credential.token}"}
 
     async def poll_and_queue() -> tuple[dict[str, Any], float]:
@@ -259,11 +277,27 @@ def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process(
         )
         await asyncio.sleep(0.5)
         queued_at = time.monotonic()
-        await sync_to_async(bob_demat.send)([document], credential.device)
+        # Another thread, as a worker would: the poll holds the thread-sensitive executor.
+        await sync_to_async(queue_and_disconnect, thread_sensitive=False)(credential.device)
         answer = await poll
-        return answer.json(), time.monotonic() - queued_at
+        waited = time.monotonic() - queued_at
+        await sync_to_async(close_connection)()  # the view's thread's; PostgreSQL drops the db
+        return answer.json(), waited
 
     answer, waited = asyncio.run(poll_and_queue())
 
     assert len(answer["deliveries"]) == 1
     assert waited < 1.0
+
+
+def test_a_poll_is_held_no_longer_than_the_servers_bound(
+    paired: Paired, settings: SettingsWrapper
+) -> None:
+    _, client = paired
+    settings.LEDGERDROP_LONG_POLL_MAX_SECONDS = 1
+    started = time.monotonic()
+
+    answer = client.get("/deliveries", wait=600)
+
+    assert answer.json()["deliveries"] == []
+    assert 0.9 < time.monotonic() - started < 5

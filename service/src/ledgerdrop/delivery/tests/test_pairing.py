@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from ledgerdrop import testing
+from ledgerdrop.accounts.models import Membership
 from ledgerdrop.delivery import services
-from ledgerdrop.delivery.models import Device, DevicePairing
+from ledgerdrop.delivery.models import CodeGuess, Device, DevicePairing
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +82,81 @@ def test_an_enrolment_key_pairs_one_unattended_server_only() -> None:
     assert Device.objects.get().name == "Shared server"
     assert second.json()["error"] == "invalid_grant"
     assert Device.objects.count() == 1
+
+
+def test_a_denied_code_tells_the_downloader_access_denied_and_makes_no_device() -> None:
+    firm = testing.firm()
+    started = post("/pairings", FACTS).json()
+
+    services.deny_pairing(firm, started["user_code"], by=None)
+
+    answer = post("/token", {"device_code": started["device_code"]})
+    assert answer.json()["error"] == "access_denied"
+    assert not Device.objects.exists()
+
+
+def test_a_user_code_is_used_once() -> None:
+    firm = testing.firm()
+    started = post("/pairings", FACTS).json()
+    services.approve_pairing(firm, started["user_code"], by=None)
+
+    with pytest.raises(services.DeliveryError) as refused:
+        services.approve_pairing(testing.firm(), started["user_code"], by=None)
+
+    assert refused.value.code == "unknown_user_code"
+    assert Device.objects.count() == 1
+
+
+def test_an_expired_user_code_is_refused() -> None:
+    started = post("/pairings", FACTS).json()
+    DevicePairing.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+    with pytest.raises(services.DeliveryError) as refused:
+        services.approve_pairing(testing.firm(), started["user_code"], by=None)
+
+    assert refused.value.code == "unknown_user_code"
+
+
+def test_after_too_many_wrong_codes_a_user_is_stopped_even_with_the_right_code() -> None:
+    firm_user = testing.user()
+    firm = testing.firm(owner=firm_user)
+    started = post("/pairings", FACTS).json()
+    for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
+        with pytest.raises(services.DeliveryError):
+            services.check_user_code(firm, "BCDF-GHJK", by=firm_user)
+
+    with pytest.raises(services.DeliveryError) as refused:
+        services.approve_pairing(firm, started["user_code"], by=firm_user)
+
+    assert (refused.value.code, refused.value.status) == ("too_many_attempts", 429)
+    assert "Wait 15 minutes" in refused.value.message
+    assert not Device.objects.exists()
+
+
+def test_wrong_codes_of_many_users_of_one_firm_add_up() -> None:
+    firm = testing.firm()
+    for n in range(services.MAX_WRONG_GUESSES_PER_FIRM):
+        colleague = testing.user()
+        Membership.objects.create(user=colleague, organisation=firm, role=Membership.Role.MEMBER)
+        with pytest.raises(services.DeliveryError):
+            services.check_user_code(firm, f"BCDF-GH{'JKLMNPQRST'[n % 10]}X", by=colleague)
+
+    started = post("/pairings", FACTS).json()
+    with pytest.raises(services.DeliveryError) as refused:
+        services.check_user_code(firm, started["user_code"], by=testing.user())
+
+    assert refused.value.code == "too_many_attempts"
+
+
+def test_wrong_codes_are_forgotten_after_a_quarter_of_an_hour() -> None:
+    firm_user = testing.user()
+    firm = testing.firm(owner=firm_user)
+    for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
+        with pytest.raises(services.DeliveryError):
+            services.check_user_code(firm, "BCDF-GHJK", by=firm_user)
+    CodeGuess.objects.update(at=timezone.now() - services.GUESS_WINDOW)
+    started = post("/pairings", FACTS).json()
+
+    pairing = services.check_user_code(firm, started["user_code"], by=firm_user)
+
+    assert pairing.hostname == "KEVIN-PC"

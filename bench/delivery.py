@@ -1,0 +1,454 @@
+"""The delivery benchmark (`make bench`): the real server and the real downloader over loopback.
+
+1. 10,000 invoices of realistic sizes queued at once for one device: files/s from queued to
+   placed and acknowledged, and the CPU seconds of the server and the agent;
+2. the time from *send* to the file in its folder, one document at a time (p50, p99);
+3. as peers, in the same run: `rclone copy` of the same files from a static web server, and the
+   disk's own limit for durable placement (8 threads: write, fsync, rename);
+4. the memory of 10,000 idle long-polling devices in one server process, per connection,
+   against a bare uvicorn app holding as many idle requests.
+
+Each run writes into a new folder under bench/results/ (deleting thousands of files slows this
+disk down for minutes): results.json and results.md; the table is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import idle  # noqa: E402
+import peers  # noqa: E402
+
+Document = tuple[str, bytes]  # relative path, bytes
+
+
+# -- documents ------------------------------------------------------------------------------
+
+
+def make_documents(count: int, rng: random.Random, prefix: str = "") -> list[Document]:
+    """80 % of 5-20 KB, 15 % of 20-60 KB, 5 % of 150-300 KB (those with an embedded PDF), in
+    50 dossiers, the way BOB Demat folders look."""
+    documents = []
+    for n in range(count):
+        roll = rng.random()
+        if roll < 0.80:
+            size, pdf = rng.randint(5_000, 20_000), False
+        elif roll < 0.95:
+            size, pdf = rng.randint(20_000, 60_000), False
+        else:
+            size, pdf = rng.randint(150_000, 300_000), True
+        kind = "ventes" if n % 3 else "achats"
+        path = f"{prefix}D{n % 50:03d}/{kind}/2026-{n:05d} Fournisseur {n % 97} SA.xml"
+        documents.append((path, _invoice(n, size, pdf, rng)))
+    return documents
+
+
+def _invoice(number: int, size: int, pdf: bool, rng: random.Random) -> bytes:
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="urn:oasis:names:specification:'
+        'ubl:schema:xsd:Invoice-2">\n'
+        f"<cbc:ID>2026-{number:05d}</cbc:ID>\n"
+    ).encode()
+    tail = b"</Invoice>\n"
+    room = size - len(head) - len(tail)
+    if pdf:
+        raw = b"%PDF-1.7\n" + rng.randbytes(room * 3 // 4 - 120)
+        body = (
+            b'<cac:AdditionalDocumentReference><cbc:EmbeddedDocumentBinaryObject mimeCode="'
+            b'application/pdf" filename="invoice.pdf">'
+            + base64.b64encode(raw)
+            + b"</cbc:EmbeddedDocumentBinaryObject></cac:AdditionalDocumentReference>\n"
+        )
+    else:
+        line = 0
+        parts = []
+        while sum(map(len, parts)) < room:
+            line += 1
+            parts.append(
+                f'<cac:InvoiceLine><cbc:ID>{line}</cbc:ID><cbc:InvoicedQuantity unitCode="C62">'
+                f"{rng.randint(1, 40)}</cbc:InvoicedQuantity><cbc:LineExtensionAmount currencyID="
+                f'"EUR">{rng.randint(1, 99999) / 100:.2f}</cbc:LineExtensionAmount><cac:Item>'
+                f"<cbc:Name>Article {rng.randint(1000, 9999)}</cbc:Name></cac:Item>"
+                "</cac:InvoiceLine>\n".encode()
+            )
+        body = b"".join(parts)[:room]
+    return head + body + tail
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return {**env, "LEDGERDROP_DATA_DIR": str(data_dir), "LEDGERDROP_LOG_LEVEL": "WARNING", **extra}
+
+
+def start_server(data_dir: Path, port: int, log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledgerdrop.core.cli", "serve", "--no-migrate",
+             "--port", str(port)],
+            env=server_env(data_dir, **extra), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    peers.wait_for_port(port)
+    return process
+
+
+def start_agent(home: Path, root: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ledgerdrop_agent", "run", "--root", str(root),
+         "--log-file", str(home / "agent.log")],
+        env={**os.environ, "LEDGERDROP_AGENT_HOME": str(home)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until(condition: Any, timeout: float, what: str, every: float = 0.01) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+# -- the measurements -----------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, run: Path, seed: int) -> None:
+        self.run = run
+        self.rng = random.Random(seed)
+        self.data_dir = run / "server"
+        from django.core.management import call_command
+
+        from ledgerdrop import testing
+        from ledgerdrop.delivery import services
+
+        call_command("migrate", verbosity=0)
+        self.firm = testing.firm("Fiduciaire Bench")
+        self.root = run / "bob-demat"
+        self.root.mkdir()
+        credential = services.register_device(self.firm, name="bench", root_folder=str(self.root))
+        self.device, self.token = credential.device, credential.token
+
+    def _agent_home(self, name: str, url: str) -> Path:
+        from ledgerdrop_agent.config import Credential, save_credential
+
+        home = self.run / name
+        save_credential(home, Credential(url, self.device.pk, self.token))
+        return home
+
+    def _store(self, documents: list[Document]) -> list[Any]:
+        from ledgerdrop.core import storage
+
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(storage.put, (data for _, data in documents)))
+
+    def _queue(self, documents: list[Document], blobs: list[Any]) -> None:
+        from django.db import transaction
+
+        from ledgerdrop.delivery import services
+
+        with transaction.atomic():
+            for (path, _), blob in zip(documents, blobs, strict=True):
+                services.queue_delivery(self.device, relative_path=path, blob=blob)
+
+    def _delivered(self) -> int:
+        from ledgerdrop.delivery.models import Delivery
+
+        return Delivery.objects.filter(device=self.device, state=Delivery.State.DELIVERED).count()
+
+    def transfer(self, documents: list[Document]) -> dict[str, Any]:
+        blobs = self._store(documents)
+        port = peers.free_port()
+        server = start_server(self.data_dir, port, self.run / "server.log")
+        agent = start_agent(self._agent_home("agent", f"http://127.0.0.1:{port}"), self.root)
+        try:
+            self.device.refresh_from_db()
+            wait_until(self._agent_is_waiting, 30, "the agent's first long-poll")
+            os.sync()
+            cpu = peers.cpu_seconds(server.pid), peers.cpu_seconds(agent.pid)
+            self._queue(documents, blobs)
+            started = time.perf_counter()
+            wait_until(lambda: self._delivered() == len(documents), 900, "the transfer", 0.02)
+            seconds = time.perf_counter() - started
+            server_cpu = peers.cpu_seconds(server.pid) - cpu[0]
+            agent_cpu = peers.cpu_seconds(agent.pid) - cpu[1]
+        finally:
+            stop(agent)
+            stop(server)
+        self._verify(documents)
+        return {
+            "files": len(documents),
+            "bytes": sum(len(data) for _, data in documents),
+            "seconds": seconds,
+            "files_per_second": len(documents) / seconds,
+            "server_cpu_seconds": server_cpu,
+            "agent_cpu_seconds": agent_cpu,
+            "cpu_ms_per_file": 1000 * (server_cpu + agent_cpu) / len(documents),
+        }
+
+    def _agent_is_waiting(self) -> bool:
+        from ledgerdrop.delivery.models import Device
+
+        return Device.objects.filter(pk=self.device.pk, last_seen_at__isnull=False).exists()
+
+    def _verify(self, documents: list[Document]) -> None:
+        """Every file in place once, byte for byte; nothing left in staging."""
+        staging = self.root / ".ledgerdrop-staging"
+        placed = [p for p in self.root.rglob("*") if p.is_file() and staging not in p.parents]
+        wanted = {path: hashlib.sha256(data).hexdigest() for path, data in documents}
+        if extra := [p for p in placed if p.relative_to(self.root).as_posix() not in wanted]:
+            raise RuntimeError(f"unexpected files (duplicates?): {extra[:5]}")
+        for path, digest in wanted.items():
+            if hashlib.sha256((self.root / path).read_bytes()).hexdigest() != digest:
+                raise RuntimeError(f"{path} differs from the source")
+        if any(staging.iterdir()):
+            raise RuntimeError("staging leftovers")
+
+    def latency(self, sends: int) -> dict[str, Any]:
+        """Send one document at a time to an idle agent. The server runs in this process, as a
+        send from the web app does: the commit wakes the device's waiting long-poll at once."""
+        import uvicorn
+
+        from ledgerdrop.config.asgi import application
+
+        documents = make_documents(sends + 1, self.rng, prefix="latency/")
+        blobs = self._store(documents)
+        port = peers.free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(application, port=port, lifespan="off", log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        peers.wait_for_port(port)
+        agent = start_agent(
+            self._agent_home("agent-latency", f"http://127.0.0.1:{port}"), self.root
+        )
+        timings = []
+        try:
+            for index, ((path, _), blob) in enumerate(zip(documents, blobs, strict=True)):
+                before = self._delivered()
+                time.sleep(self.rng.uniform(0.02, 0.06))  # the agent is back in its long-poll
+                sent = time.perf_counter()
+                self._queue([(path, b"")], [blob])
+                target = self.root / path
+                # Polling every millisecond: finer would starve the server thread of the GIL.
+                wait_until(target.exists, 30, f"{path} in place", every=0.001)
+                if index:  # the first one also waited for the agent to start
+                    timings.append(time.perf_counter() - sent)
+                wait_until(lambda b=before: self._delivered() > b, 30, "the ack", every=0.002)
+        finally:
+            stop(agent)
+            server.should_exit = True
+            thread.join(30)
+        milliseconds = sorted(1000 * t for t in timings)
+        return {
+            "sends": len(milliseconds),
+            "p50_ms": statistics.median(milliseconds),
+            "p99_ms": milliseconds[max(0, round(0.99 * len(milliseconds)) - 1)],
+            "max_ms": milliseconds[-1],
+        }
+
+    def rclone(self, documents: list[Document], transfers: int) -> dict[str, Any]:
+        static = self.run / "static"
+        for path, data in documents:
+            target = static / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        os.sync()
+        server, url, which = peers.static_server(static, self.run / "nginx")
+        try:
+            result = peers.rclone_copy(url, self.run / "rclone", len(documents), transfers)
+        finally:
+            stop(server)
+        return {**vars(result), "static_server": which}
+
+    def disk(self, documents: list[Document]) -> dict[str, Any]:
+        os.sync()
+        return vars(peers.disk_limit(documents, self.run / "disk"))
+
+    def idle_long_polls(self, count: int) -> dict[str, Any]:
+        from ledgerdrop.delivery.models import Device, hash_secret
+
+        tokens = [f"ldd_idle_{n:05d}_{self.rng.getrandbits(64):x}" for n in range(count)]
+        Device.objects.bulk_create(
+            [
+                Device(firm=self.firm, name=f"idle {n}", root_folder="~/bob-demat",
+                       token_hash=hash_secret(token))
+                for n, token in enumerate(tokens)
+            ],
+            batch_size=1000,
+        )  # fmt: skip
+        # A socket per connection on both sides, and whatever the server holds per request.
+        file_limit = idle.raise_file_limit(10 * count + 1000)
+        warm = [idle.long_poll_request(token, 600) for token in tokens[:200]]
+        polls = [idle.long_poll_request(token, 600) for token in tokens]
+
+        port = peers.free_port()
+        server = start_server(
+            self.data_dir,
+            port,
+            self.run / "server-idle.log",
+            LEDGERDROP_LONG_POLL_MAX_SECONDS="600",
+        )
+        try:
+            idle.memory_per_connection(server.pid, port, warm)
+            ours = idle.memory_per_connection(server.pid, port, polls)
+        finally:
+            stop(server)
+
+        port = peers.free_port()
+        bare = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "idle_app:app", "--app-dir", str(BENCH),
+             "--port", str(port), "--log-level", "warning"],
+        )  # fmt: skip
+        try:
+            peers.wait_for_port(port)
+            idle.memory_per_connection(bare.pid, port, [idle.bare_request()] * 200)
+            theirs = idle.memory_per_connection(bare.pid, port, [idle.bare_request()] * count)
+        finally:
+            stop(bare)
+        return {
+            "connections": count,
+            "file_descriptor_limit": file_limit,
+            "ledgerdrop": {**vars(ours), "bytes_per_connection": ours.bytes_per_connection},
+            "bare_uvicorn": {**vars(theirs), "bytes_per_connection": theirs.bytes_per_connection},
+        }
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                  if line.startswith("model name")), platform.processor())  # fmt: skip
+    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))  # fmt: skip
+    mounts = Path("/proc/mounts").read_text().splitlines()
+    root_fs = next((m.split()[2] for m in mounts if m.split()[1] == "/"), "?")
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(memory) / 2**20, 1),
+        "filesystem": root_fs,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        # Other work on the machine skews every number: say how busy it was.
+        "load_average_at_start": os.getloadavg()[0],
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    t, lat = results["transfer"], results["latency"]
+    rclone, disk, idle_ = results["rclone"], results["disk"], results["idle"]
+    ratio_rclone = t["files_per_second"] / rclone["files_per_second"]
+    ratio_disk = t["files_per_second"] / disk["files_per_second"]
+    ours, bare = idle_["ledgerdrop"], idle_["bare_uvicorn"]
+    ours_kb = ours["bytes_per_connection"] / 1024
+    bare_kb = bare["bytes_per_connection"] / 1024
+    ratio_idle = ours_kb / bare_kb
+    all_held = ours["held"] == ours["asked"]
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    m = results["machine"]
+    lines = [
+        f"Delivery benchmark, {results['started']} — {m['cores']} cores ({m['cpu']}), "
+        f"{m['memory_gib']} GiB, {m['filesystem']}, Linux {m['kernel']}, Python {m['python']}, "
+        f"load average {m['load_average_at_start']:.1f} at start",
+        "",
+        "| measure | Ledgerdrop | peer | ratio | goal | met |",
+        "|---|---|---|---|---|---|",
+        f"| files/s, {t['files']:,} files queued → placed, fsynced, verified, acked "
+        f"| {t['files_per_second']:,.0f} | rclone copy {rclone['files_per_second']:,.0f} "
+        f"({rclone['note']}, {rclone['static_server']}) | {ratio_rclone:.2f}× | ≥ 1.0× "
+        f"| {met(ratio_rclone >= 1.0)} |",
+        f"| files/s against the disk's limit | {t['files_per_second']:,.0f} "
+        f"| {disk['note']} {disk['files_per_second']:,.0f} | {ratio_disk:.2f}× | | |",
+        f"| CPU seconds, server + agent | {t['server_cpu_seconds']:.1f} + "
+        f"{t['agent_cpu_seconds']:.1f} ({t['cpu_ms_per_file']:.2f} ms per file) | | | | |",
+        f"| send → file in place, {lat['sends']} sends | p50 {lat['p50_ms']:.1f} ms, "
+        f"p99 {lat['p99_ms']:.1f} ms (max {lat['max_ms']:.1f}) | | | p99 < 100 ms "
+        f"| {met(lat['p99_ms'] < 100)} |",
+        f"| memory per idle long-poll, {idle_['connections']:,} devices | {ours_kb:.1f} KB "
+        f"({ours['held']:,} held, {ours['threads_holding']:,} threads) "
+        f"| bare uvicorn {bare_kb:.1f} KB ({bare['held']:,} held; "
+        f"{idle_['file_descriptor_limit']:,} open files allowed) | {ratio_idle:.2f}× | ≤ 2× "
+        f"| {met(ratio_idle <= 2 and all_held)} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--sends", type=int, default=200)
+    parser.add_argument("--idle", type=int, default=10_000, help="idle long-polling devices")
+    parser.add_argument("--rclone-transfers", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--out", type=Path, default=BENCH / "results")
+    args = parser.parse_args(argv)
+
+    started = dt.datetime.now(dt.UTC)
+    run = args.out / started.strftime("%Y%m%dT%H%M%SZ")
+    run.mkdir(parents=True)
+    os.environ.update(server_env(run / "server"))
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
+    import django
+
+    django.setup()
+
+    bench = Bench(run, args.seed)
+    documents = make_documents(args.files, bench.rng)
+    results: dict[str, Any] = {"started": f"{started:%Y-%m-%d %H:%M} UTC", "machine": machine()}
+    print(f"{run}: {len(documents):,} documents", file=sys.stderr)
+    results["transfer"] = bench.transfer(documents)
+    print(f"transfer: {results['transfer']}", file=sys.stderr)
+    results["latency"] = bench.latency(args.sends)
+    print(f"latency: {results['latency']}", file=sys.stderr)
+    results["rclone"] = bench.rclone(documents, args.rclone_transfers)
+    print(f"rclone: {results['rclone']}", file=sys.stderr)
+    results["disk"] = bench.disk(documents)
+    print(f"disk: {results['disk']}", file=sys.stderr)
+    results["idle"] = bench.idle_long_polls(args.idle)
+    (run / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = table(results)
+    (run / "results.md").write_text(markdown)
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
