@@ -182,7 +182,7 @@ LOGGING = {
     },
 }
 
-# Documents (issue 4): the official PEPPOL BIS 3.0 rules (`ledgerdrop rules install` puts a copy
+# Documents: the official PEPPOL BIS 3.0 rules (`ledgerdrop rules install` puts a copy
 # here; absent, every validation report says the PEPPOL layer did not run), the token of the
 # PEPPOL access point that hands over received documents, and the domain of the companies'
 # inbound e-mail addresses.
@@ -195,7 +195,7 @@ LEDGERDROP_INBOUND_EMAIL_DOMAIN = os.environ.get("LEDGERDROP_INBOUND_EMAIL_DOMAI
 # Sage BOB Demat connector: when the daily digest of silent devices and failures is mailed.
 LEDGERDROP_DIGEST_AT = os.environ.get("LEDGERDROP_DIGEST_AT", "07:00")
 
-# Accounts (issue 3): a signed-in person's chosen language (User.language) wins over the
+# Accounts: a signed-in person's chosen language (User.language) wins over the
 # browser's; the middleware needs the user, so it sits right after authentication.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,

@@ -17,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     firm = next((o for o in organisations if o.kind == Organisation.Kind.FIRM), None)
     if firm is not None:
         return redirect("dossiers", firm_id=firm.pk)
+    if organisations:
+        return redirect("company-home", company_id=organisations[0].pk)
     return render(request, "core/home.html", {"organisations": organisations})
 
 
