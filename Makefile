@@ -40,4 +40,6 @@ test-postgres: setup
 test: lint typecheck test-sqlite test-postgres
 
 bench: setup
+	scripts/ensure-bench-peers.sh
 	$(UV) run python bench/delivery.py
+	$(UV) run python bench/documents.py

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from ledgerdrop.accounts.models import Organisation, User
@@ -500,42 +500,49 @@ def pending_offers(device: Device, limit: int) -> list[Delivery]:
 
 @transaction.atomic
 def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
-    """Mark deliveries placed on the device. Idempotent: a repeated ack changes nothing."""
+    """Mark deliveries placed on the device. Idempotent: a repeated ack changes nothing.
+
+    A downloader acks hundreds of files at once, so this is a few statements for the whole
+    batch, not a few per file: acks are what a big transfer spends most server time on."""
     by_id = {ack.id: ack for ack in acks}
-    deliveries = Delivery.objects.select_for_update().filter(device=device, id__in=by_id)
-    found = {delivery.id: delivery for delivery in deliveries}
+    found = {
+        delivery.id: delivery
+        for delivery in Delivery.objects.select_for_update()
+        .filter(device=device, id__in=by_id)
+        .only("id", "state", "sha256", "relative_path")
+    }
     missing = sorted(set(by_id) - set(found))
     if missing:
         raise DeliveryError(
             "unknown_delivery", f"No delivery {missing} for this device.", status=404
         )
-    now = timezone.now()
-    for delivery_id, ack in by_id.items():
-        delivery = found[delivery_id]
-        if delivery.state == Delivery.State.DELIVERED:
-            continue
-        if ack.sha256 != delivery.sha256:
+    fresh = [found[i] for i in by_id if found[i].state != Delivery.State.DELIVERED]
+    for delivery in fresh:
+        if by_id[delivery.id].sha256 != delivery.sha256:
             raise DeliveryError(
                 "checksum_mismatch",
-                f"Delivery {delivery_id} was acknowledged with a different SHA-256 "
+                f"Delivery {delivery.id} was acknowledged with a different SHA-256 "
                 "than the file that was offered.",
                 status=422,
             )
-        delivery.state = Delivery.State.DELIVERED
-        delivery.delivered_at = now
-        delivery.placed_path = ack.placed_path
-        delivery.failure_reason = ""
-        delivery.failure_message = ""
-        delivery.save(
-            update_fields=[
-                "state",
-                "delivered_at",
-                "placed_path",
-                "failure_reason",
-                "failure_message",
-            ]
+    delivered = {
+        "state": Delivery.State.DELIVERED,
+        "delivered_at": timezone.now(),
+        "failure_reason": "",
+        "failure_message": "",
+    }
+    as_offered = [d.id for d in fresh if by_id[d.id].placed_path == d.relative_path]
+    Delivery.objects.filter(id__in=as_offered).update(placed_path=F("relative_path"), **delivered)
+    renamed = [d for d in fresh if d.id not in set(as_offered)]
+    for delivery in renamed:  # a name already taken on the device: placed with a suffix
+        Delivery.objects.filter(id=delivery.id).update(
+            placed_path=by_id[delivery.id].placed_path, **delivered
         )
-        audit.record(device.firm, "delivery.delivered", delivery, placed_path=ack.placed_path)
+    audit.record_many(
+        device.firm,
+        "delivery.delivered",
+        [(delivery, {"placed_path": by_id[delivery.id].placed_path}) for delivery in fresh],
+    )
     return sorted(by_id)
 
 

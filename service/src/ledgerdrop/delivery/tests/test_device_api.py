@@ -17,6 +17,7 @@ from pytest_django import Settings as SettingsWrapper
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
+from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
@@ -108,6 +109,29 @@ def test_a_repeated_ack_changes_nothing(paired: Paired) -> None:
     assert delivery.state == Delivery.State.DELIVERED
     assert delivery.delivered_at == delivered_at
     assert client.get("/deliveries").json()["deliveries"] == []
+
+
+def test_a_batch_of_acks_records_where_each_file_was_placed(paired: Paired) -> None:
+    device, client = paired
+    same, renamed = queued_delivery(device, code="DUPONT"), queued_delivery(device, code="PEETERS")
+    suffixed = renamed.relative_path.replace(".xml", " (2).xml")
+
+    response = client.post(
+        "/acks",
+        {
+            "acks": [
+                {"id": same.pk, "sha256": same.sha256, "placed_path": same.relative_path},
+                {"id": renamed.pk, "sha256": renamed.sha256, "placed_path": suffixed},
+            ]
+        },
+    )
+
+    assert response.json() == {"acknowledged": sorted([same.pk, renamed.pk])}
+    same.refresh_from_db()
+    renamed.refresh_from_db()
+    assert (same.state, same.placed_path) == ("delivered", same.relative_path)
+    assert (renamed.state, renamed.placed_path) == ("delivered", suffixed)
+    assert AuditEntry.objects.filter(action="delivery.delivered").count() == 2
 
 
 def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired: Paired) -> None:
