@@ -31,11 +31,12 @@ def _idle_device(token: str) -> int | None:
     """The id of the active device with this token when nothing is queued for it, else None
     (then Django answers at once: with the offers, or with 401)."""
     from ledgerdrop.delivery.models import Delivery
-    from ledgerdrop.delivery.services import authenticate_device
+    from ledgerdrop.delivery.services import authenticate_device, note_contact
 
     device = authenticate_device(token)
     if device is None:
         return None
+    note_contact(device)  # a device waiting here is online, as one answered by Django is
     queued = Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).exists()
     return None if queued else device.pk
 
