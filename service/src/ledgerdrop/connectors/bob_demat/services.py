@@ -255,6 +255,19 @@ def _check_deliverable(document: Document) -> None:
         raise ConnectorError("not_deliverable", problem, 422)
 
 
+def _deliver(
+    connection: DematConnection, document: Document, device: Device, *, by: User | None
+) -> Delivery:
+    """The document's file, under its BOB folder and name, queued for the device."""
+    return delivery_services.queue_delivery(
+        device,
+        relative_path=naming.relative_path(connection.dossier_code, document),
+        blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
+        document=document,
+        by=by,
+    )
+
+
 def _queue(
     connection: DematConnection,
     document: Document,
@@ -266,13 +279,7 @@ def _queue(
     """Queue one document; None when another transfer transmitted it first."""
     try:
         with transaction.atomic():
-            delivery = delivery_services.queue_delivery(
-                device,
-                relative_path=naming.relative_path(connection.dossier_code, document),
-                blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
-                document=document,
-                by=by,
-            )
+            delivery = _deliver(connection, document, device, by=by)
             Transmission.objects.create(
                 connection=connection, document=document, first_delivery=delivery, origin=origin
             )
@@ -319,13 +326,7 @@ def send_again(firm: Organisation, document: Document, *, by: User | None) -> De
         raise ConnectorError(
             "no_device", _("Choose a default device in the Sage Demat settings first.")
         )
-    delivery = delivery_services.queue_delivery(
-        device,
-        relative_path=naming.relative_path(connection.dossier_code, document),
-        blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
-        document=document,
-        by=by,
-    )
+    delivery = _deliver(connection, document, device, by=by)
     audit.record(firm, "bob_demat.sent_again", document, actor=by, delivery_id=delivery.pk)
     return delivery
 

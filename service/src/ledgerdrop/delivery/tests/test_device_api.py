@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import itertools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -308,7 +309,9 @@ def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process(
         await sync_to_async(close_connection)()  # the view's thread's; PostgreSQL drops the db
         return answer.json(), waited
 
-    answer, waited = asyncio.run(poll_and_queue())
+    # A thread of its own: the browser tests' Playwright may keep an event loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        answer, waited = runner.submit(asyncio.run, poll_and_queue()).result()
 
     assert len(answer["deliveries"]) == 1
     assert waited < 1.0
