@@ -103,7 +103,6 @@ def test_the_whole_story_from_sign_up_to_files_that_bob_demat_imports(
     page.get_by_label("Dossier principal Demat").fill(str(agent.root))
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("row").filter(has_text="PC Kevin")).to_contain_text(str(agent.root))
-    shoot(page, "download-devices")
     downloader = agent.start("run")
     try:
         # S4: switching on Sage BOB Demat adds Sage Demat to the menu.
@@ -129,6 +128,9 @@ def test_the_whole_story_from_sign_up_to_files_that_bob_demat_imports(
         page.get_by_role("button", name="Envoyer les documents vers le dossier Sage Demat").click()
         expect(page.get_by_role("status")).to_contain_text("2 document(s)")
         wait_for(lambda: len(files_in(ventes)) == 1 and len(files_in(achats)) == 1, "S6 files")
+        menu.get_by_role("link", name="Appareils de téléchargement").click()
+        expect(page.get_by_role("row").filter(has_text="PC Kevin")).to_contain_text("en ligne")
+        shoot(page, "download-devices")
 
         # S7: the default device.
         menu.get_by_role("link", name="Sage Demat").click()

@@ -70,3 +70,20 @@ def test_sixty_waiting_downloaders_hold_no_thread_each_and_one_still_gets_its_fi
         "DUPONT/ventes/20261102_F2026-0001.xml"
     ]
     assert latency < 2.0
+
+
+def test_a_downloader_that_has_not_seen_its_current_folders_is_answered_at_once(
+    live_service: LiveService,
+) -> None:
+    firm = testing.firm()
+    credential = services.register_device(firm, name="PC Kevin")
+    headers = {"Authorization": f"Bearer {credential.token}"}
+    url = f"{live_service.url}/api/device/v1/deliveries"
+    current = httpx.get(url, params={"wait": 0}, headers=headers).json()["state"]
+
+    started = time.monotonic()
+    stale = httpx.get(url, params={"wait": 20, "state": "seen-before"}, headers=headers, timeout=30)
+    answered_in = time.monotonic() - started
+
+    assert stale.json()["state"] == current
+    assert answered_in < 2.0

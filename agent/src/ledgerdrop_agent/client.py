@@ -133,12 +133,14 @@ class DeviceClient:
 
     # -- deliveries ---------------------------------------------------------------------------
 
-    def offers(self, *, wait: int, limit: int) -> Offers:
+    def offers(self, *, wait: int, limit: int, state: str = "") -> Offers:
+        """The files to place; `state` is the token of the last answer, so that the server
+        answers at once when the folders or the main folder changed since."""
         wait = max(0, min(wait, MAX_WAIT))
         response = self._send(
             "GET",
             "deliveries",
-            params={"wait": wait, "limit": limit},
+            params={"wait": wait, "limit": limit, "state": state},
             timeout=httpx.Timeout(self._timeout, read=wait + self._timeout),
         )
         return _parse(Offers, self._expect(response, 200))

@@ -116,6 +116,7 @@ class Runner:
         self.pause = pause or Backoff(base=1.0, cap=30.0)
         self._placer: Placer | None = None
         self._bundles = True  # until a server says it has none
+        self._known_state = ""  # nothing seen yet: the first answer comes at once
         # Halved when a bundle fails, doubled when one arrives: a network that cuts long
         # answers still carries short ones.
         self._bundle_files = BUNDLE_FILES
@@ -170,7 +171,10 @@ class Runner:
                 return not unplaced
 
     def cycle(self, wait_seconds: int) -> CycleResult:
-        offers = self.client.offers(wait=wait_seconds, limit=self.options.limit)
+        offers = self.client.offers(
+            wait=wait_seconds, limit=self.options.limit, state=self._known_state
+        )
+        self._known_state = offers.state
         self.journal.note_contact(
             backlog=len(offers.deliveries), root_folder=offers.settings.root_folder
         )

@@ -88,6 +88,10 @@ class Offers(_Message):
     settings: DeviceSettings
     folders: list[str] = Field(default_factory=list)
     deliveries: list[Offer] = Field(default_factory=list)
+    # An opaque token of `settings` and `folders`. A device that sends it back as the `state`
+    # query parameter is answered at once when they changed since, instead of at the end of
+    # its wait: a new dossier's folders appear without delay, even at start-up.
+    state: str = ""
 
 
 class Ack(_Message):

@@ -25,7 +25,7 @@ from ninja.security import HttpBearer
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import problems, storage
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.delivery import folders, services
+from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import hub
 from ledgerdrop_protocol import (
@@ -101,9 +101,11 @@ async def token(request: HttpRequest, body: TokenRequest) -> TokenGranted:
 
 
 def _offers(device: Device, limit: int) -> Offers:
+    told = services.told_to_device(device)
     return Offers(
-        settings=DeviceSettings(root_folder=device.root_folder),
-        folders=folders.folders_for(device),
+        settings=DeviceSettings(root_folder=told.root_folder),
+        folders=told.folders,
+        state=told.state,
         deliveries=[
             Offer(
                 id=delivery.pk,
@@ -118,8 +120,11 @@ def _offers(device: Device, limit: int) -> Offers:
 
 
 @device_api.get("/deliveries", response=Offers)
-async def offers(request: HttpRequest, wait: float = 0, limit: int = 100) -> Offers:
-    """Answer at once when something is queued, else hold the request up to `wait` seconds."""
+async def offers(
+    request: HttpRequest, wait: float = 0, limit: int = 100, state: str | None = None
+) -> Offers:
+    """Answer at once when something is queued, or when the device's settings or folders
+    differ from the `state` it last saw; else hold the request up to `wait` seconds."""
     device: Device = request.auth  # type: ignore[attr-defined]
     limit = max(1, min(limit, MAX_OFFERS_PER_ANSWER))
     deadline = time.monotonic() + max(0.0, min(wait, settings.LEDGERDROP_LONG_POLL_MAX_SECONDS))
@@ -133,7 +138,7 @@ async def offers(request: HttpRequest, wait: float = 0, limit: int = 100) -> Off
             first = first or answer
             # New folders or a new main folder are news too: a new connection's achats and
             # ventes must appear on the device at once (S5), not at the end of the wait.
-            changed = (answer.folders, answer.settings) != (first.folders, first.settings)
+            changed = answer.state != first.state or (state is not None and state != answer.state)
             remaining = deadline - time.monotonic()
             if answer.deliveries or changed or remaining <= 0:
                 return answer

@@ -27,16 +27,19 @@ ASGIApp = Callable[..., Awaitable[Any]]
 OFFERS_PATH = "/api/device/v1/deliveries"
 
 
-def _idle_device(token: str) -> int | None:
-    """The id of the active device with this token when nothing is queued for it, else None
-    (then Django answers at once: with the offers, or with 401)."""
+def _idle_device(token: str, known_state: str | None) -> int | None:
+    """The id of the active device with this token when it has nothing new to hear (no file
+    queued, its folders as it last saw them), else None: then Django answers at once, with the
+    offers or with 401."""
     from ledgerdrop.delivery.models import Delivery
-    from ledgerdrop.delivery.services import authenticate_device, note_contact
+    from ledgerdrop.delivery.services import authenticate_device, note_contact, told_to_device
 
     device = authenticate_device(token)
     if device is None:
         return None
     note_contact(device)  # a device waiting here is online, as one answered by Django is
+    if known_state is not None and known_state != told_to_device(device).state:
+        return None
     queued = Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).exists()
     return None if queued else device.pk
 
@@ -71,22 +74,23 @@ class LongPollGate:
             params = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
             wait, token = _wait_seconds(params), _bearer(scope)
             if wait > 0 and token:
-                await self._hold(token, wait)
+                await self._hold(token, wait, dict(params).get("state"))
                 answer_now = [(key, value) for key, value in params if key != "wait"]
                 answer_now.append(("wait", "0"))
                 scope = {**scope, "query_string": urlencode(answer_now).encode("latin-1")}
         return await self.app(scope, receive, send)
 
     @staticmethod
-    async def _hold(token: str, wait: float) -> None:
+    async def _hold(token: str, wait: float, known_state: str | None) -> None:
         # The shared executor, not a thread of the request's own: nothing is held per request.
-        device_id = await sync_to_async(_idle_device, thread_sensitive=False)(token)
+        idle = sync_to_async(_idle_device, thread_sensitive=False)
+        device_id = await idle(token, known_state)
         if device_id is None:
             return
         woken = hub.register(device_id)
         try:
-            # Look again once registered, so that a delivery queued in between is not missed.
-            if await sync_to_async(_idle_device, thread_sensitive=False)(token) is None:
+            # Look again once registered, so that a change made in between is not missed.
+            if await idle(token, known_state) is None:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), timeout=wait)

@@ -4,6 +4,7 @@ of the device's long-poll once the transaction has committed."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
+from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import (
     CodeGuess,
     Delivery,
@@ -418,7 +420,8 @@ def _poll_pairing(request: TokenRequest) -> IssuedCredential | PairingError:
     assert device is not None
     token = new_secret("ldd")
     device.token_hash = hash_secret(token)
-    device.save(update_fields=["token_hash"])
+    device.last_seen_at = timezone.now()  # it just called: shown online from the start
+    device.save(update_fields=["token_hash", "last_seen_at"])
     pairing.state = DevicePairing.State.CONSUMED
     pairing.save(update_fields=["state"])
     return IssuedCredential(device=device, token=token)
@@ -461,6 +464,7 @@ def _enrol(request: TokenRequest) -> IssuedCredential | PairingError:
     key.used_at = timezone.now()
     key.device = credential.device
     key.save(update_fields=["used_at", "device"])
+    note_contact(credential.device)
     return credential
 
 
@@ -489,6 +493,24 @@ def queue_delivery(
     audit.record(device.firm, "delivery.queued", delivery, actor=by, path=relative_path)
     wake_on_commit(device.pk)  # other server processes hear of it when this commits
     return delivery
+
+
+@dataclass(frozen=True)
+class ToldToDevice:
+    """What every offer tells a device besides the files: its main folder, the folders to
+    keep, and a token of both that it sends back to learn of a change at once."""
+
+    root_folder: str
+    folders: list[str]
+
+    @property
+    def state(self) -> str:
+        text = "\n".join([self.root_folder, *self.folders])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def told_to_device(device: Device) -> ToldToDevice:
+    return ToldToDevice(root_folder=device.root_folder, folders=folders.folders_for(device))
 
 
 def pending_offers(device: Device, limit: int) -> list[Delivery]:

@@ -328,3 +328,20 @@ def test_a_poll_is_held_no_longer_than_the_servers_bound(
 
     assert answer.json()["deliveries"] == []
     assert 0.9 < time.monotonic() - started < 5
+
+
+def test_a_poll_with_an_outdated_state_is_answered_at_once_with_the_new_folders(
+    paired: Paired,
+) -> None:
+    device, client = paired
+    before = client.get("/deliveries").json()
+    company = testing.company()
+    testing.connected_dossier(device.firm, company, code="DUPONT")
+    bob_demat.set_default_device(device.firm, device, by=None)
+
+    started = time.monotonic()
+    after = client.get("/deliveries", wait=20, state=before["state"]).json()
+
+    assert time.monotonic() - started < 2.0
+    assert after["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
+    assert after["state"] != before["state"]
