@@ -41,13 +41,28 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+def wait_for(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = 30,
+    explain: Callable[[], str] = str,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.2)
-    raise AssertionError(f"still waiting for {what}")
+    raise AssertionError(f"still waiting for {what}\n{explain()}")
+
+
+def explain(agent: Agent, downloader: subprocess.Popen[str], service: LiveService) -> str:
+    """What the downloader and the server said, for a failure to be understood from CI's log."""
+    log = agent.home / "agent.log"
+    running = "running" if downloader.poll() is None else f"exited {downloader.returncode}"
+    return (
+        f"downloader {running}; its log:\n{log.read_text()[-4000:] if log.exists() else '-'}\n"
+        f"server log:\n{service.logs()[-4000:]}"
+    )
 
 
 def files_in(folder: Path) -> list[Path]:
@@ -116,7 +131,11 @@ def test_the_whole_story_from_sign_up_to_files_that_bob_demat_imports(
         page.get_by_label("Code de dossier").fill("DUPONT")
         page.get_by_label("Appareil", exact=True).select_option(label="PC Kevin")
         page.get_by_role("button", name="Enregistrer la connexion").click()
-        wait_for(lambda: ventes.is_dir() and achats.is_dir(), "the dossier folders")
+        wait_for(
+            lambda: ventes.is_dir() and achats.is_dir(),
+            "the dossier folders",
+            explain=lambda: explain(agent, downloader, live_service),
+        )
 
         # S6: documents to process, sent to the device; they land in ventes and achats.
         page.get_by_role("link", name="Sage Demat").first.click()
