@@ -87,3 +87,21 @@ def test_a_downloader_that_has_not_seen_its_current_folders_is_answered_at_once(
 
     assert stale.json()["state"] == current
     assert answered_in < 2.0
+
+
+def test_a_downloader_that_has_seen_nothing_yet_is_answered_at_once(
+    live_service: LiveService,
+) -> None:
+    credential = services.register_device(testing.firm(), name="PC Kevin")
+    url = f"{live_service.url}/api/device/v1/deliveries"
+
+    started = time.monotonic()
+    first = httpx.get(
+        url,
+        params={"wait": 20, "state": ""},
+        headers={"Authorization": f"Bearer {credential.token}"},
+        timeout=30,
+    )
+
+    assert first.json()["state"]
+    assert time.monotonic() - started < 2.0

@@ -71,7 +71,9 @@ class LongPollGate:
         send: Callable[[Any], Awaitable[None]],
     ) -> Any:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == OFFERS_PATH:
-            params = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+            params = parse_qsl(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            )
             wait, token = _wait_seconds(params), _bearer(scope)
             if wait > 0 and token:
                 await self._hold(token, wait, dict(params).get("state"))
