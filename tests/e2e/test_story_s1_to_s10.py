@@ -16,6 +16,7 @@ from lxml import etree
 from playwright.sync_api import Page, expect
 
 from ledgerdrop import testing
+from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.validate import Validator
 from tests.conftest import Agent, LiveService
@@ -181,6 +182,11 @@ def test_the_whole_story_from_sign_up_to_files_that_bob_demat_imports(
         page.goto(f"/companies/{company.pk}/documents/{unpaid.pk}/")
         page.get_by_role("button", name="Envoyer au comptable").click()
         wait_for(lambda: len(files_in(ventes)) == 3, "the client's document")
+        # The icon turns green once the downloader has acknowledged the file, just after.
+        wait_for(
+            lambda: not Delivery.objects.exclude(state=Delivery.State.DELIVERED).exists(),
+            "the downloader's acknowledgements",
+        )
         page.goto(f"/companies/{company.pk}/documents/")
         expect(page.locator(".sage-green")).to_have_count(4)
         shoot(page, "client-invoices")
