@@ -11,7 +11,7 @@ one place only, the device API."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -27,10 +27,10 @@ ASGIApp = Callable[..., Awaitable[Any]]
 OFFERS_PATH = "/api/device/v1/deliveries"
 
 
-def _idle_device(token: str, known_state: str | None) -> int | None:
-    """The id of the active device with this token when it has nothing new to hear (no file
-    queued, its folders as it last saw them), else None: then Django answers at once, with the
-    offers or with 401."""
+def _idle_device(token: str, known_state: str | None) -> tuple[int, str] | None:
+    """The id and current state of the active device with this token when it has nothing new
+    to hear (no file queued, its folders as it last saw them), else None: then Django answers
+    at once, with the offers or with 401."""
     from ledgerdrop.delivery.models import Delivery
     from ledgerdrop.delivery.services import authenticate_device, note_contact, told_to_device
 
@@ -38,10 +38,11 @@ def _idle_device(token: str, known_state: str | None) -> int | None:
     if device is None:
         return None
     note_contact(device)  # a device waiting here is online, as one answered by Django is
-    if known_state is not None and known_state != told_to_device(device).state:
+    state = told_to_device(device).state
+    if known_state is not None and known_state != state:
         return None
     queued = Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).exists()
-    return None if queued else device.pk
+    return None if queued else (device.pk, state)
 
 
 def _bearer(scope: Scope) -> str:
@@ -86,15 +87,24 @@ class LongPollGate:
     async def _hold(token: str, wait: float, known_state: str | None) -> None:
         # The shared executor, not a thread of the request's own: nothing is held per request.
         idle = sync_to_async(_idle_device, thread_sensitive=False)
-        device_id = await idle(token, known_state)
-        if device_id is None:
+        deadline = time.monotonic() + wait
+        first = await idle(token, known_state)
+        if first is None:
             return
-        woken = hub.register(device_id)
-        try:
-            # Look again once registered, so that a change made in between is not missed.
-            if await idle(token, known_state) is None:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=wait)
-        finally:
-            hub.unregister(device_id, woken)
+        device_id, state = first
+        while True:
+            woken = hub.register(device_id)
+            try:
+                # Look again once registered, so that a change made in between is not missed;
+                # a wake-up with nothing new (a listener reconnecting) just goes on waiting.
+                if await idle(token, known_state or state) is None:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                try:
+                    await asyncio.wait_for(woken.wait(), timeout=remaining)
+                except TimeoutError:
+                    return
+            finally:
+                hub.unregister(device_id, woken)
