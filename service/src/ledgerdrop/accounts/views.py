@@ -121,7 +121,9 @@ def signup(request: HttpRequest, kind: str) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Ledgerdrop. Your account is ready."))
-            return organisation_home(organisation)
+            response = organisation_home(organisation)
+            remember_device(request, response, user)
+            return response
     return render(request, "accounts/signup.html", {"form": form, "kind": organisation_kind})
 
 

@@ -29,7 +29,7 @@ DATA_DIR = Path(os.environ.get("LEDGERDROP_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 # The data folder holds the database, the documents and the secret key: its owner only. A folder
 # somebody else owns (a mount prepared by an administrator) is left as they set it.
-if DATA_DIR.stat().st_uid == os.getuid():
+if os.name == "posix" and DATA_DIR.stat().st_uid == os.getuid():
     DATA_DIR.chmod(0o700)
 
 

@@ -14,7 +14,7 @@ def keep_sqlite_private(sender: Any, connection: BaseDatabaseWrapper, **kwargs: 
 
     SQLite creates a new database as 0644; its -wal and -shm files copy the database's mode, so
     fixing the database file on the first connection covers the files created later."""
-    if connection.vendor != "sqlite":
+    if connection.vendor != "sqlite" or os.name != "posix":
         return
     name = str(connection.settings_dict["NAME"])
     if name == ":memory:" or name.startswith("file:"):

@@ -199,3 +199,16 @@ def test_an_unknown_e_mail_costs_the_same_password_hashing_as_a_wrong_password(
     assert wrong_password.json() == unknown_email.json()
     assert hashed_for_wrong_password == ["wrong-password"]
     assert CountingHasher.hashed == ["wrong-password"]
+
+
+def test_the_browser_that_signed_up_is_a_known_device() -> None:
+    browser = Client()
+    browser.post(
+        "/signup/firm/",
+        {"name": "Fiduciaire Kevin", "email": OWNER, "password": "Bob-Demat-2026!"},
+        HTTP_X_FORWARDED_FOR=OWNER_ADDRESS,
+    )
+    browser.post("/accounts/logout/")
+    guess(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS, address=OWNER_ADDRESS)
+
+    assert sign_in(browser, "Bob-Demat-2026!", OWNER_ADDRESS)
