@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from ledgerdrop import testing
 from tests.conftest import LiveService
@@ -42,13 +42,45 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Every page a browser test opens reports its Content-Security-Policy violations here (the
+# init script is injected by the browser's debugging protocol, which the policy does not block).
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.ldReportCspViolation(
+    `${location.pathname}: ${event.violatedDirective} refused ${event.blockedURI || "inline"}`
+  );
+});
+"""
+
+
+def watch_csp_violations(context: BrowserContext) -> list[str]:
+    """The Content-Security-Policy violations of every page of the context, as they happen."""
+    violations: list[str] = []
+
+    def report(violation: str) -> None:
+        violations.append(violation)
+
+    context.expose_function("ldReportCspViolation", report)
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
 @pytest.fixture
 def page(browser: Browser, live_service: LiveService) -> Iterator[Page]:
     context = browser.new_context(base_url=live_service.url, locale="fr-BE")
+    violations = watch_csp_violations(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    # A page that breaks the policy loses a script or a style in production: fail its test.
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def sign_in(page: Page, email: str, password: str = testing.PASSWORD) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,7 +15,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts import applications, services
-from ledgerdrop.accounts.http import client_ip, site_url
+from ledgerdrop.accounts.http import client_ip, known_device, site_url
 from ledgerdrop.accounts.models import ApiToken, Dossier, ExternalUser, Organisation, User
 from ledgerdrop.core import problems
 from ledgerdrop.core.tenancy import company_for, dossier_for, firm_for
@@ -153,9 +154,18 @@ def signup(request: HttpRequest, body: SignupIn) -> Status[SignupOut] | HttpResp
             name=body.name,
             vat_number=body.vat_number,
             language=body.language,
+            client_ip=client_ip(request),
         )
     except ValidationError as exc:
         return _invalid(exc)
+    except services.TooManySignups as refusal:
+        return problems.problem_response(
+            429,
+            "Too many sign-ups",
+            f"Too many sign-ups from your address. Try again in {refusal.minutes} minutes.",
+            code="too_many_signups",
+            headers={"Retry-After": str(int(refusal.retry_after.total_seconds()) + 1)},
+        )
     return Status(
         201, SignupOut(user=UserOut(id=user.pk, email=user.email), organisation=_ref(organisation))
     )
@@ -165,26 +175,32 @@ def signup(request: HttpRequest, body: SignupIn) -> Status[SignupOut] | HttpResp
 def create_token(request: HttpRequest, body: TokenIn) -> Status[TokenOut] | HttpResponse:
     """Exchange an e-mail and password for an API token (sign-in attempts are rate-limited)."""
     ip = client_ip(request)
+    device = known_device(request, services.user_with_email(body.email))
     try:
-        services.check_login_allowed(body.email, ip)
+        services.check_login_allowed(body.email, ip, device=device)
     except services.TooManyAttempts:
         return problems.problem_response(
             429,
             "Too many attempts",
-            "Too many failed sign-ins for this account. Try again in 15 minutes.",
+            "Too many failed sign-ins for this account from your address. Try again in 15 "
+            "minutes, or reset the password by e-mail.",
             code="too_many_attempts",
             headers={"Retry-After": str(int(services.LOGIN_WINDOW.total_seconds()))},
         )
-    user = User.objects.filter(email__iexact=services.normalise_email(body.email)).first()
-    if user is None or not user.is_active or not user.check_password(body.password):
-        services.record_login_failure(body.email, ip)
+    # Django's authentication runs the password hasher for an unknown e-mail too, so that the
+    # answer takes as long as for a wrong password and does not tell which accounts exist.
+    user = authenticate(
+        request, username=services.normalise_email(body.email), password=body.password
+    )
+    if not isinstance(user, User):
+        services.record_login_failure(body.email, ip, device=device)
         return problems.problem_response(
             401,
             "Not authenticated",
             "The e-mail address or the password is wrong.",
             code="bad_credentials",
         )
-    services.clear_login_failures(body.email)
+    services.clear_login_failures(body.email, ip, device=device)
     _token, raw = services.issue_token(user, body.label)
     return Status(201, TokenOut(token=raw))
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import services
-from ledgerdrop.accounts.http import client_ip
+from ledgerdrop.accounts.http import client_ip, known_device
 from ledgerdrop.accounts.models import Organisation
 
 
@@ -18,19 +18,23 @@ class LoginForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         email = str(self.data.get("username", ""))
         ip = client_ip(self.request)
+        device = known_device(self.request, services.user_with_email(email))
         try:
-            services.check_login_allowed(email, ip)
+            services.check_login_allowed(email, ip, device=device)
         except services.TooManyAttempts:
             raise ValidationError(
-                _("Too many failed sign-ins for this account. Try again in 15 minutes."),
+                _(
+                    "Too many failed sign-ins for this account from your network address. Try "
+                    "again in 15 minutes, or reset your password by e-mail."
+                ),
                 code="too_many_attempts",
             ) from None
         try:
             cleaned = super().clean()
         except ValidationError:
-            services.record_login_failure(email, ip)
+            services.record_login_failure(email, ip, device=device)
             raise
-        services.clear_login_failures(email)
+        services.clear_login_failures(email, ip, device=device)
         return cleaned
 
 

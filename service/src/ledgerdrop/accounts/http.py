@@ -3,10 +3,14 @@ address as they see it."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.core import signing
+from django.http import HttpRequest, HttpResponseBase
+
+from ledgerdrop.accounts.models import User
 
 
 def client_ip(request: Any) -> str:
@@ -25,3 +29,44 @@ def client_ip(request: Any) -> str:
 def site_url(request: HttpRequest) -> str:
     """This site's address as the person sees it, for links in e-mails."""
     return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+# A browser that has signed in to an account before is a known device of that account: its
+# sign-ins are limited by its own failures only, so that nobody else can lock it out. The
+# cookie is signed (nobody can claim to be a known device) and names the accounts it opened.
+KNOWN_DEVICE_COOKIE = "ledgerdrop_device"
+_KNOWN_DEVICE_SALT = "ledgerdrop.accounts.known-device"
+_KNOWN_DEVICE_MAX_AGE = 365 * 24 * 3600
+_KNOWN_DEVICE_MAX_ACCOUNTS = 10
+
+
+def _device_cookie(request: HttpRequest) -> dict[str, Any]:
+    raw = request.COOKIES.get(KNOWN_DEVICE_COOKIE, "")
+    try:
+        value = signing.loads(raw, salt=_KNOWN_DEVICE_SALT, max_age=_KNOWN_DEVICE_MAX_AGE)
+    except signing.BadSignature:
+        return {}
+    valid = isinstance(value, dict) and isinstance(value.get("id"), str)
+    return value if valid and isinstance(value.get("users"), list) else {}
+
+
+def known_device(request: HttpRequest | None, user: User | None) -> str:
+    """The id of this browser when it has signed in to `user`'s account before, else ""."""
+    if request is None or user is None:
+        return ""
+    cookie = _device_cookie(request)
+    return str(cookie["id"]) if user.pk in cookie.get("users", []) else ""
+
+
+def remember_device(request: HttpRequest, response: HttpResponseBase, user: User) -> None:
+    """Make this browser a known device of `user`'s account (after a sign-in or a reset)."""
+    cookie = _device_cookie(request) or {"id": secrets.token_urlsafe(16), "users": []}
+    users = [pk for pk in cookie["users"] if pk != user.pk][-(_KNOWN_DEVICE_MAX_ACCOUNTS - 1) :]
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        signing.dumps({"id": cookie["id"], "users": [*users, user.pk]}, salt=_KNOWN_DEVICE_SALT),
+        max_age=_KNOWN_DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )

@@ -182,7 +182,20 @@ class LoginFailure(models.Model):
 
     email = models.CharField(max_length=254, db_index=True)
     ip = models.CharField(max_length=45, db_index=True)
+    # The browser's id when it had signed in to this account before (a known device): its
+    # failures count apart from everybody else's, so nobody else can lock it out.
+    device = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return f"{self.email} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class SignupAttempt(models.Model):
+    """A sign-up submitted from a client address, for the per-address sign-up limit."""
+
+    ip = models.CharField(max_length=45, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"sign-up from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"

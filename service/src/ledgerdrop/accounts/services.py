@@ -23,20 +23,40 @@ from ledgerdrop.accounts.models import (
     LoginFailure,
     Membership,
     Organisation,
+    SignupAttempt,
     User,
 )
 from ledgerdrop.core import audit
 from ledgerdrop.core.tasks import enqueue_on_commit
 
-# Sign-in limits: enough for a person who mistypes, far too few for someone guessing.
+# Sign-in limits: enough for a person who mistypes, far too few for someone guessing. They count
+# per account *and* address, so that a stranger's wrong passwords lock only the stranger out; per
+# address over all accounts; and per account over all addresses (guessing spread over many
+# addresses), which stops every browser but the account's known devices.
 LOGIN_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
 MAX_FAILURES_PER_IP = 30
+MAX_FAILURES_PER_ACCOUNT = 100
+# Sign-ups per client address: a family or an office signs up a few accounts, not dozens.
+SIGNUP_WINDOW = dt.timedelta(hours=1)
+MAX_SIGNUPS_PER_IP = 10
 TOKEN_PREFIX = "ldp_"  # noqa: S105  (a visible prefix, so leaked tokens are recognisable)
 
 
 class TooManyAttempts(Exception):
     """Sign-in refused without checking the password: too many recent failures."""
+
+
+class TooManySignups(Exception):
+    """Sign-up refused: too many from this client address lately."""
+
+    def __init__(self, retry_after: dt.timedelta) -> None:
+        super().__init__(f"Too many sign-ups from this address; retry in {retry_after}.")
+        self.retry_after = retry_after
+
+    @property
+    def minutes(self) -> int:
+        return max(1, -(-int(self.retry_after.total_seconds()) // 60))
 
 
 def normalise_email(email: str) -> str:
@@ -58,7 +78,6 @@ def normalise_vat_number(vat_number: str) -> str:
         ) from None
 
 
-@transaction.atomic
 def sign_up(
     *,
     kind: Organisation.Kind,
@@ -67,8 +86,44 @@ def sign_up(
     name: str,
     vat_number: str = "",
     language: str = "",
+    client_ip: str = "",
 ) -> tuple[User, Organisation]:
-    """A new person with a new firm or company (S1). Raises ValidationError per field."""
+    """A new person with a new firm or company (S1). Raises ValidationError per field, and
+    TooManySignups when `client_ip` has sent too many sign-ups lately (refused or not: trying
+    e-mail addresses one after the other is what the limit is for)."""
+    if client_ip:
+        _count_signup(client_ip)
+    return _sign_up(
+        kind=kind,
+        email=email,
+        password=password,
+        name=name,
+        vat_number=vat_number,
+        language=language,
+    )
+
+
+@transaction.atomic
+def _count_signup(ip: str) -> None:
+    now = timezone.now()
+    SignupAttempt.objects.filter(at__lt=now - SIGNUP_WINDOW).delete()
+    recent = SignupAttempt.objects.filter(ip=ip[:45]).order_by("at")
+    if recent.count() >= MAX_SIGNUPS_PER_IP:
+        oldest = recent.values_list("at", flat=True)[0]
+        raise TooManySignups(retry_after=oldest + SIGNUP_WINDOW - now)
+    SignupAttempt.objects.create(ip=ip[:45], at=now)
+
+
+@transaction.atomic
+def _sign_up(
+    *,
+    kind: Organisation.Kind,
+    email: str,
+    password: str,
+    name: str,
+    vat_number: str,
+    language: str,
+) -> tuple[User, Organisation]:
     email = normalise_email(email)
     errors: dict[str, list[str]] = {}
     try:
@@ -261,24 +316,51 @@ def revoke_token(token: ApiToken, *, by: User) -> None:
         token.save(update_fields=["revoked_at"])
 
 
-def check_login_allowed(email: str, ip: str) -> None:
+def user_with_email(email: str) -> User | None:
+    return User.objects.filter(email=normalise_email(email)).first()
+
+
+def check_login_allowed(email: str, ip: str, *, device: str = "") -> None:
+    """Raise TooManyAttempts when this sign-in must not even be tried. `device` is the id of a
+    browser that has signed in to this account before: only its own failures can stop it."""
     since = timezone.now() - LOGIN_WINDOW
     recent = LoginFailure.objects.filter(at__gte=since)
-    if (
-        recent.filter(email=normalise_email(email)).count() >= MAX_FAILURES_PER_EMAIL
-        or recent.filter(ip=ip).count() >= MAX_FAILURES_PER_IP
-    ):
+    email = normalise_email(email)
+    if device:
+        locked = (
+            recent.filter(email=email, device=device).count()
+            >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
+        )
+    else:
+        locked = (
+            recent.filter(email=email, ip=ip, device="").count()
+            >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
+            or recent.filter(ip=ip).count() >= MAX_FAILURES_PER_IP
+            or recent.filter(email=email).count() >= MAX_FAILURES_PER_ACCOUNT
+        )
+    if locked:
         raise TooManyAttempts
 
 
-def record_login_failure(email: str, ip: str) -> None:
-    LoginFailure.objects.create(email=normalise_email(email)[:254], ip=ip[:45])
+def record_login_failure(email: str, ip: str, *, device: str = "") -> None:
+    LoginFailure.objects.create(email=normalise_email(email)[:254], ip=ip[:45], device=device)
     # Old rows say nothing any more; dropping them here keeps the table small without a job.
     LoginFailure.objects.filter(at__lt=timezone.now() - LOGIN_WINDOW).delete()
 
 
-def clear_login_failures(email: str) -> None:
-    LoginFailure.objects.filter(email=normalise_email(email)).delete()
+def clear_login_failures(email: str, ip: str, *, device: str = "") -> None:
+    """A successful sign-in forgives its own earlier mistakes, not a stranger's guesses."""
+    failures = LoginFailure.objects.filter(email=normalise_email(email))
+    if device:
+        failures.filter(device=device).delete()
+    else:
+        failures.filter(ip=ip, device="").delete()
+
+
+def password_was_reset(user: User) -> None:
+    """Guesses at the old password mean nothing once it is replaced through the e-mailed link:
+    they lock nobody out any more."""
+    LoginFailure.objects.filter(email=normalise_email(user.email)).delete()
 
 
 @transaction.atomic

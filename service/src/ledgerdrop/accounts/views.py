@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,11 +19,18 @@ from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts import applications, services
-from ledgerdrop.accounts.forms import ExternalUserForm, OrganisationForm, SignupForm, TokenForm
-from ledgerdrop.accounts.http import site_url
+from ledgerdrop.accounts.forms import (
+    ExternalUserForm,
+    LoginForm,
+    OrganisationForm,
+    SignupForm,
+    TokenForm,
+)
+from ledgerdrop.accounts.http import client_ip, remember_device, site_url
 from ledgerdrop.accounts.models import ApiToken, ExternalUser, Organisation, User
 from ledgerdrop.core.tenancy import company_for, dossier_for, firm_for
 from ledgerdrop.documents.models import Document
@@ -49,6 +56,32 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; a browser that signs in becomes a known device of the account."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        remember_device(self.request, response, form.get_user())
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password page of the e-mailed link. The person proved they read the
+    account's mailbox: earlier wrong guesses lock nobody out any more, and this browser becomes
+    a known device of the account."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
+        response = super().form_valid(form)
+        services.password_was_reset(form.user)
+        remember_device(self.request, response, form.user)
+        return response
+
+
 def organisation_home(organisation: Organisation) -> HttpResponseRedirect:
     if organisation.is_firm:
         return redirect("dossiers", firm_id=organisation.pk)
@@ -69,14 +102,28 @@ def signup(request: HttpRequest, kind: str) -> HttpResponse:
             user, organisation = services.sign_up(
                 kind=organisation_kind,
                 language=translation.get_language() or settings.LANGUAGE_CODE,
+                client_ip=client_ip(request),
                 **form.cleaned_data,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+        except services.TooManySignups as refusal:
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many sign-ups from your network address. Try again in %(minutes)d minute.",
+                    "Too many sign-ups from your network address. Try again in %(minutes)d "
+                    "minutes.",
+                    refusal.minutes,
+                )
+                % {"minutes": refusal.minutes},
+            )
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Ledgerdrop. Your account is ready."))
-            return organisation_home(organisation)
+            response = organisation_home(organisation)
+            remember_device(request, response, user)
+            return response
     return render(request, "accounts/signup.html", {"form": form, "kind": organisation_kind})
 
 

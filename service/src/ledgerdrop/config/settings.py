@@ -26,7 +26,11 @@ def _env_list(name: str, default: list[str]) -> list[str]:
 
 
 DATA_DIR = Path(os.environ.get("LEDGERDROP_DATA_DIR", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+# The data folder holds the database, the documents and the secret key: its owner only. A folder
+# somebody else owns (a mount prepared by an administrator) is left as they set it.
+if os.name == "posix" and DATA_DIR.stat().st_uid == os.getuid():
+    DATA_DIR.chmod(0o700)
 
 
 def _secret_key() -> str:
@@ -58,6 +62,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
+    # Serves the API documentation's Swagger UI from this server (the default is a CDN, which
+    # the Content-Security-Policy refuses).
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "ledgerdrop.core",
@@ -69,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -162,6 +171,27 @@ DEFAULT_FROM_EMAIL = os.environ.get("LEDGERDROP_FROM_EMAIL", "Ledgerdrop <norepl
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("LEDGERDROP_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS, browsers keep to HTTPS for a year (they ignore the header on plain HTTP).
+LEDGERDROP_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
+MIDDLEWARE.insert(1, "ledgerdrop.core.middleware.StrictTransportSecurityMiddleware")
+# Only this server's own scripts, styles and images: no inline script or style, no other origin,
+# no framing. htmx is served from here (django_htmx's static files) and needs nothing more.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Stored files and their folders are for the server's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Device protocol: how long one long-poll may be held, and how often a server process looks for
 # deliveries queued by another process (the worker) so that its waiting devices wake up.

@@ -285,6 +285,13 @@ def approve(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
     return _change(request, cid, document_id, lambda d, by: services.approve(d, by=by))
 
 
+@router.post("/companies/{cid}/documents/{document_id}/confirm-addressee")
+def confirm_addressee(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
+    """A received document names another company as its buyer (`addressed_to`): confirm it is
+    this company's anyway, so that it is sent to the accountant automatically like the rest."""
+    return _change(request, cid, document_id, lambda d, by: services.confirm_addressee(d, by=by))
+
+
 @router.post("/companies/{cid}/documents/{document_id}/reject")
 def reject(request: HttpRequest, cid: int, document_id: int, payload: RejectIn) -> HttpResponse:
     return _change(

@@ -151,6 +151,10 @@ class Document(models.Model):
     )
     validation = models.JSONField(default=dict, blank=True)
     validation_status = models.CharField(max_length=16, blank=True)
+    # A received document whose buyer is another company (its VAT, enterprise number or PEPPOL
+    # address): who it names, until somebody of the company confirms it is theirs anyway.
+    addressed_to = models.CharField(max_length=200, blank=True)
+    addressee_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -196,6 +200,12 @@ class Document(models.Model):
     @property
     def awaits_decision(self) -> bool:
         return self.kind == self.Kind.INCOMING and self.status == self.Status.RECEIVED
+
+    @property
+    def awaits_addressee_confirmation(self) -> bool:
+        """Addressed to another company and not confirmed as this company's: never sent to the
+        accountant automatically."""
+        return bool(self.addressed_to) and self.addressee_confirmed_at is None
 
     def validation_findings(self) -> list[dict[str, Any]]:
         findings = self.validation.get("findings", []) if self.validation else []

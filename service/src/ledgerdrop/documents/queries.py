@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 
 from ledgerdrop.accounts.models import Organisation
@@ -66,9 +66,13 @@ def overview(
 
 
 def processing_list(company: Organisation) -> QuerySet[Document]:
-    """Incoming documents still waiting for approval or rejection, oldest first."""
+    """Incoming documents still waiting for approval or rejection, and received documents
+    addressed to another company still waiting for the company to confirm them, oldest first."""
+    waiting = Q(kind=Document.Kind.INCOMING, status=Document.Status.RECEIVED)
+    unconfirmed = Q(addressee_confirmed_at__isnull=True) & ~Q(addressed_to="")
     return (
-        company.documents.filter(kind=Document.Kind.INCOMING, status=Document.Status.RECEIVED)
+        company.documents.filter(waiting | unconfirmed)
+        .exclude(status=Document.Status.REJECTED)
         .order_by("created_at", "id")
         .select_related("duplicate_of")
     )
@@ -154,6 +158,8 @@ def detail(document: Document) -> dict[str, Any]:
         "source": document.source,
         "received_from": document.received_from,
         "duplicate_of": document.duplicate_of_id,
+        "addressed_to": document.addressed_to or None,
+        "addressee_confirmed_at": document.addressee_confirmed_at,
         "validation": document.validation or None,
         "ubl": _file(document, "ubl"),
         "pdf": _file(document, "pdf"),

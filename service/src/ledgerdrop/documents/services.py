@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
-from ledgerdrop.documents import building, validation
+from ledgerdrop.documents import addressee, building, validation
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.build import build_ubl
@@ -372,6 +372,7 @@ def receive(
     amounts = (fields.payable, fields.total, fields.net_total, fields.vat_total)
     if any(amount is not None and abs(amount) >= MAX_AMOUNT for amount in amounts):
         raise DocumentError("invalid_document", "The amounts of this document are out of range.")
+    addressed_to = addressee.addressed_elsewhere(company, fields)
     original = storage.put(data)
     pdf = fields.embedded_pdf
     accountant_copy = data
@@ -429,6 +430,7 @@ def receive(
             duplicate_of=duplicate,
             validation=report.to_dict(),
             validation_status=report.status,
+            addressed_to=addressed_to,
         )
         audit.record(
             company,
@@ -438,6 +440,7 @@ def receive(
             source=source,
             number=document.number,
             duplicate_of=duplicate.pk if duplicate else None,
+            addressed_to=addressed_to or None,
         )
         return document
 
@@ -455,6 +458,30 @@ def approve(document: Document, *, by: User | None) -> Document:
     document.approved_at = timezone.now()
     document.save(update_fields=["kind", "status", "approved_at"])
     audit.record(document.company, "document.approved", document, actor=by)
+    return document
+
+
+@transaction.atomic
+def confirm_addressee(document: Document, *, by: User | None) -> Document:
+    """Somebody of the company confirms that a document naming another company as its buyer is
+    the company's own anyway: from now on it is sent to the accountant like any other."""
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if not document.addressed_to:
+        raise DocumentError(
+            "wrong_status",
+            "This document is addressed to the company: there is nothing to confirm.",
+        )
+    if document.addressee_confirmed_at is not None:
+        return document
+    document.addressee_confirmed_at = timezone.now()
+    document.save(update_fields=["addressee_confirmed_at"])
+    audit.record(
+        document.company,
+        "document.addressee_confirmed",
+        document,
+        actor=by,
+        addressed_to=document.addressed_to,
+    )
     return document
 
 

@@ -231,6 +231,13 @@ def action(request: HttpRequest, company_id: int, document_id: int, verb: str) -
             services.approve(document, by=by)  # type: ignore[arg-type]
             messages.success(request, _("Registered as a purchase invoice."))
             return redirect("company-purchases", company.pk)
+        elif verb == "confirm-addressee":
+            services.confirm_addressee(document, by=by)  # type: ignore[arg-type]
+            messages.success(
+                request,
+                _("Confirmed as this company's: it is sent to the accountant like the others."),
+            )
+            return redirect("company-purchases", company.pk)
         elif verb == "reject":
             form = forms.RejectForm(request.POST)
             reason = form.data.get("reason", "") if form.is_bound else ""
@@ -246,6 +253,14 @@ def action(request: HttpRequest, company_id: int, document_id: int, verb: str) -
     except services.DocumentError as error:
         messages.error(request, error.message)
     return redirect("document-detail", company.pk, document.pk)
+
+
+def addressee_warning(document: Document) -> str:
+    return _(
+        "This document names another company as its buyer: %(buyer)s. It waits in the "
+        "processing list and is not sent to the accountant automatically until you confirm "
+        "it is this company's."
+    ) % {"buyer": document.addressed_to}
 
 
 @login_required
@@ -278,6 +293,8 @@ def purchases(request: HttpRequest, company_id: int) -> HttpResponse:
                     request,
                     _("Purchase invoice registered.") if register else _("Document received."),
                 )
+                if document.awaits_addressee_confirmation:
+                    messages.warning(request, addressee_warning(document))
                 if register:
                     return redirect("document-detail", company.pk, document.pk)
                 return redirect("company-purchases", company.pk)

@@ -76,11 +76,11 @@ def test_a_wrong_password_gets_no_token(client: Client) -> None:
     assert not ApiToken.objects.exists()
 
 
-def test_sign_in_attempts_are_limited_per_account_even_with_the_right_password(
+def test_sign_in_attempts_from_one_address_are_limited_even_with_the_right_password(
     client: Client,
 ) -> None:
     testing.user("kevin@fidu.be")
-    for _ in range(services.MAX_FAILURES_PER_EMAIL):
+    for _ in range(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
         client.post("/accounts/login/", {"username": "kevin@fidu.be", "password": "guess"})
 
     page = client.post(
@@ -95,7 +95,7 @@ def test_sign_in_attempts_are_limited_per_account_even_with_the_right_password(
     assert page.status_code == 200  # the sign-in page again, not a redirect into the app
     assert "_auth_user_id" not in client.session
     assert api.status_code == 429
-    assert LoginFailure.objects.count() == services.MAX_FAILURES_PER_EMAIL
+    assert LoginFailure.objects.count() == services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
 
 
 def test_a_successful_sign_in_clears_earlier_failures(client: Client) -> None:

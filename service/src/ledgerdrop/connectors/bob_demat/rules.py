@@ -31,7 +31,11 @@ _AUTOMATIC_ONCE = {
 
 
 def goes_automatically(document: Document) -> bool:
-    """Whether the nightly automatic transfer takes this document (dates and toggles aside)."""
+    """Whether the nightly automatic transfer takes this document (dates and toggles aside).
+    A received document naming another company as its buyer waits until the company confirms
+    it is theirs: the accountant must not book somebody else's invoice unseen."""
+    if document.awaits_addressee_confirmation:
+        return False
     return document.status in _AUTOMATIC_ONCE.get(Kind(document.kind), frozenset())
 
 
