@@ -62,7 +62,7 @@ def test_a_file_corrupted_in_its_bundle_is_fetched_again_on_its_own(
     ]
 
 
-def test_bundles_cut_on_every_try_fall_back_to_one_file_at_a_time(
+def test_bundles_cut_on_every_try_keep_what_arrived_and_fetch_the_rest_one_at_a_time(
     server: DeviceServer, runner: Runner, root: Path
 ) -> None:
     for n in range(10):
@@ -71,7 +71,8 @@ def test_bundles_cut_on_every_try_fall_back_to_one_file_at_a_time(
 
     assert runner.run_once()
 
-    assert len([p for p in server.paths("GET") if p.endswith("/content")]) == 10
+    # The files complete before the cut are kept, the others fetched alone.
+    assert 0 < len([p for p in server.paths("GET") if p.endswith("/content")]) < 10
     for delivery in server.deliveries.values():
         assert (root / delivery.relative_path).read_bytes() == delivery.content
         assert delivery.state == "delivered"

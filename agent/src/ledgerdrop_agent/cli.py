@@ -202,9 +202,13 @@ def _run(args: argparse.Namespace, home: Path) -> int:
         _err(f"The server refused the request: {exc}")
         return EXIT_INCOMPLETE
     finally:
-        runner.close()
+        # On a stop (Ctrl-C, SIGTERM) this returns within a second: a download stuck on a slow
+        # server is abandoned, and the journal is left to the process exit when a thread may
+        # still hold it (SQLite keeps every committed placement either way).
+        finished = runner.close()
         client.close()
-        journal.close()
+        if finished:
+            journal.close()
 
 
 def _configure_logging(home: Path, log_file: str | None, console: Console | None) -> None:
