@@ -376,7 +376,7 @@ def _copy(response: httpx.Response, out: BinaryIO, size: int, meter: _Meter) -> 
     counts): the first byte too many ends the download, before it is written."""
     announced = response.headers.get("Content-Length", "")
     if announced.isdigit() and out.tell() + int(announced) > size:
-        raise ContentTooLong(f"the server announced {announced} bytes, the offer {size}")
+        raise ContentTooLong(f"the server announced {announced} bytes for a file of {size} bytes")
     for chunk in response.iter_bytes():
         meter.add(len(chunk))
         if out.tell() + len(chunk) > size:
