@@ -68,6 +68,8 @@ class DeviceServer:
     cut_bundles: int = 0  # how many next bundles drop the connection half-way
     lying_bundles: int = 0  # how many next bundles announce each file 1 MB bigger than offered
     content_requests: threading.Event = field(default_factory=threading.Event)
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # `POST status` bodies
+    status_endpoint: bool = True  # False: an older server without it
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -142,6 +144,9 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
                 return self._content(delivery)
             if method == "POST" and route == "deliveries/contents" and server.bundles:
                 return self._bundle(body["ids"])
+            if method == "POST" and route == "status" and server.status_endpoint:
+                server.statuses.append(body)
+                return self._send(204, b"", {})
             if method == "POST" and route == "acks":
                 if server.refused_acks & {ack["id"] for ack in body["acks"]}:
                     return self._json(409, {"title": "Delivery was cancelled", "status": 409})

@@ -282,10 +282,10 @@ def test_the_root_option_overrides_the_server_setting(
     assert (tmp_path / "here/ACME01/achats/f.xml").read_bytes() == INVOICE
 
 
-def test_a_missing_main_folder_is_retried_not_failed(
+def test_a_main_folder_that_cannot_be_made_is_retried_not_failed(
     server: DeviceServer, runner: Runner, root: Path, journal: Journal
 ) -> None:
-    server.root_folder = str(root / "unplugged")
+    server.root_folder = str(root / "unplugged" / "bob-demat")
     server.add("ACME01/achats/f.xml", INVOICE)
 
     assert not runner.run_once()
@@ -293,7 +293,7 @@ def test_a_missing_main_folder_is_retried_not_failed(
     assert server.fail_reports == {}
     assert server.deliveries[1].state == "queued"
     assert "does not exist" in (journal.summary().last_error or "")
-    (root / "unplugged").mkdir()
+    (root / "unplugged").mkdir()  # the drive is plugged in: the main folder is made there
     assert runner.run_once()
     assert server.deliveries[1].state == "delivered"
 
@@ -301,7 +301,7 @@ def test_a_missing_main_folder_is_retried_not_failed(
 def test_a_lasting_local_problem_is_finally_reported(
     server: DeviceServer, make_runner: Callable[..., Runner], root: Path
 ) -> None:
-    server.root_folder = str(root / "unplugged")
+    server.root_folder = str(root / "unplugged" / "bob-demat")
     server.add("ACME01/achats/f.xml", INVOICE)
 
     assert not make_runner(give_up_after=timedelta(0)).run_once()

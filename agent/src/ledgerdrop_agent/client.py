@@ -27,6 +27,7 @@ from ledgerdrop_agent import __version__
 from ledgerdrop_protocol import (
     AckBatch,
     AckResult,
+    DeviceStatus,
     FailReport,
     Offers,
     PairingRequest,
@@ -311,6 +312,15 @@ class DeviceClient:
     def fail(self, delivery_id: int, report: FailReport) -> None:
         response = self._send("POST", f"deliveries/{delivery_id}/fail", json=_body(report))
         self._expect(response, 200, 204)
+
+    def report_status(self, status: DeviceStatus) -> bool:
+        """Tell the server the state of the main folder; False from a server without the
+        endpoint (older than the downloader)."""
+        response = self._send("POST", "status", json=_body(status))
+        if response.status_code in {404, 405}:
+            return False
+        self._expect(response, 200, 204)
+        return True
 
     def resolve(self, content_url: str) -> str:
         """The absolute address of a content URL; the token never goes to another server."""

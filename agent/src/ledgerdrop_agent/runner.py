@@ -32,6 +32,7 @@ from ledgerdrop_agent.client import (
 )
 from ledgerdrop_agent.journal import Entry, Journal, State, now
 from ledgerdrop_agent.logs import LOGGER, event
+from ledgerdrop_agent.mainfolder import open_main_folder, problem_of
 from ledgerdrop_agent.placer import (
     ChecksumMismatchError,
     PlacementError,
@@ -40,7 +41,7 @@ from ledgerdrop_agent.placer import (
     local_problem,
     resolve_root,
 )
-from ledgerdrop_protocol import Ack, AckBatch, FailReason, FailReport, Offer
+from ledgerdrop_protocol import Ack, AckBatch, DeviceStatus, FailReason, FailReport, Offer
 from ledgerdrop_protocol.models import BundlePart
 
 log = logging.getLogger(LOGGER)
@@ -129,6 +130,8 @@ class Runner:
         # answers still carries short ones.
         self._bundle_files = BUNDLE_FILES
         self._stopping = threading.Event()
+        self._status: DeviceStatus | None = None  # as last told to the server
+        self._status_supported = True  # until a server says it has no status endpoint
         self._acker = _Acker(self._acknowledge)
         self._pool = _DaemonPool(self.options.workers, "ledgerdrop-download")
 
@@ -212,8 +215,16 @@ class Runner:
             placer = self._placer_for(offers.settings.root_folder)
         except PlacementError as exc:
             self._error("main_folder_problem", exc.message, reason=exc.reason)
+            self._report_status(
+                DeviceStatus(
+                    main_folder=self._main_folder(offers.settings.root_folder),
+                    problem=problem_of(exc),
+                    message=exc.message[:2000],
+                )
+            )
             result.outcomes.extend(self._problem(offer, exc) for offer in todo)
         else:
+            self._report_status(DeviceStatus(main_folder=str(placer.root)))
             for problem in placer.make_folders(offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
             result.outcomes.extend(self._place_all(placer, todo))
@@ -268,8 +279,28 @@ class Runner:
             self.journal.mark_placed(offer.id, offer.sha256, offer.relative_path, entry.placed_path)
         return Outcome(offer, Kind.PLACED, entry.placed_path, already_there=True)
 
+    def _main_folder(self, root_folder: str) -> str:
+        try:
+            return str(resolve_root(root_folder, self.options.root))
+        except PlacementError:
+            return root_folder
+
+    def _report_status(self, status: DeviceStatus) -> None:
+        """Tell the server when the main folder's state changed, so that its pages say why
+        nothing arrives; an older server without the endpoint is not asked again."""
+        if status == self._status or not self._status_supported:
+            return
+        try:
+            self._status_supported = self.client.report_status(status)
+        except (ProblemError, ServerUnavailable) as exc:
+            event(log, logging.WARNING, "status_not_reported", detail=str(exc))
+            return
+        self._status = status
+
     def _placer_for(self, root_folder: str) -> Placer:
         root = resolve_root(root_folder, self.options.root)
+        if open_main_folder(root, self.journal):
+            event(log, logging.INFO, "main_folder_created", folder=root)
         if self._placer is not None and self._placer.root == root:
             self._placer.prepare()  # the drive may have gone since the last poll
             return self._placer
