@@ -88,11 +88,20 @@ class CycleResult:
 
 
 class Observer(Protocol):
-    """What a terminal shows while the loop works; called from the download threads too."""
+    """What a person watching the downloader sees; `delivery_done` is called from the download
+    threads, the others from the loop's thread."""
 
     def batch_started(self, count: int) -> None: ...
 
     def delivery_done(self, outcome: Outcome) -> None: ...
+
+    def cycle_done(self, result: CycleResult) -> None: ...
+
+    def main_folder(self, status: DeviceStatus, created: bool) -> None:
+        """The main folder's state changed (or was made just now)."""
+
+    def setback(self, error: ClientError | PlacementError | OSError) -> None:
+        """The loop met a problem it rides out by waiting."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,8 @@ class Runner:
         self._bundle_files = BUNDLE_FILES
         self._stopping = threading.Event()
         self._status: DeviceStatus | None = None  # as last told to the server
+        self._seen_status: DeviceStatus | None = None  # as last shown to the observer
+        self._created = False  # the main folder was made in this cycle
         self._status_supported = True  # until a server says it has no status endpoint
         self._acker = _Acker(self._acknowledge)
         self._pool = _DaemonPool(self.options.workers, "ledgerdrop-download")
@@ -167,12 +178,15 @@ class Runner:
                 return
             except ServerUnavailable as exc:
                 self._error("server_unavailable", str(exc))
+                self._setback(exc)
                 stuck = True
             except ProblemError as exc:
                 self._error("server_refused", str(exc))
+                self._setback(exc)
                 stuck = True
             except (PlacementError, OSError) as exc:
                 self._error("local_problem", str(exc))
+                self._setback(exc)
                 stuck = True
             if stuck:
                 stop.wait(self.pause.delay(setbacks))
@@ -231,7 +245,13 @@ class Runner:
         self._acker.join()
         self._settle(result.outcomes)
         self.acknowledge()
+        if self.observer:
+            self.observer.cycle_done(result)
         return result
+
+    def _setback(self, exc: ClientError | PlacementError | OSError) -> None:
+        if self.observer:
+            self.observer.setback(exc)
 
     def acknowledge(self) -> None:
         """Tell the server about every placed file the journal holds as not yet acknowledged."""
@@ -288,6 +308,9 @@ class Runner:
     def _report_status(self, status: DeviceStatus) -> None:
         """Tell the server when the main folder's state changed, so that its pages say why
         nothing arrives; an older server without the endpoint is not asked again."""
+        if self.observer and (status != self._seen_status or self._created):
+            self.observer.main_folder(status, self._created)
+        self._seen_status, self._created = status, False
         if status == self._status or not self._status_supported:
             return
         try:
@@ -301,6 +324,7 @@ class Runner:
         root = resolve_root(root_folder, self.options.root)
         if open_main_folder(root, self.journal):
             event(log, logging.INFO, "main_folder_created", folder=root)
+            self._created = True
         if self._placer is not None and self._placer.root == root:
             self._placer.prepare()  # the drive may have gone since the last poll
             return self._placer
