@@ -69,13 +69,7 @@ class Reporter:
                     self._progress.stop()
 
     def cycle_done(self, result: CycleResult) -> None:
-        if not self._connected:
-            again = self._out_of_reach
-            self._connected, self._out_of_reach = True, False
-            if again:
-                self._say(_("Connected again."))
-            else:
-                self._say(_("Connected. Waiting for documents (Ctrl-C to stop)."))
+        self._answered()
         placed = [o for o in result.outcomes if o.kind is Kind.PLACED and not o.already_there]
         if placed:
             self._say(
@@ -104,12 +98,23 @@ class Reporter:
         self._blocked = len(blocked)
 
     def main_folder(self, status: DeviceStatus, created: bool) -> None:
+        self._answered()  # the server's answer named the folder
         if status.problem is not None:
             self._say(_("Nothing can be placed: {reason}").format(reason=status.message))
         elif created:
             self._say(_("Created the main folder {folder}.").format(folder=status.main_folder))
         else:
             self._say(_("Main folder: {folder}.").format(folder=status.main_folder))
+
+    def _answered(self) -> None:
+        if self._connected:
+            return
+        again = self._out_of_reach
+        self._connected, self._out_of_reach = True, False
+        if again:
+            self._say(_("Connected again."))
+        else:
+            self._say(_("Connected. Waiting for documents (Ctrl-C to stop)."))
 
     def setback(self, error: ClientError | PlacementError | OSError) -> None:
         if isinstance(error, ServerUnavailable):
