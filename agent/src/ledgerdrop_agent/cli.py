@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,7 +40,7 @@ from ledgerdrop_agent.journal import Journal, now
 from ledgerdrop_agent.logs import LOGGER, file_handler
 from ledgerdrop_agent.pairing import PairingFailed, describe_device, pair_with_code, pair_with_key
 from ledgerdrop_agent.report import Reporter
-from ledgerdrop_agent.runner import Runner, RunOptions
+from ledgerdrop_agent.runner import STOP_GRACE, Runner, RunOptions
 from ledgerdrop_protocol import PairingStarted
 
 EXIT_OK = 0
@@ -222,13 +224,11 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     reporter = Reporter(_say, console if console.is_terminal else None)
     runner = Runner(client, journal, RunOptions(root=root), observer=reporter)
     reporter.starting(credential.server, credential.device_id)
+    loop = _Background(runner.run_once if args.once else partial(runner.run_forever, None))
     try:
-        if args.once:
-            if runner.run_once():
-                return EXIT_OK
+        if loop.result() is False:
             _err(_("Some documents could not be placed: see `ledgerdrop-agent status`."))
             return EXIT_INCOMPLETE
-        runner.run_forever(threading.Event())
         return EXIT_OK
     except Unauthorized as exc:
         message = _(
@@ -256,9 +256,41 @@ def _run(args: argparse.Namespace, home: Path) -> int:
         # server is abandoned, and the journal is left to the process exit when a thread may
         # still hold it (SQLite keeps every committed placement either way).
         finished = runner.close()
+        finished = loop.join(STOP_GRACE) and finished
         client.close()
         if finished:
             journal.close()
+
+
+class _Background:
+    """The downloader's loop on a daemon thread, while the main thread waits in short steps:
+    on Windows a signal (Ctrl-C) reaches Python only between steps — a socket read or a lock
+    wait is not interrupted there — and a loop stuck on the network must not keep a stopping
+    process alive."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self._work = work
+        self._outcome: list[object] = []
+        self._failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="ledgerdrop-loop", daemon=True)
+        self._thread.start()
+
+    def result(self) -> object:
+        while self._thread.is_alive():
+            self._thread.join(0.25)
+        if self._failure:
+            raise self._failure[0]
+        return self._outcome[0]
+
+    def join(self, timeout: float) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            self._outcome.append(self._work())
+        except BaseException as exc:
+            self._failure.append(exc)
 
 
 def _configure_logging(home: Path, log_file: str | None) -> None:

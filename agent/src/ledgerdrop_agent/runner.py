@@ -159,8 +159,10 @@ class Runner:
         ended = self._pool.shutdown(deadline)
         return self._acker.close(deadline) and ended
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Never returns on a network fault or a local problem; only `stop` or a 401 end it."""
+    def run_forever(self, stop: threading.Event | None = None) -> None:
+        """Never returns on a network fault or a local problem; only `stop`, `close()` or a
+        401 end it."""
+        stop = stop or self._stopping
         setbacks = 0
         while not stop.is_set() and not self._stopping.is_set():
             started = time.monotonic()
