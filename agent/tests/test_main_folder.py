@@ -129,3 +129,15 @@ def test_an_older_server_without_the_status_endpoint_is_not_asked_again(
     runner.cycle(0)
 
     assert server.paths("POST").count("/api/device/v1/status") == 1
+
+
+def test_a_windows_main_folder_on_linux_is_reported_refused(
+    server: DeviceServer, runner: Runner
+) -> None:
+    server.root_folder = r"c:\bob-demat"
+
+    runner.cycle(0)
+
+    [status] = server.statuses
+    assert (status["main_folder"], status["problem"]) == (r"c:\bob-demat", "refused")
+    assert "Windows path" in status["message"]

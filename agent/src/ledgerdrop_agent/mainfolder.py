@@ -101,6 +101,8 @@ def problem_of(exc: PlacementError) -> MainFolderProblem:
     if exc.reason is FailReason.FOLDER_MISSING:
         # Permanent: the setting itself cannot work here (e.g. a Windows path on Linux).
         return MainFolderProblem.REFUSED if exc.permanent else MainFolderProblem.MISSING
+    if exc.reason is FailReason.UNSAFE_PATH:  # the device's own policy refuses the folder
+        return MainFolderProblem.REFUSED
     return MainFolderProblem.OTHER
 
 
