@@ -224,7 +224,12 @@ class Bench:
     def _verify(self, documents: list[Document]) -> None:
         """Every file in place once, byte for byte; nothing left in staging."""
         staging = self.root / ".ledgerdrop-staging"
-        placed = [p for p in self.root.rglob("*") if p.is_file() and staging not in p.parents]
+        marker = self.root / ".ledgerdrop"  # the downloader's mark on its main folder
+        placed = [
+            p
+            for p in self.root.rglob("*")
+            if p.is_file() and staging not in p.parents and p != marker
+        ]
         wanted = {path: hashlib.sha256(data).hexdigest() for path, data in documents}
         if extra := [p for p in placed if p.relative_to(self.root).as_posix() not in wanted]:
             raise RuntimeError(f"unexpected files (duplicates?): {extra[:5]}")

@@ -7,12 +7,21 @@ from typing import Any
 import pytest
 from device_server import TOKEN, DeviceServer
 
+from ledgerdrop_agent import i18n
 from ledgerdrop_agent.client import Backoff, DeviceClient
 from ledgerdrop_agent.journal import Journal
 from ledgerdrop_agent.runner import Runner, RunOptions
 
 # Retries keep their real shape (exponential, jittered) but at a millisecond scale.
 FAST = Backoff(base=0.001, cap=0.01)
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The language is process-wide: a test that speaks French must not leave it on."""
+    i18n.use(i18n.SOURCE_LANGUAGE)
+    yield
+    i18n.use(i18n.SOURCE_LANGUAGE)
 
 
 @pytest.fixture

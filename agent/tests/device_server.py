@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +33,16 @@ class Delivery:
     fail_reason: str | None = None
     corrupt_downloads: int = 0  # how many next downloads serve wrong bytes
     cut_downloads: int = 0  # how many next downloads drop the connection half-way
+    # Hostile answers: `flood` bytes instead of the content (announced in Content-Length or
+    # not), or the content one byte every `trickle` seconds.
+    flood: int = 0
+    flood_announced: bool = True
+    trickle: float = 0.0
+    sent: int = 0  # bytes of hostile answers the connection took before it was dropped
+
+    @property
+    def hostile(self) -> bool:
+        return bool(self.cut_downloads or self.corrupt_downloads or self.flood or self.trickle)
 
     @property
     def sha256(self) -> str:
@@ -55,6 +66,10 @@ class DeviceServer:
     bundles: bool = True  # False: an older server without `POST deliveries/contents`
     corrupt_bundles: int = 0  # how many next bundles carry wrong bytes
     cut_bundles: int = 0  # how many next bundles drop the connection half-way
+    lying_bundles: int = 0  # how many next bundles announce each file 1 MB bigger than offered
+    content_requests: threading.Event = field(default_factory=threading.Event)
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # `POST status` bodies
+    status_endpoint: bool = True  # False: an older server without it
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -129,6 +144,9 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
                 return self._content(delivery)
             if method == "POST" and route == "deliveries/contents" and server.bundles:
                 return self._bundle(body["ids"])
+            if method == "POST" and route == "status" and server.status_endpoint:
+                server.statuses.append(body)
+                return self._send(204, b"", {})
             if method == "POST" and route == "acks":
                 if server.refused_acks & {ack["id"] for ack in body["acks"]}:
                     return self._json(409, {"title": "Delivery was cancelled", "status": 409})
@@ -141,6 +159,11 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
             return self._json(404, {"title": "Not Found", "status": 404})
 
         def _content(self, delivery: Delivery) -> None:
+            server.content_requests.set()
+            if delivery.flood:
+                return self._flood(delivery)
+            if delivery.trickle:
+                return self._trickle(delivery)
             data = delivery.content
             with server.lock:
                 corrupt = delivery.corrupt_downloads > 0
@@ -154,7 +177,7 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
             if match := re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", "")):
                 status, start = 206, int(match[1])
                 headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
-            body = data[start:]
+            body = memoryview(data)[start:]  # no copy: tests measure the agent's memory
             if cut:
                 self.send_response(status)
                 for name, value in headers.items():
@@ -168,34 +191,66 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
             return self._send(status, body, headers)
 
         def _bundle(self, ids: list[int]) -> None:
-            parts = []
             with server.lock:
                 corrupt = server.corrupt_bundles > 0
                 server.corrupt_bundles -= corrupt
                 cut = server.cut_bundles > 0
                 server.cut_bundles -= cut
+                lying = server.lying_bundles > 0
+                server.lying_bundles -= lying
                 # A delivery with faults planned for its downloads is left out, as the real
                 # server leaves out what it cannot send: the agent then fetches it alone.
-                found = [
-                    d
-                    for i in ids
-                    if (d := server.deliveries.get(i))
-                    and not (d.cut_downloads or d.corrupt_downloads)
-                ]
+                found = [d for i in ids if (d := server.deliveries.get(i)) and not d.hostile]
+            parts: list[bytes | memoryview] = []
             for delivery in found:
                 data = bytes(b ^ 0xFF for b in delivery.content) if corrupt else delivery.content
+                if lying:
+                    data = data + bytes(1 << 20)
                 header = {"id": delivery.id, "size": len(data), "sha256": delivery.sha256}
-                parts += [json.dumps(header).encode(), b"\n", data]
-            body = b"".join(parts)
+                parts += [json.dumps(header).encode() + b"\n", memoryview(data)]
+            length = sum(len(part) for part in parts)
+            self.send_response(200)
+            self.send_header("Content-Type", BUNDLE_MEDIA_TYPE)
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+            # Part by part, never joined: tests measure the agent's memory in this process.
+            budget = length // 2 if cut else length
+            for part in parts:
+                self.wfile.write(part[:budget])
+                budget -= min(budget, len(part))
             if cut:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.close_connection = True
-                return None
-            return self._send(200, body, {"Content-Type": BUNDLE_MEDIA_TYPE})
+
+        def _flood(self, delivery: Delivery) -> None:
+            self.send_response(200)
+            if delivery.flood_announced:
+                self.send_header("Content-Length", str(delivery.flood))
+            else:  # delimited by closing the connection, as HTTP/1.0 did
+                self.send_header("Connection", "close")
+            self.end_headers()
+            block = bytes(64 << 10)
+            self.close_connection = True
+            try:
+                while delivery.sent < delivery.flood:
+                    self.wfile.write(block)
+                    delivery.sent += len(block)
+            except OSError:
+                pass  # the agent hung up: what it took is counted
+
+        def _trickle(self, delivery: Delivery) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(delivery.content)))
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for byte in delivery.content:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    delivery.sent += 1
+                    time.sleep(delivery.trickle)
+            except OSError:
+                pass
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             content_type = "application/problem+json" if status >= 400 else "application/json"

@@ -91,7 +91,7 @@ def test_acks_go_out_in_one_request(server: DeviceServer, client: DeviceClient) 
 
 def test_the_credential_is_never_sent_to_another_server(client: DeviceClient) -> None:
     with pytest.raises(ProblemError, match="refusing"):
-        client.download("https://elsewhere.example/steal", io.BytesIO())
+        client.download("https://elsewhere.example/steal", io.BytesIO(), 10)
 
 
 def test_pairing_polls_until_confirmed_and_slows_down_when_asked(server: DeviceServer) -> None:

@@ -44,7 +44,8 @@ def test_a_bundle_carries_the_bytes_of_every_asked_delivery() -> None:
     status, media_type, body = contents(token, [d.pk for d in deliveries])
 
     assert (status, media_type) == (200, BUNDLE_MEDIA_TYPE)
-    assert read_bundle(body) == {d.pk: storage.read(d.sha256) for d in deliveries}
+    expected = {d.pk: d.size for d in deliveries}
+    assert read_bundle(body, expected) == {d.pk: storage.read(d.sha256) for d in deliveries}
 
 
 def test_a_bundle_leaves_out_the_deliveries_of_other_devices() -> None:
@@ -55,7 +56,7 @@ def test_a_bundle_leaves_out_the_deliveries_of_other_devices() -> None:
     status, _, body = contents(token, [own.pk, foreign.pk, 999_999])
 
     assert status == 200
-    assert set(read_bundle(body)) == {own.pk}
+    assert set(read_bundle(body, {own.pk: own.size, foreign.pk: foreign.size})) == {own.pk}
 
 
 def test_a_bundle_needs_the_device_credential() -> None:

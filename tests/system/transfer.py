@@ -19,6 +19,7 @@ from ledgerdrop.delivery.models import Delivery, Device
 from tests.conftest import Agent
 
 STAGING = ".ledgerdrop-staging"
+MARKER = ".ledgerdrop"  # the downloader's mark on its main folder
 
 
 def paired_device(agent: Agent, server: str | None = None) -> Device:
@@ -48,7 +49,11 @@ def queue_documents(
 
 
 def placed_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and STAGING not in p.relative_to(root).parts]
+    return [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and STAGING not in p.relative_to(root).parts and p != root / MARKER
+    ]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -3,13 +3,19 @@
 Network faults, 5xx and 429 are retried here with exponential backoff and jitter; after a few
 tries `ServerUnavailable` tells the caller to come back later. A 401 is never retried: the
 credential is gone and only a new pairing helps.
+
+The byte stream is not trusted: a download stops at the size the offer announced, every answer
+is read within an overall deadline and above a minimum rate, and `cancel()` ends whatever is in
+flight, so that a hostile or broken server can neither fill the disk or the memory nor hold the
+downloader hostage.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +27,7 @@ from ledgerdrop_agent import __version__
 from ledgerdrop_protocol import (
     AckBatch,
     AckResult,
+    DeviceStatus,
     FailReport,
     Offers,
     PairingRequest,
@@ -35,6 +42,13 @@ from ledgerdrop_protocol.models import BundlePart, ContentsRequest
 API_PATH = "/api/device/v1/"
 MAX_WAIT = 60  # the server clamps longer long-polls anyway
 _RETRIABLE = frozenset({408, 429, 500, 502, 503, 504})
+# A JSON answer (offers, acks) is a few hundred kilobytes at most; anything far beyond is not
+# an answer of this protocol and must not be read into memory.
+MAX_JSON_ANSWER = 32 << 20
+MAX_BUNDLE_HEADER = 1024  # one `BundlePart` line
+# Contents travel as sent, so that the bytes counted against a size are the bytes received
+# (a compressed body could inflate far beyond what was read).
+IDENTITY = "identity"
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _jitter = random.SystemRandom()
@@ -50,6 +64,18 @@ class Unauthorized(ClientError):
 
 class ServerUnavailable(ClientError):
     """The server could not be reached, or answered with errors, for every retry."""
+
+
+class TooSlow(ServerUnavailable):
+    """An answer came slower than the minimum rate, or not within its deadline."""
+
+
+class ContentTooLong(ClientError):
+    """The server sent more bytes than the offer announced: nothing of it is kept."""
+
+
+class Cancelled(ClientError):
+    """The downloader is stopping: what was in flight is dropped, the journal keeps the rest."""
 
 
 class ProblemError(ClientError):
@@ -72,6 +98,56 @@ class Backoff:
         return step / 2 + _jitter.uniform(0, step / 2)
 
 
+@dataclass(frozen=True)
+class TransferLimits:
+    """How long reading an answer may take: `min_rate` bytes per second over every `window`
+    seconds (a silence of `window` seconds is a stall), and at most `grace` seconds plus the
+    time the expected size takes at `min_rate`, retries included. Far below any real line, so
+    that only a trickling or stuck server hits them."""
+
+    min_rate: float = 4096.0
+    window: float = 30.0
+    grace: float = 60.0
+
+
+class _Meter:
+    """Checks each chunk of an answer against the limits and the stop request."""
+
+    def __init__(
+        self, limits: TransferLimits, expected: int, cancelled: threading.Event, what: str
+    ) -> None:
+        self._limits = limits
+        self._cancelled = cancelled
+        self._what = what
+        self._budget = limits.grace + expected / limits.min_rate
+        self._deadline = time.monotonic() + self._budget
+        self.restart_window()
+
+    def restart_window(self) -> None:
+        self._check_time()
+        self._window_start = time.monotonic()
+        self._window_bytes = 0
+
+    def add(self, count: int) -> None:
+        self._check_time()
+        self._window_bytes += count
+        elapsed = time.monotonic() - self._window_start
+        if elapsed >= self._limits.window:
+            rate = self._window_bytes / elapsed
+            if rate < self._limits.min_rate:
+                raise TooSlow(
+                    f"{self._what}: {rate:.0f} bytes/s over {elapsed:.0f} s, "
+                    f"below the minimum of {self._limits.min_rate:.0f} bytes/s"
+                )
+            self._window_start, self._window_bytes = time.monotonic(), 0
+
+    def _check_time(self) -> None:
+        if self._cancelled.is_set():
+            raise Cancelled(f"{self._what}: stopped")
+        if time.monotonic() > self._deadline:
+            raise TooSlow(f"{self._what}: not complete after {self._budget:.0f} s")
+
+
 def normalise_server(server: str) -> str:
     parts = urlsplit(server.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -90,12 +166,15 @@ class DeviceClient:
         backoff: Backoff | None = None,
         attempts: int = 4,
         timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        limits: TransferLimits | None = None,
     ) -> None:
         self.server = normalise_server(server)
         self.backoff = backoff or Backoff()
         self.attempts = attempts
-        self._sleep = sleep
+        self.limits = limits or TransferLimits()
+        self._cancelled = threading.Event()
+        self._sleep = sleep or self._cancelled.wait
         self._timeout = timeout
         headers = {"User-Agent": f"ledgerdrop-agent/{__version__}", "Accept": "application/json"}
         if token:
@@ -109,6 +188,10 @@ class DeviceClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def cancel(self) -> None:
+        """Stop: every call in flight or to come raises `Cancelled` at its next chunk or try."""
+        self._cancelled.set()
 
     def __enter__(self) -> DeviceClient:
         return self
@@ -145,48 +228,82 @@ class DeviceClient:
         )
         return _parse(Offers, self._expect(response, 200))
 
-    def download(self, content_url: str, out: BinaryIO) -> None:
-        """Write the bytes at `content_url` into `out`, resuming with Range after a cut."""
+    def download(self, content_url: str, out: BinaryIO, size: int) -> None:
+        """Write the `size` bytes at `content_url` into `out`, resuming with Range after a cut.
+        A byte beyond `size` ends the download with `ContentTooLong`."""
         url = self.resolve(content_url)
+        meter = _Meter(self.limits, size, self._cancelled, f"GET {url}")
         failure = ""
         for attempt in range(self.attempts):
             if attempt:
-                self._sleep(self.backoff.delay(attempt - 1))
+                self._pause(attempt)
+            meter.restart_window()
             offset = out.tell()
             headers = {"Range": f"bytes={offset}-"} if offset else {}
+            headers["Accept-Encoding"] = IDENTITY
             try:
-                with self._http.stream("GET", url, headers=headers) as response:
+                with self._http.stream(
+                    "GET", url, headers=headers, timeout=self._stream_timeout()
+                ) as response:
                     if response.status_code in _RETRIABLE or response.status_code == 416:
-                        response.read()
                         failure = f"HTTP {response.status_code}"
                         if response.status_code == 416:
                             _restart(out)
                         continue
                     if response.status_code == 206 and _range_start(response) != offset:
-                        response.read()
                         failure = "answer to a Range request did not start where asked"
                         _restart(out)
                         continue
                     if response.status_code == 200:
                         _restart(out)  # the server ignored Range: start over
                     elif response.status_code != 206:
-                        response.read()
-                        self._expect(response, 200)
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
+                        self._expect(_read_small(response), 200)
+                    _copy(response, out, size, meter)
                     return
             except httpx.TransportError as exc:
                 failure = _describe(exc)
         raise ServerUnavailable(f"GET {url}: {failure}")
 
-    def download_many(self, ids: list[int]) -> dict[int, bytes] | None:
-        """The bytes of several deliveries in one request, by id; None from a server that has
-        no bundles (then each file is fetched on its own). Ids the server left out are missing
-        from the answer."""
-        response = self._send("POST", "deliveries/contents", json=_body(ContentsRequest(ids=ids)))
-        if response.status_code in {404, 405}:
-            return None
-        return read_bundle(self._expect(response, 200).content)
+    def download_many(
+        self, expected: Mapping[int, int], on_part: Callable[[BundlePart, bytes], None]
+    ) -> bool:
+        """Fetch several deliveries (`expected`: id → announced size) in one request, handing
+        each file to `on_part` as soon as its bytes are in: only one file is ever in memory.
+        False from a server that has no bundles (then each file is fetched on its own); ids the
+        server left out are simply not handed over. A bundle that breaks the announced sizes
+        raises `ServerUnavailable`, keeping the files handed over before."""
+        body = _body(ContentsRequest(ids=list(expected)))
+        allowed = sum(expected.values()) + MAX_BUNDLE_HEADER * len(expected)
+        url = f"{self.server}{API_PATH}deliveries/contents"
+        meter = _Meter(self.limits, allowed, self._cancelled, f"POST {url}")
+        failure = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self._pause(attempt)
+            meter.restart_window()
+            try:
+                with self._http.stream(
+                    "POST",
+                    "deliveries/contents",
+                    json=body,
+                    headers={"Accept-Encoding": IDENTITY},
+                    timeout=self._stream_timeout(),
+                ) as response:
+                    if response.status_code in _RETRIABLE:
+                        failure = f"HTTP {response.status_code}"
+                        continue
+                    if response.status_code in {404, 405}:
+                        return False
+                    if response.status_code != 200:
+                        self._expect(_read_small(response), 200)
+                    chunks = _metered(response, allowed, meter)
+                    for part, data in _bundle_parts(chunks, expected):
+                        on_part(part, data)
+                    return True
+            except httpx.TransportError as exc:
+                # Cut half-way: the files handed over stay; the caller fetches the others.
+                raise ServerUnavailable(f"POST {url}: {_describe(exc)}") from exc
+        raise ServerUnavailable(f"POST {url}: {failure}")
 
     def ack(self, batch: AckBatch) -> AckResult:
         response = self._send("POST", "acks", json=_body(batch))
@@ -195,6 +312,15 @@ class DeviceClient:
     def fail(self, delivery_id: int, report: FailReport) -> None:
         response = self._send("POST", f"deliveries/{delivery_id}/fail", json=_body(report))
         self._expect(response, 200, 204)
+
+    def report_status(self, status: DeviceStatus) -> bool:
+        """Tell the server the state of the main folder; False from a server without the
+        endpoint (older than the downloader)."""
+        response = self._send("POST", "status", json=_body(status))
+        if response.status_code in {404, 405}:
+            return False
+        self._expect(response, 200, 204)
+        return True
 
     def resolve(self, content_url: str) -> str:
         """The absolute address of a content URL; the token never goes to another server."""
@@ -216,9 +342,17 @@ class DeviceClient:
         failure = ""
         for attempt in range(self.attempts):
             if attempt:
-                self._sleep(self.backoff.delay(attempt - 1))
+                self._pause(attempt)
+            if self._cancelled.is_set():
+                raise Cancelled(f"{method} {url}: stopped")
             try:
-                response = self._http.request(method, url, **kwargs)
+                with self._http.stream(method, url, **kwargs) as streamed:
+                    response = httpx.Response(
+                        streamed.status_code,
+                        headers=streamed.headers,
+                        content=_read_capped(streamed, MAX_JSON_ANSWER),
+                        request=streamed.request,
+                    )
             except httpx.TransportError as exc:
                 failure = _describe(exc)
                 continue
@@ -226,6 +360,15 @@ class DeviceClient:
                 return response
             failure = f"HTTP {response.status_code}"
         raise ServerUnavailable(f"{method} {self.server}{API_PATH}{url}: {failure}")
+
+    def _pause(self, attempt: int) -> None:
+        self._sleep(self.backoff.delay(attempt - 1))
+        if self._cancelled.is_set():
+            raise Cancelled("stopped")
+
+    def _stream_timeout(self) -> httpx.Timeout:
+        # Silence longer than a rate window is a stall: retried (with Range) or given up.
+        return httpx.Timeout(self._timeout, read=self.limits.window)
 
     def _expect(self, response: httpx.Response, *statuses: int) -> httpx.Response:
         if response.status_code in statuses:
@@ -238,23 +381,91 @@ class DeviceClient:
         raise ServerUnavailable(f"unexpected answer {problem.message()}")
 
 
-def read_bundle(data: bytes) -> dict[int, bytes]:
-    """Split a bundle: per file a `BundlePart` JSON line, then exactly its `size` bytes."""
-    files: dict[int, bytes] = {}
-    position = 0
-    while position < len(data):
-        end = data.find(b"\n", position)
-        if end < 0:
-            raise ServerUnavailable("a bundle ended inside a header")
+def _copy(response: httpx.Response, out: BinaryIO, size: int, meter: _Meter) -> None:
+    """The body into `out`, never past `size` bytes in all (what a Range resume wrote before
+    counts): the first byte too many ends the download, before it is written."""
+    announced = response.headers.get("Content-Length", "")
+    if announced.isdigit() and out.tell() + int(announced) > size:
+        raise ContentTooLong(f"the server announced {announced} bytes for a file of {size} bytes")
+    for chunk in response.iter_bytes():
+        meter.add(len(chunk))
+        if out.tell() + len(chunk) > size:
+            raise ContentTooLong(f"the server sent more than the {size} bytes of the offer")
+        out.write(chunk)
+
+
+def _metered(response: httpx.Response, allowed: int, meter: _Meter) -> Iterator[bytes]:
+    received = 0
+    for chunk in response.iter_bytes():
+        meter.add(len(chunk))
+        received += len(chunk)
+        if received > allowed:
+            raise ServerUnavailable(f"the bundle is longer than the {allowed} bytes it may be")
+        yield chunk
+
+
+def _bundle_parts(
+    chunks: Iterator[bytes], expected: Mapping[int, int]
+) -> Iterator[tuple[BundlePart, bytes]]:
+    """Split a bundle as it arrives: per file a `BundlePart` JSON line, then exactly its
+    `size` bytes, which must be the size its offer announced."""
+    buffer = bytearray()
+    seen: set[int] = set()
+
+    def fill(count: int) -> bool:
+        while len(buffer) < count:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return False
+            buffer.extend(chunk)
+        return True
+
+    while fill(1):
+        while (end := buffer.find(b"\n", 0, MAX_BUNDLE_HEADER)) < 0:
+            if len(buffer) >= MAX_BUNDLE_HEADER:
+                raise ServerUnavailable("a bundle header is too long")
+            if not fill(len(buffer) + 1):
+                raise ServerUnavailable("a bundle ended inside a header")
         try:
-            part = BundlePart.model_validate_json(data[position:end])
+            part = BundlePart.model_validate_json(bytes(buffer[:end]))
         except ValidationError as exc:
             raise ServerUnavailable(f"unreadable bundle header: {exc}") from exc
-        position = end + 1 + part.size
-        if position > len(data):
+        if expected.get(part.id) != part.size or part.id in seen:
+            raise ServerUnavailable(
+                f"the bundle holds delivery {part.id} with {part.size} bytes, "
+                "which was not asked for with that size"
+            )
+        seen.add(part.id)
+        del buffer[: end + 1]
+        if not fill(part.size):
             raise ServerUnavailable(f"a bundle ended inside delivery {part.id}")
-        files[part.id] = data[end + 1 : position]
-    return files
+        data = bytes(buffer[: part.size])
+        del buffer[: part.size]
+        yield part, data
+
+
+def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body.extend(chunk)
+        if len(body) > cap:
+            raise ServerUnavailable(f"an answer of more than {cap} bytes from {response.url}")
+    return bytes(body)
+
+
+def _read_small(response: httpx.Response) -> httpx.Response:
+    """An error answer read whole (problem details are small), for `_expect` to quote."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=_read_capped(response, 64 << 10),
+        request=response.request,
+    )
+
+
+def read_bundle(data: bytes, expected: Mapping[int, int]) -> dict[int, bytes]:
+    """A whole bundle's files by id (`expected`: id → size), checked as `download_many` does."""
+    return {part.id: content for part, content in _bundle_parts(iter([data]), expected)}
 
 
 def _body(model: BaseModel, *, exclude_defaults: bool = False) -> Any:

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state);
 CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS main_folders (path TEXT PRIMARY KEY, marked_at TEXT NOT NULL);
 """
 
 
@@ -170,6 +171,21 @@ class Journal:
 
     def note_main_folder(self, folder: Path) -> None:
         self._set_facts({"main_folder": str(folder)})
+
+    def note_marked(self, folder: Path) -> None:
+        """This main folder got its marker: from now on, a missing one means it vanished."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO main_folders (path, marked_at) VALUES (?, ?)",
+                (str(folder), now().isoformat()),
+            )
+
+    def was_marked(self, folder: Path) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM main_folders WHERE path = ?", (str(folder),)
+            ).fetchone()
+        return row is not None
 
     def note_error(self, message: str) -> None:
         self._set_facts({"last_error": message, "last_error_at": now().isoformat()})

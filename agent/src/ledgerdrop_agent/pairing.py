@@ -10,15 +10,10 @@ from collections.abc import Callable
 
 from ledgerdrop_agent import __version__
 from ledgerdrop_agent.client import DeviceClient, ServerUnavailable
+from ledgerdrop_agent.i18n import _
 from ledgerdrop_protocol import PairingRequest, PairingStarted, TokenGranted, TokenRequest
 
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: "the interval MUST be increased by 5 seconds"
-
-_REFUSALS = {
-    "expired_token": "the pairing code expired before anyone confirmed it",
-    "access_denied": "the pairing was refused on the server",
-    "invalid_grant": "the server did not accept this code or key (wrong, expired or already used)",
-}
 
 
 class PairingFailed(Exception):
@@ -77,6 +72,16 @@ def pair_with_key(client: DeviceClient, device: PairingRequest, key: str) -> Tok
     raise PairingFailed(_explain(answer.error, answer.error_description))
 
 
+def _refusals() -> dict[str, str]:
+    return {
+        "expired_token": _("the pairing code expired before anyone confirmed it"),
+        "access_denied": _("the pairing was refused on the server"),
+        "invalid_grant": _(
+            "the server did not accept this code or key (wrong, expired or already used)"
+        ),
+    }
+
+
 def _explain(error: str, description: str) -> str:
-    text = _REFUSALS.get(error, f"the server answered {error}")
+    text = _refusals().get(error) or _("the server answered {error}").format(error=error)
     return f"{text} ({description})" if description else text

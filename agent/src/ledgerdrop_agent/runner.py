@@ -13,23 +13,26 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledgerdrop_agent.client import (
     Backoff,
+    Cancelled,
     ClientError,
+    ContentTooLong,
     DeviceClient,
     ProblemError,
     ServerUnavailable,
 )
 from ledgerdrop_agent.journal import Entry, Journal, State, now
 from ledgerdrop_agent.logs import LOGGER, event
+from ledgerdrop_agent.mainfolder import open_main_folder, problem_of
 from ledgerdrop_agent.placer import (
     ChecksumMismatchError,
     PlacementError,
@@ -38,7 +41,8 @@ from ledgerdrop_agent.placer import (
     local_problem,
     resolve_root,
 )
-from ledgerdrop_protocol import Ack, AckBatch, FailReason, FailReport, Offer
+from ledgerdrop_protocol import Ack, AckBatch, DeviceStatus, FailReason, FailReport, Offer
+from ledgerdrop_protocol.models import BundlePart
 
 log = logging.getLogger(LOGGER)
 
@@ -46,6 +50,11 @@ ACK_BATCH = 500
 # Per-request cost, not bytes, limits a backlog of small invoices: files travel in bundles.
 BUNDLE_FILES = 256
 BUNDLE_BYTES = 8 << 20
+# Bigger files are not asked for in bundles: they stream to disk on their own (and resume with
+# Range after a cut), so that a bundle never holds more than this in memory at a time.
+BUNDLE_PART_MAX = 1 << 20
+# How long a stopping downloader waits for what is in flight (a placement finishing, an ack).
+STOP_GRACE = 0.5
 MIN_POLL_SECONDS = 1.0
 
 
@@ -79,11 +88,20 @@ class CycleResult:
 
 
 class Observer(Protocol):
-    """What a terminal shows while the loop works; called from the download threads too."""
+    """What a person watching the downloader sees; `delivery_done` is called from the download
+    threads, the others from the loop's thread."""
 
     def batch_started(self, count: int) -> None: ...
 
     def delivery_done(self, outcome: Outcome) -> None: ...
+
+    def cycle_done(self, result: CycleResult) -> None: ...
+
+    def main_folder(self, status: DeviceStatus, created: bool) -> None:
+        """The main folder's state changed (or was made just now)."""
+
+    def setback(self, error: ClientError | PlacementError | OSError) -> None:
+        """The loop met a problem it rides out by waiting."""
 
 
 @dataclass(frozen=True)
@@ -120,17 +138,33 @@ class Runner:
         # Halved when a bundle fails, doubled when one arrives: a network that cuts long
         # answers still carries short ones.
         self._bundle_files = BUNDLE_FILES
+        self._stopping = threading.Event()
+        self._status: DeviceStatus | None = None  # as last told to the server
+        self._seen_status: DeviceStatus | None = None  # as last shown to the observer
+        self._created = False  # the main folder was made in this cycle
+        self._status_supported = True  # until a server says it has no status endpoint
         self._acker = _Acker(self._acknowledge)
-        self._pool = ThreadPoolExecutor(self.options.workers, "ledgerdrop-download")
+        self._pool = _DaemonPool(self.options.workers, "ledgerdrop-download")
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._acker.close()
+    def stop(self) -> None:
+        """Drop what is in flight (downloads, waits, retries); placements under way finish."""
+        self._stopping.set()
+        self.client.cancel()
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Never returns on a network fault or a local problem; only `stop` or a 401 end it."""
+    def close(self, grace: float = STOP_GRACE) -> bool:
+        """Stop and wait up to `grace` seconds for the threads; whether they all ended. One
+        that did not is stuck on the network and holds nothing the journal needs."""
+        self.stop()
+        deadline = time.monotonic() + grace
+        ended = self._pool.shutdown(deadline)
+        return self._acker.close(deadline) and ended
+
+    def run_forever(self, stop: threading.Event | None = None) -> None:
+        """Never returns on a network fault or a local problem; only `stop`, `close()` or a
+        401 end it."""
+        stop = stop or self._stopping
         setbacks = 0
-        while not stop.is_set():
+        while not stop.is_set() and not self._stopping.is_set():
             started = time.monotonic()
             try:
                 self.acknowledge()
@@ -142,14 +176,19 @@ class Runner:
                     # A proxy or server that does not hold the long-poll must not make a
                     # fleet of agents spin.
                     stop.wait(MIN_POLL_SECONDS - (time.monotonic() - started))
+            except Cancelled:
+                return
             except ServerUnavailable as exc:
                 self._error("server_unavailable", str(exc))
+                self._setback(exc)
                 stuck = True
             except ProblemError as exc:
                 self._error("server_refused", str(exc))
+                self._setback(exc)
                 stuck = True
             except (PlacementError, OSError) as exc:
                 self._error("local_problem", str(exc))
+                self._setback(exc)
                 stuck = True
             if stuck:
                 stop.wait(self.pause.delay(setbacks))
@@ -192,15 +231,29 @@ class Runner:
             placer = self._placer_for(offers.settings.root_folder)
         except PlacementError as exc:
             self._error("main_folder_problem", exc.message, reason=exc.reason)
+            self._report_status(
+                DeviceStatus(
+                    main_folder=self._main_folder(offers.settings.root_folder),
+                    problem=problem_of(exc),
+                    message=exc.message[:2000],
+                )
+            )
             result.outcomes.extend(self._problem(offer, exc) for offer in todo)
         else:
+            self._report_status(DeviceStatus(main_folder=str(placer.root)))
             for problem in placer.make_folders(offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
             result.outcomes.extend(self._place_all(placer, todo))
         self._acker.join()
         self._settle(result.outcomes)
         self.acknowledge()
+        if self.observer:
+            self.observer.cycle_done(result)
         return result
+
+    def _setback(self, exc: ClientError | PlacementError | OSError) -> None:
+        if self.observer:
+            self.observer.setback(exc)
 
     def acknowledge(self) -> None:
         """Tell the server about every placed file the journal holds as not yet acknowledged."""
@@ -248,8 +301,32 @@ class Runner:
             self.journal.mark_placed(offer.id, offer.sha256, offer.relative_path, entry.placed_path)
         return Outcome(offer, Kind.PLACED, entry.placed_path, already_there=True)
 
+    def _main_folder(self, root_folder: str) -> str:
+        try:
+            return str(resolve_root(root_folder, self.options.root))
+        except PlacementError:
+            return root_folder
+
+    def _report_status(self, status: DeviceStatus) -> None:
+        """Tell the server when the main folder's state changed, so that its pages say why
+        nothing arrives; an older server without the endpoint is not asked again."""
+        if self.observer and (status != self._seen_status or self._created):
+            self.observer.main_folder(status, self._created)
+        self._seen_status, self._created = status, False
+        if status == self._status or not self._status_supported:
+            return
+        try:
+            self._status_supported = self.client.report_status(status)
+        except (ProblemError, ServerUnavailable) as exc:
+            event(log, logging.WARNING, "status_not_reported", detail=str(exc))
+            return
+        self._status = status
+
     def _placer_for(self, root_folder: str) -> Placer:
         root = resolve_root(root_folder, self.options.root)
+        if open_main_folder(root, self.journal):
+            event(log, logging.INFO, "main_folder_created", folder=root)
+            self._created = True
         if self._placer is not None and self._placer.root == root:
             self._placer.prepare()  # the drive may have gone since the last poll
             return self._placer
@@ -284,28 +361,20 @@ class Runner:
                 outcomes[offer.id] = self._problem(offer, exc)
             else:
                 safe.append(offer)
-        bundle: dict[int, bytes] | None = None
-        try:
-            bundle = self._fetch_bundle(safe)
-        except ServerUnavailable as exc:
-            # A network that cuts long answers may still carry short ones: file by file now,
-            # smaller bundles next time.
-            self._bundle_files = max(1, self._bundle_files // 2)
-            event(log, logging.WARNING, "bundle_failed", files=len(safe), detail=str(exc))
-        else:
-            if bundle is not None:
-                self._bundle_files = min(BUNDLE_FILES, self._bundle_files * 2)
-        unreachable: ServerUnavailable | None = None
+        from_bundle = self._fetch_bundle(placer, safe)
+        unreachable: ClientError | None = None
         staged: list[tuple[Offer, Path]] = []
         for offer in safe:
+            if unreachable is None and self._stopping.is_set():
+                unreachable = Cancelled("stopped")
             if unreachable is not None:  # no use trying the others now
                 outcomes[offer.id] = _retry(offer, unreachable)
                 continue
             try:
-                staged.append((offer, self._stage(placer, offer, bundle)))
+                staged.append((offer, from_bundle.get(offer.id) or self._download(placer, offer)))
             except PlacementError as exc:
                 outcomes[offer.id] = self._problem(offer, exc)
-            except ServerUnavailable as exc:
+            except (ServerUnavailable, Cancelled) as exc:
                 unreachable = exc
                 outcomes[offer.id] = _retry(offer, exc)
             except ProblemError as exc:
@@ -340,34 +409,53 @@ class Runner:
                 self.observer.delivery_done(outcome)
         return result
 
-    def _fetch_bundle(self, offers: list[Offer]) -> dict[int, bytes] | None:
-        if not offers or not self._bundles:
-            return None
+    def _fetch_bundle(self, placer: Placer, offers: list[Offer]) -> dict[int, Path]:
+        """Stage the small files of `offers` from one bundle; the others (left out by the
+        server, too big, corrupted, or after a cut) are fetched one by one afterwards."""
+        wanted = {o.id: o for o in offers if o.size <= BUNDLE_PART_MAX}
+        staged: dict[int, Path] = {}
+        if not wanted or not self._bundles:
+            return staged
+
+        def stage(part: BundlePart, data: bytes) -> None:
+            offer = wanted[part.id]
+            try:
+                staged[offer.id] = placer.stage_bytes(
+                    offer.id, offer.size, offer.sha256, data, sync=False
+                )
+            except ChecksumMismatchError as exc:
+                event(log, logging.WARNING, "checksum_mismatch", id=offer.id, detail=exc.message)
+
         try:
-            bundle = self.client.download_many([offer.id for offer in offers])
+            self._bundles = self.client.download_many(
+                {offer.id: offer.size for offer in wanted.values()}, stage
+            )
         except ProblemError as exc:
             # Each file on its own then, so that a bad one is reported on its own.
             event(log, logging.WARNING, "bundle_refused", detail=str(exc))
-            return None
-        if bundle is None:
-            self._bundles = False  # an older server: one request per file from now on
-        return bundle
-
-    def _stage(self, placer: Placer, offer: Offer, bundle: dict[int, bytes] | None) -> Path:
-        data = bundle.get(offer.id) if bundle is not None else None
-        if data is not None:
-            try:
-                return placer.stage_bytes(offer.id, offer.size, offer.sha256, data, sync=False)
-            except ChecksumMismatchError as exc:
-                event(log, logging.WARNING, "checksum_mismatch", id=offer.id, detail=exc.message)
-        return self._download(placer, offer)
+        except ServerUnavailable as exc:
+            # A network that cuts long answers may still carry short ones: file by file now,
+            # smaller bundles next time.
+            self._bundle_files = max(1, self._bundle_files // 2)
+            event(log, logging.WARNING, "bundle_failed", files=len(wanted), detail=str(exc))
+        except Cancelled:
+            pass  # the loop over the files notices the stop
+        else:
+            self._bundle_files = min(BUNDLE_FILES, self._bundle_files * 2)
+        return staged
 
     def _download(self, placer: Placer, offer: Offer) -> Path:
-        fetch = partial(self.client.download, offer.content_url)
+        fetch = partial(self.client.download, offer.content_url, size=offer.size)
         mismatch: ChecksumMismatchError | None = None
         for attempt in range(1, self.options.checksum_attempts + 1):
             try:
                 return placer.stage(offer.id, offer.size, offer.sha256, fetch)
+            except ContentTooLong as exc:
+                # Not a transmission error: a server that sends more than it announced is not
+                # trusted with this file again until someone sends it anew.
+                raise PlacementError(
+                    FailReason.CHECKSUM_MISMATCH, str(exc), permanent=True
+                ) from exc
             except ChecksumMismatchError as exc:
                 mismatch = exc
                 event(
@@ -449,9 +537,10 @@ class _Acker:
     def join(self) -> None:
         self._queue.join()
 
-    def close(self) -> None:
+    def close(self, deadline: float) -> bool:
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive()
 
     def _work(self) -> None:
         while (first := self._queue.get()) is not None:
@@ -475,7 +564,53 @@ class _Acker:
                     self._queue.task_done()
 
 
-def _retry(offer: Offer, exc: ServerUnavailable) -> Outcome:
+class _DaemonPool:
+    """A few worker threads that a stopping process does not wait for: a download stuck on a
+    trickling server must not keep the downloader alive (concurrent.futures' pool joins its
+    threads at exit). An abandoned download leaves only a staging file, cleared on start."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None]
+        self._tasks = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._tasks.put((future, partial(function, *args)))
+        return future
+
+    def shutdown(self, deadline: float) -> bool:
+        """Cancel what has not started, and wait until `deadline` for the rest."""
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                task[0].cancel()
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            future, call = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+def _retry(offer: Offer, exc: ClientError) -> Outcome:
     return Outcome(offer, Kind.RETRY, reason=FailReason.DOWNLOAD_FAILED, message=str(exc))
 
 

@@ -127,6 +127,24 @@ class FailReport(_Message):
     message: str = Field(default="", max_length=2000)
 
 
+class MainFolderProblem(StrEnum):
+    MISSING = "missing"  # does not exist, and cannot be made: its parent is missing too
+    VANISHED = "vanished"  # was in use and is gone (a removed drive, an unmounted share)
+    NOT_WRITABLE = "not_writable"
+    REFUSED = "refused"  # not usable on this machine (a Windows path on Linux, its policy)
+    OTHER = "other"
+
+
+class DeviceStatus(_Message):
+    """`POST status`: what the device found when it last tried its main folder, sent when that
+    changes. Without a problem the folder is ready; with one, nothing can be placed until it is
+    solved on the device, and the service shows why instead of "online"."""
+
+    main_folder: str = Field(default="", max_length=1000)  # as the device uses it
+    problem: MainFolderProblem | None = None
+    message: str = Field(default="", max_length=2000)
+
+
 BUNDLE_MEDIA_TYPE = "application/vnd.ledgerdrop.bundle"
 MAX_BUNDLE_IDS = 500
 

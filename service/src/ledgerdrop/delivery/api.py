@@ -33,6 +33,7 @@ from ledgerdrop_protocol import (
     AckBatch,
     AckResult,
     DeviceSettings,
+    DeviceStatus,
     FailReport,
     Offer,
     Offers,
@@ -243,6 +244,14 @@ async def fail(request: HttpRequest, delivery_id: int, body: FailReport) -> Stat
     return Status(204, None)
 
 
+@device_api.post("/status", response={204: None})
+async def status(request: HttpRequest, body: DeviceStatus) -> Status[None]:
+    """What the device found in its main folder; sent when it changes."""
+    device: Device = request.auth  # type: ignore[attr-defined]
+    await sync_to_async(services.report_status)(device, body)
+    return Status(204, None)
+
+
 # ---- application API: the firm's devices (`/api/v1/firms/{fid}/…`) -------------------------
 
 router = Router(tags=["devices"])
@@ -277,6 +286,16 @@ class DeviceOut(Schema):
     backlog: int
     failed: int
     warnings: list[Literal["silent", "failed_deliveries"]]
+    # Set while the device cannot place anything in its main folder, and why.
+    main_folder_problem: MainFolderProblemOut | None = None
+
+
+class MainFolderProblemOut(Schema):
+    problem: str  # missing, vanished, not_writable, refused, other
+    label: str
+    message: str  # the device's own words
+    main_folder: str  # as the device uses it
+    since: dt.datetime | None
 
 
 class ApproveIn(Schema):
@@ -347,6 +366,19 @@ def _device_out(health: services.DeviceHealth) -> DeviceOut:
         backlog=health.backlog,
         failed=health.failed,
         warnings=warnings,
+        main_folder_problem=_main_folder_problem(device),
+    )
+
+
+def _main_folder_problem(device: Device) -> MainFolderProblemOut | None:
+    if not device.folder_problem:
+        return None
+    return MainFolderProblemOut(
+        problem=device.folder_problem,
+        label=device.folder_problem_label,
+        message=device.folder_problem_message,
+        main_folder=device.reported_main_folder,
+        since=device.folder_problem_since,
     )
 
 

@@ -69,6 +69,12 @@ class Device(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the downloader last reported about its main folder (`POST status`): blank when it
+    # is ready, else a `MainFolderProblem` and the device's own words.
+    folder_problem = models.CharField(max_length=16, blank=True)
+    folder_problem_message = models.TextField(blank=True)
+    folder_problem_since = models.DateTimeField(null=True, blank=True)
+    reported_main_folder = models.CharField(max_length=1000, blank=True)
 
     objects: ClassVar[DeviceQuerySet] = DeviceQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -92,9 +98,30 @@ class Device(models.Model):
             (timezone.now() - self.last_seen_at).total_seconds() < ONLINE_WITHIN
         )
 
+    @property
+    def folder_problem_label(self) -> str:
+        """Why nothing can be placed on this device now, in the reader's language; "" when its
+        main folder is ready."""
+        if not self.folder_problem:
+            return ""
+        return str(MAIN_FOLDER_PROBLEMS.get(self.folder_problem, MAIN_FOLDER_PROBLEMS["other"]))
+
     @staticmethod
     def default_root_folder(os_name: str) -> str:
         return r"c:\bob-demat" if os_name.lower().startswith("win") else "~/bob-demat"
+
+
+# What the downloader reports about its main folder (ledgerdrop_protocol.MainFolderProblem).
+MAIN_FOLDER_PROBLEMS = {
+    "missing": _("the main folder does not exist and cannot be created (its parent is missing)"),
+    "vanished": _(
+        "the main folder has disappeared (a removed drive or a disconnected network share?); "
+        "the downloader does not create it again"
+    ),
+    "not_writable": _("the main folder is not writable"),
+    "refused": _("the main folder cannot be used on this device"),
+    "other": _("the main folder cannot be used"),
+}
 
 
 class DevicePairing(models.Model):
@@ -223,3 +250,10 @@ class Delivery(models.Model):
     @property
     def failure_reason_label(self) -> str:
         return str(FAILURE_REASONS.get(self.failure_reason, self.failure_reason))
+
+    @property
+    def waiting_reason(self) -> str:
+        """Why a queued delivery is not fetched: its device's main folder problem, or ""."""
+        if self.state != self.State.QUEUED:
+            return ""
+        return self.device.folder_problem_label

@@ -30,7 +30,7 @@ from ledgerdrop.delivery.models import (
 )
 from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
-from ledgerdrop_protocol import Ack, FailReport, PairingRequest, TokenRequest
+from ledgerdrop_protocol import Ack, DeviceStatus, FailReport, PairingRequest, TokenRequest
 
 PAIRING_LIFETIME = dt.timedelta(minutes=15)
 ENROLMENT_KEY_LIFETIME = dt.timedelta(days=7)
@@ -156,13 +156,53 @@ def update_device(
         changes["root_folder"] = root_folder
     if not changes:
         return device
+    if "root_folder" in changes and changes["root_folder"] != device.root_folder:
+        # What the device said was about the old folder; it reports on the new one at once.
+        changes |= {"folder_problem": "", "folder_problem_message": "", "reported_main_folder": ""}
     Device.objects.filter(pk=device.pk).update(**changes)
     for field, value in changes.items():
         setattr(device, field, value)
-    audit.record(device.firm, "device.updated", device, actor=by, **changes)
+    audit.record(
+        device.firm,
+        "device.updated",
+        device,
+        actor=by,
+        **{field: changes[field] for field in ("name", "root_folder") if field in changes},
+    )
     if "root_folder" in changes:
         wake_on_commit(device.pk)  # the waiting poll answers with the new main folder
     return device
+
+
+@transaction.atomic
+def report_status(device: Device, status: DeviceStatus) -> Device:
+    """Record what the downloader found in its main folder. A device reports only changes, and
+    each change of the problem is audited: "since when" is what the firm asks first."""
+    problem = status.problem.value if status.problem else ""
+    locked = Device.objects.select_for_update().get(pk=device.pk)
+    changed = problem != locked.folder_problem
+    locked.folder_problem = problem
+    locked.folder_problem_message = status.message if problem else ""
+    locked.reported_main_folder = status.main_folder
+    if changed:
+        locked.folder_problem_since = timezone.now() if problem else None
+    locked.save(
+        update_fields=[
+            "folder_problem",
+            "folder_problem_message",
+            "folder_problem_since",
+            "reported_main_folder",
+        ]
+    )
+    if changed:
+        audit.record(
+            locked.firm,
+            "device.main_folder_problem" if problem else "device.main_folder_ready",
+            locked,
+            problem=problem,
+            main_folder=status.main_folder,
+        )
+    return locked
 
 
 @transaction.atomic
@@ -198,7 +238,7 @@ class DeviceHealth:
 
     @property
     def needs_attention(self) -> bool:
-        return self.silent or self.failed > 0
+        return self.silent or self.failed > 0 or bool(self.device.folder_problem)
 
 
 def device_health(firm: Organisation) -> list[DeviceHealth]:

@@ -36,7 +36,7 @@ def document_of(company: Organisation, document_id: int) -> Document:
 def _latest_deliveries() -> Prefetch[Any]:
     return Prefetch(
         "deliveries",
-        queryset=Delivery.objects.order_by("-queued_at", "-id"),
+        queryset=Delivery.objects.select_related("device").order_by("-queued_at", "-id"),
         to_attr="deliveries_newest_first",
     )
 
@@ -82,13 +82,19 @@ def accountant_transfer(document: Document) -> dict[str, Any]:
     """The latest delivery of the document to an accountant's device, as the client sees it."""
     newest = getattr(document, "deliveries_newest_first", None)
     if newest is None:
-        newest = list(document.deliveries.order_by("-queued_at", "-id")[:1])
+        newest = list(
+            document.deliveries.select_related("device").order_by("-queued_at", "-id")[:1]
+        )
     if not newest:
         return {"state": "none", "delivered_at": None, "error": None}
     latest: Delivery = newest[0]
     error = None
     if latest.state == Delivery.State.FAILED:
         error = latest.failure_message or latest.failure_reason or None
+    elif latest.waiting_reason:
+        # Still queued, but the device cannot place anything: the client sees why (the
+        # reason only, not the accountant's folders).
+        error = latest.waiting_reason
     return {"state": latest.state, "delivered_at": latest.delivered_at, "error": error}
 
 

@@ -1,5 +1,5 @@
-"""The daily digest: a firm hears about a silent device with documents waiting, or failed
-deliveries, before its clients ask where their invoices are."""
+"""The daily digest: a firm hears about a silent device with documents waiting, a device whose
+main folder is gone, or failed deliveries, before its clients ask where their invoices are."""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ def silent_devices(firm: Organisation, now: dt.datetime) -> list[Device]:
     )
 
 
+def unusable_main_folders(firm: Organisation) -> list[Device]:
+    """Devices that report their main folder missing, vanished or not writable: nothing can be
+    placed there, however long they stay online."""
+    return list(
+        Device.objects.active()
+        .filter(firm=firm)
+        .exclude(folder_problem="")
+        .annotate(backlog=Count("deliveries", filter=Q(deliveries__state=Delivery.State.QUEUED)))
+        .order_by("name", "pk")
+    )
+
+
 def recent_failures(firm: Organisation, now: dt.datetime) -> list[Delivery]:
     return list(
         Delivery.objects.filter(
@@ -38,12 +50,18 @@ def send_for(firm: Organisation, now: dt.datetime | None = None) -> bool:
     """Mail the firm's members when something needs them; returns whether a mail went out."""
     now = now or timezone.now()
     devices, failures = silent_devices(firm, now), recent_failures(firm, now)
-    if not devices and not failures:
+    blocked = unusable_main_folders(firm)
+    if not devices and not failures and not blocked:
         return False
     recipients = list(firm.members.filter(is_active=True).values_list("email", "language"))
     for email, language in recipients:
         with translation.override(language or "fr"):
-            context = {"firm": firm, "devices": devices, "failures": failures}
+            context = {
+                "firm": firm,
+                "devices": devices,
+                "failures": failures,
+                "blocked": blocked,
+            }
             send_mail(
                 subject=render_to_string("bob_demat/digest_subject.txt", context).strip(),
                 message=render_to_string("bob_demat/digest.txt", context),
