@@ -9,10 +9,13 @@
 #   LEDGERDROP_ENROLMENT_KEY  a one-time key from the firm's page; without it, pairing shows a
 #                             code to enter under "Download devices"
 #   LEDGERDROP_DEVICE_NAME    how the device is listed (default: the host name)
-#   LEDGERDROP_AGENT_HOME     where the downloader keeps its state (as root:
+#   LEDGERDROP_INSTALL_FOR    "user" (a user unit, files under ~/.local) or "machine" (a system
+#                             unit, /opt and /var/lib; needs root); default: machine as root
+#   LEDGERDROP_AGENT_HOME     where the downloader keeps its state (default for the machine:
 #                             /var/lib/ledgerdrop-agent)
 #   LEDGERDROP_INSTALL_DIR    its virtual environment (default: ~/.local/share/ledgerdrop-agent-venv,
-#                             as root /opt/ledgerdrop-agent)
+#                             for the machine /opt/ledgerdrop-agent)
+#   LEDGERDROP_NO_START=1     write the service but do not start it now
 #   LEDGERDROP_PYTHON         the Python 3.11+ to use (default: python3)
 #   LEDGERDROP_PIP_OPTIONS    extra options for pip, e.g. "--index-url https://mirror/simple"
 set -eu
@@ -25,14 +28,19 @@ FIND_LINKS="$SERVER/downloads/agent/"
 say() { printf '%s\n' "$*"; }
 fail() { printf 'ledgerdrop install: %s\n' "$*" >&2; exit 1; }
 
-if [ "$(id -u)" -eq 0 ]; then
-    AS_ROOT=1
+if [ "$(id -u)" -eq 0 ]; then DEFAULT_FOR=machine; else DEFAULT_FOR=user; fi
+case "${LEDGERDROP_INSTALL_FOR:-$DEFAULT_FOR}" in
+    machine) FOR_MACHINE=1 ;;
+    user) FOR_MACHINE=0 ;;
+    *) fail "LEDGERDROP_INSTALL_FOR is \"user\" or \"machine\", not \"$LEDGERDROP_INSTALL_FOR\"." ;;
+esac
+if [ "$FOR_MACHINE" -eq 1 ]; then
+    [ "$(id -u)" -eq 0 ] || fail "installing for the machine needs root: run it with sudo, or set LEDGERDROP_INSTALL_FOR=user."
     INSTALL_DIR="${LEDGERDROP_INSTALL_DIR:-/opt/ledgerdrop-agent}"
     BIN_DIR=/usr/local/bin
     LEDGERDROP_AGENT_HOME="${LEDGERDROP_AGENT_HOME:-/var/lib/ledgerdrop-agent}"
     export LEDGERDROP_AGENT_HOME
 else
-    AS_ROOT=0
     INSTALL_DIR="${LEDGERDROP_INSTALL_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/ledgerdrop-agent-venv}"
     BIN_DIR="$HOME/.local/bin"
 fi
@@ -79,21 +87,28 @@ unset LEDGERDROP_ENROLMENT_KEY
 
 # Start it with the machine. Where systemd is not running (a container, WSL without systemd),
 # the unit is written but not started: say so, and how to run the downloader instead.
-if [ "$AS_ROOT" -eq 1 ]; then
+if [ "$FOR_MACHINE" -eq 1 ]; then
     SCOPE=""
     systemd_ready() { [ -d /run/systemd/system ]; }
 else
     SCOPE="--user"
     systemd_ready() { [ -d /run/systemd/system ] && systemctl --user show-environment >/dev/null 2>&1; }
 fi
-if command -v systemctl >/dev/null 2>&1 && systemd_ready; then
+if [ "${LEDGERDROP_NO_START:-0}" = 1 ]; then
+    "$AGENT" service install $SCOPE --no-enable \
+        || fail "the downloader is paired but its service unit could not be written (see above)."
+    say "As asked (LEDGERDROP_NO_START=1), the downloader was not started."
+elif command -v systemctl >/dev/null 2>&1 && systemd_ready; then
     "$AGENT" service install $SCOPE \
         || fail "the downloader is paired but its service could not be installed (see above)."
 else
     "$AGENT" service install $SCOPE --no-enable \
         || fail "the downloader is paired but its service unit could not be written (see above)."
     say "systemd is not running here, so the downloader was not started. Start it with:"
-    say "    $BIN_DIR/ledgerdrop-agent run"
+    say "    $AGENT run"
 fi
-say "Done. Check it with: ledgerdrop-agent status"
+case ":$PATH:" in
+    *":$BIN_DIR:"*) say "Done. Check it with: ledgerdrop-agent status" ;;
+    *) say "Done. Check it with: $BIN_DIR/ledgerdrop-agent status ($BIN_DIR is not in your PATH)" ;;
+esac
 {% endautoescape %}
