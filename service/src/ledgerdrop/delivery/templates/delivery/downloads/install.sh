@@ -101,6 +101,8 @@ if [ "${LEDGERDROP_NO_START:-0}" = 1 ]; then
 elif command -v systemctl >/dev/null 2>&1 && systemd_ready; then
     "$AGENT" service install $SCOPE \
         || fail "the downloader is paired but its service could not be installed (see above)."
+    # After an upgrade the running downloader is still the old one.
+    systemctl $SCOPE try-restart ledgerdrop-agent.service || true
 else
     "$AGENT" service install $SCOPE --no-enable \
         || fail "the downloader is paired but its service unit could not be written (see above)."
