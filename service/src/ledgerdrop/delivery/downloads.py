@@ -142,12 +142,22 @@ def _described(path: Path) -> Wheel:
 def _build_wheel(distribution: str) -> Path:
     """Build one wheel into a private folder, then move it into place: a request never sees a
     half-written file, and two processes building at once only replace equal files."""
-    from build import BuildBackendException, ProjectBuilder
-
     source = _source_dir(distribution)
     if source is None:
         raise _unavailable([distribution])
     folder = downloads_dir()
+    try:
+        return _build_into(folder, distribution, source)
+    except OSError as exc:
+        raise DownloadsUnavailable(
+            f"Cannot build the {distribution} wheel into {folder}: {exc}. Check that the "
+            "service may write there, or set LEDGERDROP_DOWNLOADS_DIR."
+        ) from exc
+
+
+def _build_into(folder: Path, distribution: str, source: Path) -> Path:
+    from build import BuildBackendException, ProjectBuilder
+
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as scratch:
         try:

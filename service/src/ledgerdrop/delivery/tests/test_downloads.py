@@ -196,7 +196,7 @@ def test_install_ps1_reads_the_key_once_passes_it_only_to_pair_and_writes_it_now
         "if ($EnrolmentKey) { $PairArguments += @('--enrolment-key', $EnrolmentKey) }",
         "$EnrolmentKey = $null",
     ]
-    assert "& $Agent @PairArguments" in code
+    assert "Invoke-Agent $PairArguments" in code
     for writer in ("Set-Content", "Out-File", "Add-Content", "Start-Transcript", "setx"):
         assert writer not in script
 
@@ -204,8 +204,8 @@ def test_install_ps1_reads_the_key_once_passes_it_only_to_pair_and_writes_it_now
 def test_install_ps1_registers_the_scheduled_task_after_pairing(client: Client) -> None:
     script = client.get("/downloads/agent/install.ps1").content.decode()
 
-    pairing = script.index("& $Agent @PairArguments")
-    task = script.index("& $Agent service install")
+    pairing = script.index("Invoke-Agent $PairArguments")
+    task = script.index("Invoke-Agent @('service', 'install')")
 
     assert pairing < task
     assert "$Agent = Join-Path $Target 'ledgerdrop-agent.cmd'" in script

@@ -65,15 +65,21 @@
     }
     $Agent = Join-Path $Target 'ledgerdrop-agent.cmd'
     Write-Host "Installed: $Agent"
+    function Invoke-Agent([string[]]$Arguments) {
+        # Windows PowerShell 5.1 turns what a program writes on stderr into errors, which
+        # 'Stop' would throw: the exit code ($LASTEXITCODE) is what tells here.
+        $ErrorActionPreference = 'Continue'
+        & $Agent @Arguments
+    }
 
-    & $Agent status *> $null
+    $null = Invoke-Agent @('status') 2>&1
     if ($LASTEXITCODE -eq 0) {
         Write-Host 'This PC is already paired; to pair it again: ledgerdrop-agent.cmd unpair, then run this again.'
     } else {
         $PairArguments = @('pair', '--server', $Server)
         if ($EnrolmentKey) { $PairArguments += @('--enrolment-key', $EnrolmentKey) }
         if ($env:LEDGERDROP_DEVICE_NAME) { $PairArguments += @('--name', $env:LEDGERDROP_DEVICE_NAME) }
-        & $Agent @PairArguments
+        Invoke-Agent $PairArguments
         if ($LASTEXITCODE -ne 0) {
             Stop-Install 'pairing failed (see above). Create a new key on the firm''s page, then run this again.'
         }
@@ -81,7 +87,7 @@
     $EnrolmentKey = $null
 
     # The scheduled task: starts the downloader with Windows and restarts it after a failure.
-    & $Agent service install
+    Invoke-Agent @('service', 'install')
     if ($LASTEXITCODE -ne 0) {
         Stop-Install 'the downloader is paired but its scheduled task could not be registered (see above).'
     }
