@@ -27,7 +27,7 @@ PROTOCOL = "ledgerdrop-protocol"
 DISTRIBUTIONS = {AGENT: "agent", PROTOCOL: "protocol"}
 WINDOWS_ZIP = "ledgerdrop-agent-windows.zip"
 # What an administrator runs, in the project's checkout, to make the Windows zip.
-WINDOWS_ZIP_COMMAND = "scripts/build-windows-zip.sh"
+WINDOWS_ZIP_COMMAND = "make windows-zip"
 BUILD_COMMAND = "ledgerdrop downloads build"
 
 _build_lock = threading.Lock()

@@ -87,9 +87,16 @@
     $EnrolmentKey = $null
 
     # The scheduled task: starts the downloader with Windows and restarts it after a failure.
+    # It runs as SYSTEM, which only an administrator may register.
     Invoke-Agent @('service', 'install')
     if ($LASTEXITCODE -ne 0) {
-        Stop-Install 'the downloader is paired but its scheduled task could not be registered (see above).'
+        if ($IsAdmin) {
+            Stop-Install 'the downloader is paired but its scheduled task could not be registered (see above).'
+        }
+        Write-Host 'The downloader is installed and paired, but only an administrator can make it start with Windows.' -ForegroundColor Yellow
+        Write-Host "In PowerShell opened as an administrator, run: & '$Agent' service install" -ForegroundColor Yellow
+        Write-Host "Until then, start it by hand: & '$Agent' run"
+        return
     }
     Write-Host "Done. Check it with: & '$Agent' status"
 }
