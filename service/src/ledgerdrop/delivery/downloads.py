@@ -87,19 +87,15 @@ def install_commands(server: str, enrolment_key: str | None = None) -> InstallCo
     )
 
 
-def wheels(*, build_missing: bool = True) -> list[Wheel]:
-    """The agent's and the protocol's wheels, building the missing ones when possible."""
-    found = {name: _find_wheel(name) for name in DISTRIBUTIONS}
-    missing = [name for name, path in found.items() if path is None]
-    if missing and build_missing:
-        with _build_lock:
-            # Another request may have built them while this one waited for the lock.
-            missing = [name for name in missing if _find_wheel(name) is None]
-            for name in missing:
-                found[name] = _build_wheel(name)
-    elif missing:
-        raise _unavailable(missing)
-    return [_described(path) for path in found.values() if path is not None]
+def wheels() -> list[Wheel]:
+    """The agent's and the protocol's wheels; one that is missing, or older than its sources,
+    is built first when the sources are at hand."""
+    found = {name: _current_wheel(name) for name in DISTRIBUTIONS}
+    if None not in found.values():
+        return [_described(path) for path in found.values() if path is not None]
+    with _build_lock:
+        # Another request may have built them while this one waited for the lock.
+        return [_described(_current_wheel(name) or _build_wheel(name)) for name in DISTRIBUTIONS]
 
 
 def build() -> list[Wheel]:
@@ -133,6 +129,23 @@ def _find_wheel(distribution: str) -> Path | None:
     if not folder.is_dir():
         return None
     return next(iter(sorted(folder.glob(f"{prefix}*.whl"))), None)
+
+
+def _current_wheel(distribution: str) -> Path | None:
+    """The wheel of this version, unless its sources changed after it was built: the version
+    does not change with every commit, and a server updated from git serves its new code."""
+    path = _find_wheel(distribution)
+    source = _source_dir(distribution)
+    if path is None or source is None:
+        return path
+    return path if path.stat().st_mtime >= _last_change(source) else None
+
+
+def _last_change(source: Path) -> float:
+    files = [source / "pyproject.toml", *(source / "src").rglob("*")]
+    return max(
+        path.stat().st_mtime for path in files if path.is_file() and "__pycache__" not in path.parts
+    )
 
 
 def _described(path: Path) -> Wheel:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import subprocess
 import zipfile
@@ -63,6 +64,19 @@ def test_a_served_wheel_is_the_agent_of_this_version_with_the_checksum_the_index
         metadata = wheel.read(f"ledgerdrop_agent-{VERSION}.dist-info/METADATA").decode()
         assert "ledgerdrop_agent/cli.py" in wheel.namelist()
     assert f"Version: {VERSION}" in metadata
+
+
+def test_a_wheel_older_than_its_sources_is_built_again_before_it_is_served(
+    client: Client, downloads_dir: Path
+) -> None:
+    client.get("/downloads/agent/")
+    [agent_wheel] = downloads_dir.glob("ledgerdrop_agent-*.whl")
+    # As after `git pull` on the server: the sources are newer than the wheel of that version.
+    os.utime(agent_wheel, (0, 0))
+
+    client.get("/downloads/agent/")
+
+    assert agent_wheel.stat().st_mtime > 0
 
 
 @pytest.mark.parametrize("name", ["ledgerdrop_agent-0.0.1-py3-none-any.whl", "notes.txt"])
