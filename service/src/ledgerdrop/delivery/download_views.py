@@ -4,10 +4,13 @@ the firm's page shows, never in a file served here."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
@@ -18,6 +21,7 @@ from ledgerdrop.delivery.api import server_url
 
 SCRIPT_CONTENT_TYPE = "text/plain; charset=utf-8"
 LOGGER = logging.getLogger(__name__)
+CHUNK_SIZE = 256 * 1024
 
 
 @require_safe
@@ -48,7 +52,7 @@ def wheel(request: HttpRequest, filename: str) -> HttpResponseBase:
             f"This server serves no {filename}; the list is at /downloads/agent/.",
             code="not_found",
         )
-    return FileResponse(found.path.open("rb"), as_attachment=True, filename=found.name)
+    return _file_response(found.path, found.name, "application/octet-stream")
 
 
 @require_safe
@@ -64,16 +68,14 @@ def install_ps1(request: HttpRequest) -> HttpResponse:
 @require_safe
 def windows_zip(request: HttpRequest) -> HttpResponseBase:
     path = downloads.windows_zip()
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
+    if not path.is_file():
         LOGGER.warning("%s is missing: %s builds it", path, downloads.WINDOWS_ZIP_COMMAND)
         return _not_built(
             "The Windows downloader is not built on this server: an administrator runs "
             f"`{downloads.WINDOWS_ZIP_COMMAND}` in the project's checkout, which puts "
             f"{downloads.WINDOWS_ZIP} in the downloads folder (LEDGERDROP_DOWNLOADS_DIR)."
         )
-    return FileResponse(handle, as_attachment=True, filename=downloads.WINDOWS_ZIP)
+    return _file_response(path, downloads.WINDOWS_ZIP, "application/zip")
 
 
 def _script(request: HttpRequest, template: str, quoted: Callable[[str], str]) -> HttpResponse:
@@ -88,6 +90,23 @@ def _script(request: HttpRequest, template: str, quoted: Callable[[str], str]) -
     response = HttpResponse(text, content_type=SCRIPT_CONTENT_TYPE)
     # Rendered with this server's address, which may come from the request's host.
     response["Vary"] = "Host"
+    return response
+
+
+def _file_response(path: Path, filename: str, content_type: str) -> HttpResponseBase:
+    """The file in chunks read off the event loop: Django would read a file given as a plain
+    iterator into memory whole before sending it under ASGI (the zip is some 16 MB)."""
+    handle = path.open("rb")
+    size = os.fstat(handle.fileno()).st_size
+
+    async def chunks() -> AsyncIterator[bytes]:
+        with handle:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK_SIZE):
+                yield chunk
+
+    response = StreamingHttpResponse(chunks(), content_type=content_type)
+    response["Content-Length"] = str(size)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

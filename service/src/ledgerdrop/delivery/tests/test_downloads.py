@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
 import re
 import subprocess
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import tree_sitter
 import tree_sitter_powershell
-from django.test import Client
+from django.test import AsyncClient, Client
 from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop import testing
@@ -30,6 +32,19 @@ VERSION = downloads.version_of(downloads.AGENT)
 def downloads_dir(settings: SettingsWrapper, tmp_path: Path) -> Path:
     settings.LEDGERDROP_DOWNLOADS_DIR = tmp_path / "downloads"
     return tmp_path / "downloads"
+
+
+def fetch_through_asgi(path: str) -> tuple[int, bytes]:
+    """As uvicorn serves it: Django's ASGI handler, the body streamed asynchronously."""
+
+    async def get() -> tuple[int, bytes]:
+        answer = await AsyncClient().get(path)
+        parts = [part async for part in answer.streaming_content]  # type: ignore[attr-defined]
+        return answer.status_code, b"".join(parts)
+
+    # A thread of its own: the browser tests' Playwright may keep an event loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, get()).result()
 
 
 def served_wheels(index: str) -> dict[str, str]:
@@ -56,9 +71,9 @@ def test_a_served_wheel_is_the_agent_of_this_version_with_the_checksum_the_index
     listed = served_wheels(client.get("/downloads/agent/").content.decode())
     name = f"ledgerdrop_agent-{VERSION}-py3-none-any.whl"
 
-    answer = client.get(f"/downloads/agent/{name}")
+    status, body = fetch_through_asgi(f"/downloads/agent/{name}")
 
-    body = b"".join(answer.streaming_content)  # type: ignore[attr-defined]
+    assert status == 200
     assert hashlib.sha256(body).hexdigest() == listed[name]
     with zipfile.ZipFile(io.BytesIO(body)) as wheel:
         metadata = wheel.read(f"ledgerdrop_agent-{VERSION}.dist-info/METADATA").decode()
@@ -112,13 +127,12 @@ def test_the_windows_zip_is_served_from_the_downloads_folder_once_built(
     missing = client.get("/downloads/agent/ledgerdrop-agent-windows.zip")
     downloads_dir.mkdir()
     (downloads_dir / "ledgerdrop-agent-windows.zip").write_bytes(b"PK\x05\x06" + bytes(18))
-    present = client.get("/downloads/agent/ledgerdrop-agent-windows.zip")
+    present = fetch_through_asgi("/downloads/agent/ledgerdrop-agent-windows.zip")
 
     assert missing.status_code == 404
     assert downloads.WINDOWS_ZIP_COMMAND in missing.json()["detail"]
     assert str(downloads_dir) not in missing.json()["detail"]
-    assert present.status_code == 200
-    assert b"".join(present.streaming_content) == b"PK\x05\x06" + bytes(18)  # type: ignore[attr-defined]
+    assert present == (200, b"PK\x05\x06" + bytes(18))
 
 
 def test_ledgerdrop_downloads_build_puts_both_wheels_in_the_downloads_folder(
