@@ -68,14 +68,15 @@ def install_ps1(request: HttpRequest) -> HttpResponse:
 @require_safe
 def windows_zip(request: HttpRequest) -> HttpResponseBase:
     path = downloads.windows_zip()
-    if not path.is_file():
+    try:
+        return _file_response(path, downloads.WINDOWS_ZIP, "application/zip")
+    except FileNotFoundError:
         LOGGER.warning("%s is missing: %s builds it", path, downloads.WINDOWS_ZIP_COMMAND)
         return _not_built(
             "The Windows downloader is not built on this server: an administrator runs "
             f"`{downloads.WINDOWS_ZIP_COMMAND}` in the project's checkout, which puts "
             f"{downloads.WINDOWS_ZIP} in the downloads folder (LEDGERDROP_DOWNLOADS_DIR)."
         )
-    return _file_response(path, downloads.WINDOWS_ZIP, "application/zip")
 
 
 def _script(request: HttpRequest, template: str, quoted: Callable[[str], str]) -> HttpResponse:
