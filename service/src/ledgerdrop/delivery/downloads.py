@@ -3,13 +3,14 @@ and `ledgerdrop-protocol` of the versions this server runs with, the install scr
 them, and the self-contained Windows zip (made by its own build script).
 
 The wheels live in `LEDGERDROP_DOWNLOADS_DIR`. `ledgerdrop downloads build` makes them from the
-project's sources; the first request for them makes them too when they are missing and the
-sources are at hand, so a fresh checkout serves its downloader with no extra step."""
+project's sources; a request makes them too when they are missing or older than the sources
+at hand, so a fresh or updated checkout serves its own downloader with no extra step."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 import sys
 import tempfile
@@ -77,13 +78,15 @@ def install_commands(server: str, enrolment_key: str | None = None) -> InstallCo
     code). The key travels in the command only: the scripts the server hands out are the same
     for everybody and hold no secret."""
     base = f"{server}/downloads/agent"
+    linux_script = shell_quoted(f"{base}/install.sh")
+    windows_script = _powershell_word(f"{base}/install.ps1")
     if enrolment_key is None:
         return InstallCommands(
-            linux=f"curl -fsSL {base}/install.sh | sh", windows=f"irm {base}/install.ps1 | iex"
+            linux=f"curl -fsSL {linux_script} | sh", windows=f"irm {windows_script} | iex"
         )
     return InstallCommands(
-        linux=f"curl -fsSL {base}/install.sh | LEDGERDROP_ENROLMENT_KEY={enrolment_key} sh",
-        windows=f"$env:LEDGERDROP_ENROLMENT_KEY='{enrolment_key}'; irm {base}/install.ps1 | iex",
+        linux=f"curl -fsSL {linux_script} | LEDGERDROP_ENROLMENT_KEY={enrolment_key} sh",
+        windows=f"$env:LEDGERDROP_ENROLMENT_KEY='{enrolment_key}'; irm {windows_script} | iex",
     )
 
 
@@ -116,6 +119,11 @@ def shell_quoted(value: str) -> str:
 def powershell_quoted(value: str) -> str:
     # A single-quoted PowerShell string expands nothing; a quote inside is written twice.
     return "'" + value.replace("'", "''") + "'"
+
+
+def _powershell_word(value: str) -> str:
+    """A usual address as it is (easier to read); anything else quoted."""
+    return value if re.fullmatch(r"[\w:/.~%-]+", value) else powershell_quoted(value)
 
 
 def _wheel_prefix(distribution: str) -> str:
