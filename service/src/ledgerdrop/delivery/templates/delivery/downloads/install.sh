@@ -106,8 +106,15 @@ elif command -v systemctl >/dev/null 2>&1 && systemd_ready; then
 else
     "$AGENT" service install $SCOPE --no-enable \
         || fail "the downloader is paired but its service unit could not be written (see above)."
-    say "systemd is not running here, so the downloader was not started. Start it with:"
-    say "    $AGENT run"
+    if [ -d /run/systemd/system ]; then
+        say "This session cannot reach systemd's user manager, so the downloader was not started."
+        say "From a login session, start it with:"
+        say "    systemctl --user daemon-reload && systemctl --user enable --now ledgerdrop-agent.service"
+        say "and, as root, let it run without anybody logged in: loginctl enable-linger $(id -un)"
+    else
+        say "systemd is not running here, so the downloader was not started. Start it with:"
+        say "    $AGENT run"
+    fi
 fi
 case ":$PATH:" in
     *":$BIN_DIR:"*) say "Done. Check it with: ledgerdrop-agent status" ;;
