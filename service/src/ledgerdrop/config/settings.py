@@ -197,6 +197,11 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # deliveries queued by another process (the worker) so that its waiting devices wake up.
 LEDGERDROP_LONG_POLL_MAX_SECONDS = int(os.environ.get("LEDGERDROP_LONG_POLL_MAX_SECONDS", "60"))
 LEDGERDROP_WAKEUP_POLL_SECONDS = float(os.environ.get("LEDGERDROP_WAKEUP_POLL_SECONDS", "0.25"))
+# The downloader this server hands out under /downloads/agent/: its wheels (built from the
+# sources on first request, or by `ledgerdrop downloads build`) and the Windows zip.
+LEDGERDROP_DOWNLOADS_DIR = Path(
+    os.environ.get("LEDGERDROP_DOWNLOADS_DIR", DATA_DIR / "downloads")
+).resolve()
 # The nightly automatic transfer, local time of TIME_ZONE.
 LEDGERDROP_AUTOSEND_AT = os.environ.get("LEDGERDROP_AUTOSEND_AT", "02:00")
 

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ledgerdrop.delivery import cli as delivery_cli
 from ledgerdrop.documents import cli as documents_cli
 
 
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     autosend_cmd.add_argument("--firm", type=int, help="only this firm (id)")
     autosend_cmd.add_argument("--date", help="as of this day, YYYY-MM-DD (default: today)")
     documents_cli.add_commands(commands)
+    delivery_cli.add_commands(commands)
     manage_cmd = commands.add_parser("manage", help="Django's management commands")
     manage_cmd.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -153,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(autosend(args.firm, args.date))
     elif args.command in documents_cli.COMMANDS:
         sys.exit(documents_cli.run(args))
+    elif args.command in delivery_cli.COMMANDS:
+        sys.exit(delivery_cli.run(args))
     elif args.command == "manage":
         manage(args.args)
 

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -25,7 +26,7 @@ from ninja.security import HttpBearer
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import problems, storage
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.delivery import services
+from ledgerdrop.delivery import downloads, services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import hub
 from ledgerdrop_protocol import (
@@ -312,10 +313,17 @@ class DenyOut(Schema):
     state: str
 
 
+class InstallCommandsOut(Schema):
+    linux: str
+    windows: str
+
+
 class EnrolmentKeyOut(Schema):
     key: str
     expires_at: dt.datetime
     command: str
+    # One line per system that installs the downloader from this server and pairs it.
+    install_commands: InstallCommandsOut
 
 
 class DevicePatch(Schema):
@@ -424,6 +432,9 @@ def mint_enrolment_key(request: HttpRequest, firm_id: int) -> Status[EnrolmentKe
             key=key,
             expires_at=enrolment_key.expires_at,
             command=pair_command(request, enrolment_key=key),
+            install_commands=InstallCommandsOut(
+                **asdict(downloads.install_commands(server_url(request), key))
+            ),
         ),
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledgerdrop.delivery import views
+from ledgerdrop.delivery import download_views, views
 
 urlpatterns = [
     # The verification URI the downloader prints (RFC 8628): leads to the firm's pairing page.
@@ -23,4 +23,14 @@ urlpatterns = [
         name="device-revoke",
     ),
     path("firms/<int:firm_id>/downloader/", views.downloader, name="downloader"),
+    # The downloader itself, with no sign-in (API.md, Downloads).
+    path("downloads/agent/", download_views.index, name="downloads-agent"),
+    path("downloads/agent/install.sh", download_views.install_sh, name="downloads-install-sh"),
+    path("downloads/agent/install.ps1", download_views.install_ps1, name="downloads-install-ps1"),
+    path(
+        "downloads/agent/ledgerdrop-agent-windows.zip",
+        download_views.windows_zip,
+        name="downloads-windows-zip",
+    ),
+    path("downloads/agent/<str:filename>", download_views.wheel, name="downloads-wheel"),
 ]

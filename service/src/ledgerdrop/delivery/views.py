@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core.tenancy import organisation_for, organisations_of
-from ledgerdrop.delivery import services
-from ledgerdrop.delivery.api import pair_command
+from ledgerdrop.delivery import downloads, services
+from ledgerdrop.delivery.api import pair_command, server_url
 from ledgerdrop.delivery.forms import DeviceSettingsForm, PairingCodeForm
 from ledgerdrop.delivery.models import Delivery, Device
 
@@ -122,6 +122,7 @@ def enrolment_key(request: HttpRequest, firm_id: int) -> HttpResponse:
         key=key,
         expires_at=minted.expires_at,
         command=pair_command(request, enrolment_key=key),
+        install=downloads.install_commands(server_url(request), key),
     )
 
 
@@ -172,12 +173,22 @@ def revoke(request: HttpRequest, firm_id: int, device_id: int) -> HttpResponse:
 
 @login_required
 def downloader(request: HttpRequest, firm_id: int) -> HttpResponse:
+    """The install commands, each with a fresh one-time key: a command copied from here pairs
+    at once, and one per system lets the PC and the server be installed from the same visit."""
     firm = _firm(request, firm_id)
+    server = server_url(request)
+    user = request.user
+    _, linux_key = services.mint_enrolment_key(firm, by=user)  # type: ignore[arg-type]
+    minted, windows_key = services.mint_enrolment_key(firm, by=user)  # type: ignore[arg-type]
     return _page(
         request,
         "delivery/downloader.html",
         firm,
-        pair=pair_command(request),
+        linux_command=downloads.install_commands(server, linux_key).linux,
+        windows_command=downloads.install_commands(server, windows_key).windows,
+        expires_at=minted.expires_at,
+        keyless=downloads.install_commands(server),
+        index_url=f"{server}{reverse('downloads-agent')}",
         windows_folder=Device.default_root_folder("Windows"),
         posix_folder=Device.default_root_folder("Linux"),
     )

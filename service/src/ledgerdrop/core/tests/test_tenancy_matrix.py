@@ -47,6 +47,13 @@ PUBLIC_PAGES = {
     "set-language",
     "set_language",
     "healthz",
+    # The downloader and its install scripts (API.md, Downloads): the same for everybody, no
+    # key or firm in them.
+    "downloads-agent",
+    "downloads-install-sh",
+    "downloads-install-ps1",
+    "downloads-windows-zip",
+    "downloads-wheel",
 }
 # Operations without credentials by design (sign-up, sign-in, the first steps of pairing, the
 # PEPPOL access point with its own token). Same rule as above.

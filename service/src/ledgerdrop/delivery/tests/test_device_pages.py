@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -12,7 +13,13 @@ from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
-from ledgerdrop.delivery.models import Delivery, Device, DevicePairing
+from ledgerdrop.delivery.models import (
+    Delivery,
+    Device,
+    DevicePairing,
+    EnrolmentKey,
+    hash_secret,
+)
 from ledgerdrop_protocol import FailReason, FailReport, PairingRequest
 
 pytestmark = pytest.mark.django_db
@@ -253,9 +260,13 @@ def test_another_firms_device_is_not_found(browser: Client, firm: Organisation) 
 
 @pytest.mark.parametrize(
     ("language", "phrase"),
-    [("fr", "Télécharger"), ("nl", "Installeer"), ("en", "Install Python 3.11")],
+    [
+        ("fr", "Ouvrez Windows PowerShell"),
+        ("nl", "Open Windows PowerShell"),
+        ("en", "Open Windows"),
+    ],
 )
-def test_the_downloader_page_explains_the_install_in_each_language(
+def test_the_downloader_page_gives_one_command_per_system_each_with_its_own_fresh_key(
     browser: Client, firm: Organisation, language: str, phrase: str
 ) -> None:
     page = browser.get(
@@ -263,13 +274,24 @@ def test_the_downloader_page_explains_the_install_in_each_language(
     ).content.decode()
 
     assert phrase in page
-    for command in (
-        "py -m pip install ledgerdrop-agent",
-        "ledgerdrop-agent pair --server http://testserver",
-        "ledgerdrop-agent service install --user",
-        "ledgerdrop-agent status",
-    ):
-        assert command in page
+    linux = re.search(
+        r"curl -fsSL http://testserver/downloads/agent/install.sh \| "
+        r"LEDGERDROP_ENROLMENT_KEY=(lde_[\w-]+) sh",
+        page,
+    )
+    windows = re.search(
+        r"\$env:LEDGERDROP_ENROLMENT_KEY=&#x27;(lde_[\w-]+)&#x27;; "
+        r"irm http://testserver/downloads/agent/install.ps1 \| iex",
+        page,
+    )
+    assert linux and windows, page
+    assert linux.group(1) != windows.group(1)
+    fresh = EnrolmentKey.objects.filter(firm=firm, used_at=None, expires_at__gt=timezone.now())
+    assert {key.key_hash for key in fresh} == {
+        hash_secret(linux.group(1)),
+        hash_secret(windows.group(1)),
+    }
+    assert "pip install ledgerdrop-agent" not in page and "NSSM" not in page
 
 
 def test_a_device_is_online_while_it_has_asked_within_two_minutes(firm: Organisation) -> None:

@@ -100,6 +100,17 @@ def test_an_enrolment_key_comes_with_its_expiry_and_command(api: Api) -> None:
     )
 
 
+def test_an_enrolment_key_comes_with_the_install_command_of_each_system(api: Api) -> None:
+    body = api.send("post", "/devices/enrolment-keys").json()
+
+    assert body["install_commands"] == {
+        "linux": "curl -fsSL http://testserver/downloads/agent/install.sh"
+        f" | LEDGERDROP_ENROLMENT_KEY={body['key']} sh",
+        "windows": f"$env:LEDGERDROP_ENROLMENT_KEY='{body['key']}';"
+        " irm http://testserver/downloads/agent/install.ps1 | iex",
+    }
+
+
 def test_patch_sets_the_main_folder_and_name_and_refuses_a_relative_folder(
     api: Api, firm: Organisation
 ) -> None:
