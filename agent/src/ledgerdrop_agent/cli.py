@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from ledgerdrop_agent import __version__, service
+from ledgerdrop_agent import __version__, policy, service
 from ledgerdrop_agent.client import (
     DeviceClient,
     ProblemError,
@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     unpair = commands.add_parser("unpair", help="forget this machine's credential")
     unpair.set_defaults(handler=_unpair)
 
+    policy.add_command(commands)
+
     svc = commands.add_parser("service", help="run the agent as a systemd service")
     svc_commands = svc.add_subparsers(required=True, metavar="ACTION")
     install = svc_commands.add_parser("install", help="write (and enable) a systemd unit")
@@ -173,7 +175,7 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     journal = Journal(home / JOURNAL_FILE)
     client = DeviceClient(credential.server, credential.token)
     observer = _ProgressObserver(console) if interactive else None
-    runner = Runner(client, journal, RunOptions(root=root), observer=observer)
+    runner = Runner(client, journal, RunOptions(root=root, home=home), observer=observer)
     if interactive:
         console.print(
             f"Device {credential.device_id} on {credential.server}: waiting for documents. "

@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+from ledgerdrop_agent import policy
 from ledgerdrop_agent.client import (
     Backoff,
     ClientError,
@@ -34,9 +35,7 @@ from ledgerdrop_agent.placer import (
     ChecksumMismatchError,
     PlacementError,
     Placer,
-    check_relative_path,
     local_problem,
-    resolve_root,
 )
 from ledgerdrop_protocol import Ack, AckBatch, FailReason, FailReport, Offer
 
@@ -97,6 +96,7 @@ class RunOptions:
     # How long a disk-full or missing-folder problem may last before the server is told, so
     # that an unplugged drive heals by itself but a lasting one shows up in the UI.
     give_up_after: timedelta = timedelta(hours=1)
+    home: Path | None = None  # the agent home: network folders allowed on this machine
 
 
 class Runner:
@@ -194,7 +194,7 @@ class Runner:
             self._error("main_folder_problem", exc.message, reason=exc.reason)
             result.outcomes.extend(self._problem(offer, exc) for offer in todo)
         else:
-            for problem in placer.make_folders(offers.folders):
+            for problem in policy.make_folders(placer, offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
             result.outcomes.extend(self._place_all(placer, todo))
         self._acker.join()
@@ -249,7 +249,7 @@ class Runner:
         return Outcome(offer, Kind.PLACED, entry.placed_path, already_there=True)
 
     def _placer_for(self, root_folder: str) -> Placer:
-        root = resolve_root(root_folder, self.options.root)
+        root = policy.main_folder(root_folder, self.options.root, self.options.home)
         if self._placer is not None and self._placer.root == root:
             self._placer.prepare()  # the drive may have gone since the last poll
             return self._placer
@@ -279,7 +279,7 @@ class Runner:
         safe: list[Offer] = []
         for offer in offers:
             try:
-                check_relative_path(offer.relative_path)
+                policy.check_offer(offer.relative_path)
             except PlacementError as exc:
                 outcomes[offer.id] = self._problem(offer, exc)
             else:
