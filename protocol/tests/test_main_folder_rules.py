@@ -61,7 +61,7 @@ REFUSED = [
     (r"C:\bob-demat\..\Windows", Refusal.NOT_PLAIN),
     (r"C:\Windows.\System32", Refusal.NOT_PLAIN),
     (r"C:\bob-demat:hidden", Refusal.NOT_PLAIN),
-    (r"%APPDATA%\bob", Refusal.NOT_PLAIN),
+    (r"%APPDATA%\bob", Refusal.NOT_ABSOLUTE),
     (r"C:\%USERPROFILE%\bob", Refusal.NOT_PLAIN),
     (r"\\?\C:\bob-demat", Refusal.NOT_PLAIN),
     (r"\\.\PhysicalDrive0", Refusal.NOT_PLAIN),

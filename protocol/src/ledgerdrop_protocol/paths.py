@@ -179,14 +179,15 @@ def _windows_problem(folder: str, *, network_allowed: bool) -> FolderProblem | N
         )
     drive, rest = ntpath.splitdrive(text)
     segments = [segment for segment in rest.split("\\") if segment]
-    if problem := _plain_problem(segments, windows=True):
-        return problem
-    if drive.startswith("\\\\"):
-        return _unc_problem(drive, segments, network_allowed=network_allowed)
-    if len(drive) != 2 or not rest.startswith("\\"):
+    unc = drive.startswith("\\\\")
+    if not unc and (len(drive) != 2 or not rest.startswith("\\")):
         return FolderProblem(
             Refusal.NOT_ABSOLUTE, "the main folder must start with a drive, such as C:\\"
         )
+    if problem := _plain_problem(segments, windows=True):
+        return problem
+    if unc:
+        return _unc_problem(drive, segments, network_allowed=network_allowed)
     return _windows_local_problem(segments)
 
 

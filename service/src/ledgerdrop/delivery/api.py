@@ -404,9 +404,13 @@ def update_device(
     firm = _firm(request, firm_id)
     device = _active_device(firm, device_id)
     by = request.auth  # type: ignore[attr-defined]
-    services.update_device(device, name=body.name, root_folder=body.root_folder, by=by)
-    if body.is_shared_server is not None:
-        services.set_shared_server(device, body.is_shared_server, by=by)
+    services.update_device(
+        device,
+        name=body.name,
+        root_folder=body.root_folder,
+        is_shared_server=body.is_shared_server,
+        by=by,
+    )
     return _one_device_out(firm, device.pk)
 
 

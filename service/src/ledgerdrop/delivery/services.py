@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
@@ -26,7 +25,7 @@ from ledgerdrop.delivery.models import (
     EnrolmentKey,
     hash_secret,
     new_secret,
-    validate_root_folder,
+    root_folder_error,
 )
 from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
@@ -127,9 +126,17 @@ def revoke_device(device: Device, *, by: User | None) -> None:
 
 @transaction.atomic
 def update_device(
-    device: Device, *, name: str | None = None, root_folder: str | None = None, by: User | None
+    device: Device,
+    *,
+    name: str | None = None,
+    root_folder: str | None = None,
+    is_shared_server: bool | None = None,
+    by: User | None,
 ) -> Device:
-    """Rename a device or move its main folder; the device reads the folder in its next offer."""
+    """Rename a device, move its main folder, or mark it as the firm's shared server; the
+    device reads the folder in its next offer. A folder the downloader would refuse is refused
+    here first: a network folder only on the shared server, never a root, system, program,
+    start-up or profile location."""
     changes: dict[str, str] = {}
     if name is not None:
         name = name.strip()
@@ -140,28 +147,26 @@ def update_device(
         changes["name"] = name
     if root_folder is not None:
         root_folder = root_folder.strip()
-        try:
-            validate_root_folder(root_folder)
-        except ValidationError as exc:
-            raise DeliveryError(
-                "invalid_root_folder",
-                "The main folder must be an absolute path, such as c:\\bob-demat on Windows "
-                "or /home/kevin/bob-demat on Linux.",
-                status=422,
-            ) from exc
         if len(root_folder) > 255:
             raise DeliveryError(
                 "invalid_root_folder", "The main folder has at most 255 characters.", status=422
             )
         changes["root_folder"] = root_folder
-    if not changes:
-        return device
-    Device.objects.filter(pk=device.pk).update(**changes)
-    for field, value in changes.items():
-        setattr(device, field, value)
-    audit.record(device.firm, "device.updated", device, actor=by, **changes)
-    if "root_folder" in changes:
-        wake_on_commit(device.pk)  # the waiting poll answers with the new main folder
+    shared = device.is_shared_server if is_shared_server is None else is_shared_server
+    folder = changes.get("root_folder", device.root_folder)
+    if "root_folder" in changes or not shared:
+        error = root_folder_error(folder, shared_server=shared)
+        if error is not None:
+            raise DeliveryError("invalid_root_folder", str(error.messages[0]), status=422)
+    if changes:
+        Device.objects.filter(pk=device.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(device, field, value)
+        audit.record(device.firm, "device.updated", device, actor=by, **changes)
+        if "root_folder" in changes:
+            wake_on_commit(device.pk)  # the waiting poll answers with the new main folder
+    if shared != device.is_shared_server:
+        set_shared_server(device, shared, by=by)
     return device
 
 

@@ -147,10 +147,9 @@ def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpR
             device,
             name=form.cleaned_data["name"],
             root_folder=form.cleaned_data["root_folder"],
+            is_shared_server=form.cleaned_data["is_shared_server"],
             by=by,  # type: ignore[arg-type]
         )
-        if form.cleaned_data["is_shared_server"] != device.is_shared_server:
-            services.set_shared_server(device, form.cleaned_data["is_shared_server"], by=by)  # type: ignore[arg-type]
         messages.success(request, _("The settings of %(name)s are saved.") % {"name": device.name})
         return redirect("devices", firm_id=firm.pk)
     return _page(request, "delivery/device_settings.html", firm, device=device, form=form)
