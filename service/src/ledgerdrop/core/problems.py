@@ -75,11 +75,12 @@ def install(api: NinjaAPI) -> None:
 
 
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
-    """`("body", "body", "acks", 0, "sha256")` → `acks.0.sha256`: what the client sent, not
-    where the framework found it."""
+    """`("body", "payload", "lines", 0, "quantity")` → `lines.0.quantity`: what the client
+    sent, not where the framework found it (a JSON body comes after the handler's parameter
+    name, whatever it is called)."""
     parts = [str(part) for part in location]
+    if parts[:1] == ["body"] and len(parts) > 2:
+        return ".".join(parts[2:])
     if parts and parts[0] in {"body", "query", "path", "header", "form", "file"}:
-        parts = parts[1:]
-    if parts and parts[0] == "body":
         parts = parts[1:]
     return ".".join(parts)

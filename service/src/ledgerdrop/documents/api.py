@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core.problems import problem_response
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.documents import inbound, queries, services
+from ledgerdrop.documents import bounds, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
 
@@ -54,8 +54,8 @@ class CounterpartyIn(Schema):
 
 class LineIn(Schema):
     description: str
-    quantity: Decimal
-    unit_price: Decimal
+    quantity: Decimal = bounds.quantity_field()
+    unit_price: Decimal = bounds.unit_price_field()
     # 21, 12, 6 or 0 (%), or a category: E (exempt), AE (reverse charge), K (intra-EU), G, O.
     vat_rate: Decimal | str = "21"
     exemption_reason: str = ""
@@ -111,6 +111,10 @@ def _document(request: HttpRequest, cid: int, document_id: int) -> Document:
 
 
 def _error(error: services.DocumentError) -> HttpResponse:
+    if isinstance(error, services.OutOfRangeError):
+        return problem_response(
+            422, "Out of range", error.message, code=error.code, errors=error.errors
+        )
     if error.report is not None:
         errors = [
             {"field": f.location, "message": f"{f.rule_id}: {f.message}", "layer": f.layer}
