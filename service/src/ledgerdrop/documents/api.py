@@ -20,7 +20,7 @@ from ledgerdrop.core.problems import problem_response
 from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.documents import bounds, inbound, queries, services
 from ledgerdrop.documents.models import Document
-from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
+from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES, size_refusal
 
 router = Router(tags=["documents"])
 
@@ -204,6 +204,8 @@ def upload(
     """A received UBL document into the processing list; `registered=true` enters it as a
     purchase invoice at once (the Purchases module's manual entry)."""
     company = _company(request, cid)
+    if refusal := size_refusal(file.size or 0):
+        return problem_response(413, "File too large", refusal, code="too_large")
     data = file.read(DEFAULT_MAX_BYTES + 1)
     try:
         document = services.receive(
@@ -320,6 +322,8 @@ def pdf_file(request: HttpRequest, cid: int, document_id: int) -> FileResponse:
 @inbound_router.post("/inbound/peppol")
 def peppol_hand_off(request: HttpRequest) -> HttpResponse:
     """One UBL document as the body, from the PEPPOL access point."""
+    if refusal := size_refusal(int(request.headers.get("Content-Length") or 0)):
+        return problem_response(413, "File too large", refusal, code="too_large")
     try:
         document = inbound.receive_from_peppol(request.read(DEFAULT_MAX_BYTES + 1))
     except inbound.UnknownReceiver as error:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from schwifty import IBAN
@@ -12,6 +13,7 @@ from stdnum.be import vat
 
 from ledgerdrop.documents import bounds, building, services
 from ledgerdrop.documents.models import Document, InvoicingProfile
+from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
 
 LINE_ROWS_AHEAD = 2
 
@@ -162,6 +164,18 @@ def document_input(
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("UBL file (XML)"))
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        if file.size > DEFAULT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s."),
+                params={
+                    "size": filesizeformat(file.size),
+                    "limit": filesizeformat(DEFAULT_MAX_BYTES),
+                },
+            )
+        return file
 
 
 class RejectForm(forms.Form):
