@@ -210,6 +210,9 @@ FAILURE_REASONS = {
     "download_failed": _("the download failed"),
     "other": _("another error"),
 }
+# Why a delivery was cancelled before its device placed it.
+UNLINKED = "company_unlinked"
+CANCEL_REASONS = {UNLINKED: _("the company removed its accountant")}
 
 
 class Delivery(models.Model):
@@ -219,6 +222,7 @@ class Delivery(models.Model):
         QUEUED = "queued", _("queued")
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
 
     firm = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="deliveries")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
@@ -240,6 +244,8 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     placed_path = models.CharField(max_length=255, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed, or why it was cancelled (CANCEL_REASONS).
     failure_reason = models.CharField(max_length=32, blank=True)
     failure_message = models.TextField(blank=True)
 
@@ -256,4 +262,5 @@ class Delivery(models.Model):
 
     @property
     def failure_reason_label(self) -> str:
-        return str(FAILURE_REASONS.get(self.failure_reason, self.failure_reason))
+        labels = {**FAILURE_REASONS, **CANCEL_REASONS}
+        return str(labels.get(self.failure_reason, self.failure_reason))

@@ -18,6 +18,7 @@ from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import (
+    UNLINKED,
     CodeGuess,
     Delivery,
     Device,
@@ -543,6 +544,8 @@ def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
         raise DeliveryError(
             "unknown_delivery", f"No delivery {missing} for this device.", status=404
         )
+    if cancelled := sorted(i for i, d in found.items() if d.state == Delivery.State.CANCELLED):
+        raise _cancelled_error(cancelled)
     fresh = [found[i] for i in by_id if found[i].state != Delivery.State.DELIVERED]
     for delivery in fresh:
         if by_id[delivery.id].sha256 != delivery.sha256:
@@ -584,6 +587,8 @@ def report_failure(device: Device, delivery_id: int, report: FailReport) -> Deli
         raise DeliveryError(
             "already_delivered", "This delivery was already acknowledged as placed."
         )
+    if delivery.state == Delivery.State.CANCELLED:
+        raise _cancelled_error([delivery.pk])
     delivery.state = Delivery.State.FAILED
     delivery.failed_at = timezone.now()
     delivery.failure_reason = report.reason.value
@@ -593,3 +598,58 @@ def report_failure(device: Device, delivery_id: int, report: FailReport) -> Deli
         device.firm, "delivery.failed", delivery, reason=report.reason.value, message=report.message
     )
     return delivery
+
+
+def _cancelled_error(ids: list[int]) -> DeliveryError:
+    return DeliveryError(
+        "cancelled",
+        f"Delivery {ids} was cancelled before it was placed: do not place it.",
+        status=409,
+    )
+
+
+def cancel_on_unlink(
+    sender: object, *, firm: Organisation, company: Organisation, by: User | None, **kwargs: Any
+) -> None:
+    """`accounts.signals.dossier_unlinked`: the company removed its accountant."""
+    cancel_company_deliveries(firm, company, by=by)
+
+
+@transaction.atomic
+def cancel_company_deliveries(
+    firm: Organisation, company: Organisation, *, by: User | None
+) -> list[int]:
+    """Cancel what the firm's devices were still to place of this company's documents (queued,
+    or failed and so waiting to be sent again): they are offered no more and their content is
+    refused. The firm's history keeps what it had received; of the cancelled deliveries it
+    keeps only that they were cancelled and why, not which document or path they carried."""
+    pending = list(
+        Delivery.objects.select_for_update()
+        .filter(
+            firm=firm,
+            document__company=company,
+            state__in=[Delivery.State.QUEUED, Delivery.State.FAILED],
+        )
+        .order_by("id")
+    )
+    if not pending:
+        return []
+    ids = [delivery.pk for delivery in pending]
+    Delivery.objects.filter(id__in=ids).update(
+        state=Delivery.State.CANCELLED,
+        cancelled_at=timezone.now(),
+        failure_reason=UNLINKED,
+        failure_message="The company removed its accountant: its documents no longer go to "
+        "this firm.",
+        document=None,
+        relative_path="",
+    )
+    audit.record_many(
+        firm,
+        "delivery.cancelled",
+        [(delivery, {"reason": UNLINKED, "by_company_id": company.pk}) for delivery in pending],
+        actor=by,
+    )
+    for device_id in {delivery.device_id for delivery in pending}:
+        wake_on_commit(device_id)  # a device mid-batch hears at once that the offers are gone
+    return ids
