@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
@@ -159,6 +160,8 @@ def update_device(
         error = root_folder_error(folder, shared_server=shared)
         if error is not None:
             raise DeliveryError("invalid_root_folder", str(error.messages[0]), status=422)
+    if shared and not device.is_shared_server:
+        _check_shared_server_can_move(device)
     if changes:
         Device.objects.filter(pk=device.pk).update(**changes)
         for field, value in changes.items():
@@ -169,6 +172,23 @@ def update_device(
     if shared != device.is_shared_server:
         set_shared_server(device, shared, by=by)
     return device
+
+
+def _check_shared_server_can_move(device: Device) -> None:
+    """The mark moves from the firm's current shared server to `device`, unless that one's main
+    folder is a network folder, which only the shared server may use."""
+    current = Device.objects.active().filter(firm_id=device.firm_id, is_shared_server=True)
+    for other in current.exclude(pk=device.pk):
+        if root_folder_error(other.root_folder, shared_server=False) is not None:
+            raise DeliveryError(
+                "shared_server_on_network_folder",
+                _(
+                    "%(name)s is the shared server and its main folder is a network folder: "
+                    "give it another main folder first."
+                )
+                % {"name": other.name},
+                status=409,
+            )
 
 
 @transaction.atomic

@@ -135,3 +135,22 @@ def test_a_shared_server_on_a_network_folder_keeps_its_mark_until_the_folder_cha
     assert moved.status_code == 200  # type: ignore[attr-defined]
     device.refresh_from_db()
     assert (device.root_folder, device.is_shared_server) == (r"d:\bob-demat", False)
+
+
+def test_the_shared_server_mark_stays_on_a_device_using_a_network_folder(
+    browser: Client, firm: Organisation, device: Device
+) -> None:
+    services.update_device(device, root_folder=UNC, is_shared_server=True, by=None)
+    other = services.register_device(firm, name="PC Sarah", os="Windows 11").device
+
+    moved = patch(browser, other, {"is_shared_server": True})
+    page = browser.post(
+        f"/firms/{firm.pk}/devices/{other.pk}/settings/",
+        {"name": "PC Sarah", "root_folder": r"c:\bob-demat", "is_shared_server": "on"},
+    )
+
+    assert moved.status_code == 409  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    assert "PC Kevin" in page.content.decode()
+    device.refresh_from_db()
+    assert device.is_shared_server
