@@ -148,3 +148,17 @@ def test_the_editor_refuses_the_numbers_the_api_refuses(
     assert "more than a document can hold" in overflowing.content.decode()
     assert totals.status_code == 200
     assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize("vat_rate", ["99999", "-6", "21.0000001", "NaN", "1e400", "X", 1e308])
+def test_an_odd_vat_rate_is_a_422_not_a_crash(
+    client: Client, company: Organisation, vat_rate: Any
+) -> None:
+    body = invoice("1", "10")
+    body["lines"][0]["vat_rate"] = vat_rate
+
+    answer = post(client, company, body)
+
+    assert answer.status_code == 422, answer.content
+    assert answer["Content-Type"] == "application/problem+json"
+    assert not Document.objects.exists()
