@@ -213,6 +213,7 @@ MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
 40 22 0:35 / /mnt/nas rw,relatime shared:20 - cifs //nas/compta rw,vers=3.1.1
 41 22 0:36 / /mnt/nas/local\040disk rw,relatime shared:21 - ext4 /dev/sdb1 rw
 42 22 0:37 / /srv/nfs rw,relatime - nfs4 nas:/export rw
+43 22 0:38 / /mnt/comptabilité rw,relatime - smb3 //nas/compta rw
 """
 
 
@@ -225,6 +226,7 @@ MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
         ("/mnt/nas/local disk/bob", "ext4"),
         ("/mnt/nasty", "ext4"),
         ("/srv/nfs/bob", "nfs4"),
+        ("/mnt/comptabilité/bob", "smb3"),
     ],
 )
 def test_the_file_system_of_a_folder_is_read_from_the_mount_table(path: str, kind: str) -> None:

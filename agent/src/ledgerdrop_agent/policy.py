@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,6 +61,7 @@ NETWORK_FILE_SYSTEMS = frozenset(
         "fuse.glusterfs",
     }
 )
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _DRIVE_REMOTE = 4  # GetDriveTypeW: a network drive (a mapped letter too)
 
 
@@ -139,7 +141,7 @@ def mount_type(path: str, mountinfo: str) -> str | None:
         parts = fields.split()
         if len(parts) < 5 or not after:
             continue
-        point = parts[4].encode().decode("unicode_escape")  # `\040` is a space
+        point = _OCTAL_ESCAPE.sub(lambda match: chr(int(match[1], 8)), parts[4])  # \040: space
         inside = path == point or path.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= len(best):
             best, kind = point, after.split()[0]
