@@ -156,7 +156,7 @@ def update_device(
         changes["root_folder"] = root_folder
     shared = device.is_shared_server if is_shared_server is None else is_shared_server
     folder = changes.get("root_folder", device.root_folder)
-    if "root_folder" in changes or not shared:
+    if "root_folder" in changes or (device.is_shared_server and not shared):
         error = root_folder_error(folder, shared_server=shared)
         if error is not None:
             raise DeliveryError("invalid_root_folder", str(error.messages[0]), status=422)
