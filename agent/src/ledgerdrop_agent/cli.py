@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from ledgerdrop_agent import __version__, i18n, service
+from ledgerdrop_agent import __version__, i18n, policy, service
 from ledgerdrop_agent.client import (
     DeviceClient,
     ProblemError,
@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     unpair.set_defaults(handler=_unpair)
 
+    policy.add_command(commands)
+
     svc = commands.add_parser("service", help=_("run the agent as a systemd service"))
     svc_commands = svc.add_subparsers(required=True, metavar="ACTION")
     install = svc_commands.add_parser(
@@ -222,7 +224,7 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     client = DeviceClient(credential.server, credential.token)
     console = Console()
     reporter = Reporter(_say, console if console.is_terminal else None)
-    runner = Runner(client, journal, RunOptions(root=root), observer=reporter)
+    runner = Runner(client, journal, RunOptions(root=root, home=home), observer=reporter)
     reporter.starting(credential.server, credential.device_id)
     loop = _Background(runner.run_once if args.once else partial(runner.run_forever, None))
     try:

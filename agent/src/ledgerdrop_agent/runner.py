@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from ledgerdrop_agent import policy
 from ledgerdrop_agent.client import (
     Backoff,
     Cancelled,
@@ -37,7 +38,6 @@ from ledgerdrop_agent.placer import (
     ChecksumMismatchError,
     PlacementError,
     Placer,
-    check_relative_path,
     local_problem,
     resolve_root,
 )
@@ -115,6 +115,7 @@ class RunOptions:
     # How long a disk-full or missing-folder problem may last before the server is told, so
     # that an unplugged drive heals by itself but a lasting one shows up in the UI.
     give_up_after: timedelta = timedelta(hours=1)
+    home: Path | None = None  # the agent home: network folders allowed on this machine
 
 
 class Runner:
@@ -241,7 +242,7 @@ class Runner:
             result.outcomes.extend(self._problem(offer, exc) for offer in todo)
         else:
             self._report_status(DeviceStatus(main_folder=str(placer.root)))
-            for problem in placer.make_folders(offers.folders):
+            for problem in policy.make_folders(placer, offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
             result.outcomes.extend(self._place_all(placer, todo))
         self._acker.join()
@@ -323,7 +324,8 @@ class Runner:
         self._status = status
 
     def _placer_for(self, root_folder: str) -> Placer:
-        root = resolve_root(root_folder, self.options.root)
+        # The device's own policy first: a refused folder is never created, not even once.
+        root = policy.main_folder(root_folder, self.options.root, self.options.home)
         if open_main_folder(root, self.journal):
             event(log, logging.INFO, "main_folder_created", folder=root)
             self._created = True
@@ -356,7 +358,7 @@ class Runner:
         safe: list[Offer] = []
         for offer in offers:
             try:
-                check_relative_path(offer.relative_path)
+                policy.check_offer(offer.relative_path)
             except PlacementError as exc:
                 outcomes[offer.id] = self._problem(offer, exc)
             else:

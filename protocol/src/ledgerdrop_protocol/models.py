@@ -115,6 +115,7 @@ class AckResult(_Message):
 class FailReason(StrEnum):
     CHECKSUM_MISMATCH = "checksum_mismatch"
     UNSAFE_PATH = "unsafe_path"
+    UNSAFE_MAIN_FOLDER = "unsafe_main_folder"
     FOLDER_MISSING = "folder_missing"
     FOLDER_NOT_WRITABLE = "folder_not_writable"
     DISK_FULL = "disk_full"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import vat as be_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ledgerdrop.accounts import tasks
+from ledgerdrop.accounts import signals, tasks
 from ledgerdrop.accounts.models import (
     ApiToken,
     Dossier,
@@ -277,6 +277,7 @@ def remove_external_user(external: ExternalUser, *, by: User | None) -> None:
         firm = dossier.firm
         audit.record(company, "dossier.unlinked", dossier, actor=by, firm_id=firm.pk)
         audit.record(firm, "dossier.unlinked", dossier, actor=by, company_id=company.pk)
+        signals.dossier_unlinked.send(Dossier, dossier=dossier, firm=firm, company=company, by=by)
         dossier.delete()
     audit.record(company, "external_user.removed", external, actor=by, email=external.email)
     external.delete()

@@ -162,6 +162,10 @@ def _delivery_of(device: Device, delivery_id: int) -> Delivery:
         raise services.DeliveryError(
             "unknown_delivery", f"No delivery {delivery_id} for this device.", status=404
         )
+    if delivery.state == Delivery.State.CANCELLED:
+        raise services.DeliveryError(
+            "cancelled", f"Delivery {delivery_id} was cancelled: its content is gone.", status=410
+        )
     return delivery
 
 
@@ -215,7 +219,10 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 def _bundle(device: Device, ids: list[int]) -> bytes:
     parts = []
-    for delivery in Delivery.objects.filter(device=device, pk__in=ids).order_by("id"):
+    deliveries = Delivery.objects.filter(device=device, pk__in=ids).exclude(
+        state=Delivery.State.CANCELLED
+    )
+    for delivery in deliveries.order_by("id"):
         data = storage.read(delivery.sha256)
         header = BundlePart(id=delivery.pk, size=len(data), sha256=delivery.sha256)
         parts += [header.model_dump_json().encode(), b"\n", data]
@@ -345,7 +352,8 @@ class DeliveryOut(Schema):
     delivered_at: dt.datetime | None
     placed_path: str
     failed_at: dt.datetime | None
-    failure_reason: str
+    cancelled_at: dt.datetime | None
+    failure_reason: str  # why it failed or, when cancelled, why (e.g. `company_unlinked`)
     failure_message: str
 
 
@@ -447,9 +455,13 @@ def update_device(
     firm = _firm(request, firm_id)
     device = _active_device(firm, device_id)
     by = request.auth  # type: ignore[attr-defined]
-    services.update_device(device, name=body.name, root_folder=body.root_folder, by=by)
-    if body.is_shared_server is not None:
-        services.set_shared_server(device, body.is_shared_server, by=by)
+    services.update_device(
+        device,
+        name=body.name,
+        root_folder=body.root_folder,
+        is_shared_server=body.is_shared_server,
+        by=by,
+    )
     return _one_device_out(firm, device.pk)
 
 
@@ -464,7 +476,7 @@ def revoke_device(request: HttpRequest, firm_id: int, device_id: int) -> Status[
 def list_deliveries(
     request: HttpRequest,
     firm_id: int,
-    state: Literal["queued", "delivered", "failed"] | None = None,
+    state: Literal["queued", "delivered", "failed", "cancelled"] | None = None,
     document_id: int | None = None,
     limit: int = 500,
 ) -> list[DeliveryOut]:
@@ -485,6 +497,7 @@ def list_deliveries(
             delivered_at=delivery.delivered_at,
             placed_path=delivery.placed_path,
             failed_at=delivery.failed_at,
+            cancelled_at=delivery.cancelled_at,
             failure_reason=delivery.failure_reason,
             failure_message=delivery.failure_message,
         )

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ledgerdrop.delivery.models import validate_root_folder
+from ledgerdrop.delivery.models import root_folder_error, validate_root_folder
 
 
 class PairingCodeForm(forms.Form):
@@ -28,3 +30,12 @@ class DeviceSettingsForm(forms.Form):
     is_shared_server = forms.BooleanField(
         label=_("This device is the firm's shared server"), required=False
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        folder = data.get("root_folder")
+        if folder is not None:
+            error = root_folder_error(folder, shared_server=bool(data.get("is_shared_server")))
+            if error is not None:
+                self.add_error("root_folder", error)
+        return data

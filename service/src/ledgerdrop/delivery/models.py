@@ -6,7 +6,6 @@ package: a connector gives it a relative path and the bytes."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from typing import ClassVar
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop_protocol.paths import Refusal, main_folder_problem
 
 
 def hash_secret(secret: str) -> str:
@@ -29,22 +29,55 @@ def new_secret(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
-# `c:\bob-demat`, `D:/Demat`, `\\server\share\demat`, `/srv/bob-demat` or `~/bob-demat`: the
-# main folder is read on the device, so any absolute path of either family is acceptable, but a
-# relative one would depend on where the service happens to start.
-_ABSOLUTE_FOLDER = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+|/|~(?:/|$))")
 ONLINE_WITHIN = 120  # seconds: a long-poll is renewed at least once a minute
+
+# Why a main folder is refused (ledgerdrop_protocol.paths), in words for the firm's pages. The
+# downloader refuses the same folders itself, whatever the server says.
+_DEDICATED = _("Choose a folder of its own, such as c:\\bob-demat or /srv/bob-demat.")
+ROOT_FOLDER_REFUSALS = {
+    Refusal.NOT_ABSOLUTE: _(
+        "Enter an absolute folder, such as c:\\bob-demat on Windows "
+        "or /home/kevin/bob-demat on Linux."
+    ),
+    Refusal.NOT_PLAIN: _(
+        "Write the folder in full: no . or .., no environment variables, no short names "
+        "such as PROGRA~1 and no device paths."
+    ),
+    Refusal.ROOT: _("The root of a drive or of the file system cannot be the main folder."),
+    Refusal.SYSTEM: _("This is a system folder: the downloader never writes there."),
+    Refusal.PROGRAMS: _("Programs are installed here: the downloader never writes there."),
+    Refusal.STARTUP: _(
+        "Files in this folder start at sign-in or start-up: the downloader never writes there."
+    ),
+    Refusal.PROFILE: _(
+        "This is a user profile folder or a folder of a user's settings: the downloader never "
+        "writes there."
+    ),
+    Refusal.NETWORK: _(
+        "This is a network folder: only the device marked as the firm's shared server may use "
+        "one, and the downloader on that machine must allow it "
+        "(ledgerdrop-agent allow-network-folder)."
+    ),
+}
+
+
+def root_folder_error(value: str, *, shared_server: bool) -> ValidationError | None:
+    """Why `value` cannot be a device's main folder, in the user's language, or None. A network
+    folder is for the device marked as the firm's shared server only."""
+    problem = main_folder_problem(value, network_allowed=shared_server)
+    if problem is None:
+        return None
+    message = str(ROOT_FOLDER_REFUSALS[problem.refusal])
+    if problem.refusal not in {Refusal.NOT_ABSOLUTE, Refusal.NETWORK}:
+        message = f"{message} {_DEDICATED}"
+    return ValidationError(message, code=f"root_folder_{problem.refusal.value}")
 
 
 def validate_root_folder(value: str) -> None:
-    if any(ord(ch) < 32 for ch in value) or not _ABSOLUTE_FOLDER.match(value):
-        raise ValidationError(
-            _(
-                "Enter an absolute folder, such as c:\\bob-demat on Windows "
-                "or /home/kevin/bob-demat on Linux."
-            ),
-            code="not_absolute",
-        )
+    """The field's own check. Whether a network folder is allowed depends on the device being
+    the shared server: the form and `services.update_device` check that with the rest."""
+    if (error := root_folder_error(value, shared_server=True)) is not None:
+        raise error
 
 
 class DeviceQuerySet(models.QuerySet["Device"]):
@@ -197,12 +230,16 @@ class EnrolmentKey(models.Model):
 FAILURE_REASONS = {
     "checksum_mismatch": _("the file received differs from the file sent"),
     "unsafe_path": _("the file path was refused by the device"),
+    "unsafe_main_folder": _("the device refused the main folder"),
     "folder_missing": _("the main folder does not exist"),
     "folder_not_writable": _("the main folder is not writable"),
     "disk_full": _("the disk is full"),
     "download_failed": _("the download failed"),
     "other": _("another error"),
 }
+# Why a delivery was cancelled before its device placed it.
+UNLINKED = "company_unlinked"
+CANCEL_REASONS = {UNLINKED: _("the company removed its accountant")}
 
 
 class Delivery(models.Model):
@@ -212,6 +249,7 @@ class Delivery(models.Model):
         QUEUED = "queued", _("queued")
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
 
     firm = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="deliveries")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
@@ -233,6 +271,8 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     placed_path = models.CharField(max_length=255, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed, or why it was cancelled (CANCEL_REASONS).
     failure_reason = models.CharField(max_length=32, blank=True)
     failure_message = models.TextField(blank=True)
 
@@ -249,7 +289,8 @@ class Delivery(models.Model):
 
     @property
     def failure_reason_label(self) -> str:
-        return str(FAILURE_REASONS.get(self.failure_reason, self.failure_reason))
+        labels = {**FAILURE_REASONS, **CANCEL_REASONS}
+        return str(labels.get(self.failure_reason, self.failure_reason))
 
     @property
     def waiting_reason(self) -> str:

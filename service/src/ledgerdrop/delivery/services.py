@@ -10,15 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import (
+    UNLINKED,
     CodeGuess,
     Delivery,
     Device,
@@ -26,7 +27,7 @@ from ledgerdrop.delivery.models import (
     EnrolmentKey,
     hash_secret,
     new_secret,
-    validate_root_folder,
+    root_folder_error,
 )
 from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
@@ -127,9 +128,17 @@ def revoke_device(device: Device, *, by: User | None) -> None:
 
 @transaction.atomic
 def update_device(
-    device: Device, *, name: str | None = None, root_folder: str | None = None, by: User | None
+    device: Device,
+    *,
+    name: str | None = None,
+    root_folder: str | None = None,
+    is_shared_server: bool | None = None,
+    by: User | None,
 ) -> Device:
-    """Rename a device or move its main folder; the device reads the folder in its next offer."""
+    """Rename a device, move its main folder, or mark it as the firm's shared server; the
+    device reads the folder in its next offer. A folder the downloader would refuse is refused
+    here first: a network folder only on the shared server, never a root, system, program,
+    start-up or profile location."""
     changes: dict[str, str] = {}
     if name is not None:
         name = name.strip()
@@ -140,38 +149,59 @@ def update_device(
         changes["name"] = name
     if root_folder is not None:
         root_folder = root_folder.strip()
-        try:
-            validate_root_folder(root_folder)
-        except ValidationError as exc:
-            raise DeliveryError(
-                "invalid_root_folder",
-                "The main folder must be an absolute path, such as c:\\bob-demat on Windows "
-                "or /home/kevin/bob-demat on Linux.",
-                status=422,
-            ) from exc
         if len(root_folder) > 255:
             raise DeliveryError(
                 "invalid_root_folder", "The main folder has at most 255 characters.", status=422
             )
         changes["root_folder"] = root_folder
-    if not changes:
-        return device
-    if "root_folder" in changes and changes["root_folder"] != device.root_folder:
-        # What the device said was about the old folder; it reports on the new one at once.
-        changes |= {"folder_problem": "", "folder_problem_message": "", "reported_main_folder": ""}
-    Device.objects.filter(pk=device.pk).update(**changes)
-    for field, value in changes.items():
-        setattr(device, field, value)
-    audit.record(
-        device.firm,
-        "device.updated",
-        device,
-        actor=by,
-        **{field: changes[field] for field in ("name", "root_folder") if field in changes},
-    )
-    if "root_folder" in changes:
-        wake_on_commit(device.pk)  # the waiting poll answers with the new main folder
+    shared = device.is_shared_server if is_shared_server is None else is_shared_server
+    folder = changes.get("root_folder", device.root_folder)
+    if "root_folder" in changes or (device.is_shared_server and not shared):
+        error = root_folder_error(folder, shared_server=shared)
+        if error is not None:
+            raise DeliveryError("invalid_root_folder", str(error.messages[0]), status=422)
+    if shared and not device.is_shared_server:
+        _check_shared_server_can_move(device)
+    if changes:
+        if "root_folder" in changes and changes["root_folder"] != device.root_folder:
+            # What the device said was about the old folder; it reports on the new one at once.
+            changes |= {
+                "folder_problem": "",
+                "folder_problem_message": "",
+                "reported_main_folder": "",
+            }
+        Device.objects.filter(pk=device.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(device, field, value)
+        audit.record(
+            device.firm,
+            "device.updated",
+            device,
+            actor=by,
+            **{field: changes[field] for field in ("name", "root_folder") if field in changes},
+        )
+        if "root_folder" in changes:
+            wake_on_commit(device.pk)  # the waiting poll answers with the new main folder
+    if shared != device.is_shared_server:
+        set_shared_server(device, shared, by=by)
     return device
+
+
+def _check_shared_server_can_move(device: Device) -> None:
+    """The mark moves from the firm's current shared server to `device`, unless that one's main
+    folder is a network folder, which only the shared server may use."""
+    current = Device.objects.active().filter(firm_id=device.firm_id, is_shared_server=True)
+    for other in current.exclude(pk=device.pk):
+        if root_folder_error(other.root_folder, shared_server=False) is not None:
+            raise DeliveryError(
+                "shared_server_on_network_folder",
+                _(
+                    "%(name)s is the shared server and its main folder is a network folder: "
+                    "give it another main folder first."
+                )
+                % {"name": other.name},
+                status=409,
+            )
 
 
 @transaction.atomic
@@ -578,6 +608,8 @@ def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
         raise DeliveryError(
             "unknown_delivery", f"No delivery {missing} for this device.", status=404
         )
+    if cancelled := sorted(i for i, d in found.items() if d.state == Delivery.State.CANCELLED):
+        raise _cancelled_error(cancelled)
     fresh = [found[i] for i in by_id if found[i].state != Delivery.State.DELIVERED]
     for delivery in fresh:
         if by_id[delivery.id].sha256 != delivery.sha256:
@@ -619,6 +651,8 @@ def report_failure(device: Device, delivery_id: int, report: FailReport) -> Deli
         raise DeliveryError(
             "already_delivered", "This delivery was already acknowledged as placed."
         )
+    if delivery.state == Delivery.State.CANCELLED:
+        raise _cancelled_error([delivery.pk])
     delivery.state = Delivery.State.FAILED
     delivery.failed_at = timezone.now()
     delivery.failure_reason = report.reason.value
@@ -628,3 +662,58 @@ def report_failure(device: Device, delivery_id: int, report: FailReport) -> Deli
         device.firm, "delivery.failed", delivery, reason=report.reason.value, message=report.message
     )
     return delivery
+
+
+def _cancelled_error(ids: list[int]) -> DeliveryError:
+    return DeliveryError(
+        "cancelled",
+        f"Delivery {ids} was cancelled before it was placed: do not place it.",
+        status=409,
+    )
+
+
+def cancel_on_unlink(
+    sender: object, *, firm: Organisation, company: Organisation, by: User | None, **kwargs: Any
+) -> None:
+    """`accounts.signals.dossier_unlinked`: the company removed its accountant."""
+    cancel_company_deliveries(firm, company, by=by)
+
+
+@transaction.atomic
+def cancel_company_deliveries(
+    firm: Organisation, company: Organisation, *, by: User | None
+) -> list[int]:
+    """Cancel what the firm's devices were still to place of this company's documents (queued,
+    or failed and so waiting to be sent again): they are offered no more and their content is
+    refused. The firm's history keeps what it had received; of the cancelled deliveries it
+    keeps only that they were cancelled and why, not which document or path they carried."""
+    pending = list(
+        Delivery.objects.select_for_update()
+        .filter(
+            firm=firm,
+            document__company=company,
+            state__in=[Delivery.State.QUEUED, Delivery.State.FAILED],
+        )
+        .order_by("id")
+    )
+    if not pending:
+        return []
+    ids = [delivery.pk for delivery in pending]
+    Delivery.objects.filter(id__in=ids).update(
+        state=Delivery.State.CANCELLED,
+        cancelled_at=timezone.now(),
+        failure_reason=UNLINKED,
+        failure_message="The company removed its accountant: its documents no longer go to "
+        "this firm.",
+        document=None,
+        relative_path="",
+    )
+    audit.record_many(
+        firm,
+        "delivery.cancelled",
+        [(delivery, {"reason": UNLINKED, "by_company_id": company.pk}) for delivery in pending],
+        actor=by,
+    )
+    for device_id in {delivery.device_id for delivery in pending}:
+        wake_on_commit(device_id)  # a device mid-batch hears at once that the offers are gone
+    return ids

@@ -143,17 +143,20 @@ def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpR
     }
     form = DeviceSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        by = request.user
-        services.update_device(
-            device,
-            name=form.cleaned_data["name"],
-            root_folder=form.cleaned_data["root_folder"],
-            by=by,  # type: ignore[arg-type]
-        )
-        if form.cleaned_data["is_shared_server"] != device.is_shared_server:
-            services.set_shared_server(device, form.cleaned_data["is_shared_server"], by=by)  # type: ignore[arg-type]
-        messages.success(request, _("The settings of %(name)s are saved.") % {"name": device.name})
-        return redirect("devices", firm_id=firm.pk)
+        try:
+            services.update_device(
+                device,
+                name=form.cleaned_data["name"],
+                root_folder=form.cleaned_data["root_folder"],
+                is_shared_server=form.cleaned_data["is_shared_server"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except services.DeliveryError as exc:
+            form.add_error(None, exc.message)
+        else:
+            name = {"name": device.name}
+            messages.success(request, _("The settings of %(name)s are saved.") % name)
+            return redirect("devices", firm_id=firm.pk)
     return _page(request, "delivery/device_settings.html", firm, device=device, form=form)
 
 

@@ -18,9 +18,9 @@ from ninja.security import HttpBearer
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core.problems import problem_response
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.documents import inbound, queries, services
+from ledgerdrop.documents import bounds, inbound, queries, services
 from ledgerdrop.documents.models import Document
-from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
+from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES, size_refusal
 
 router = Router(tags=["documents"])
 
@@ -54,8 +54,8 @@ class CounterpartyIn(Schema):
 
 class LineIn(Schema):
     description: str
-    quantity: Decimal
-    unit_price: Decimal
+    quantity: Decimal = bounds.quantity_field()
+    unit_price: Decimal = bounds.unit_price_field()
     # 21, 12, 6 or 0 (%), or a category: E (exempt), AE (reverse charge), K (intra-EU), G, O.
     vat_rate: Decimal | str = "21"
     exemption_reason: str = ""
@@ -111,6 +111,10 @@ def _document(request: HttpRequest, cid: int, document_id: int) -> Document:
 
 
 def _error(error: services.DocumentError) -> HttpResponse:
+    if isinstance(error, services.OutOfRangeError):
+        return problem_response(
+            422, "Out of range", error.message, code=error.code, errors=error.errors
+        )
     if error.report is not None:
         errors = [
             {"field": f.location, "message": f"{f.rule_id}: {f.message}", "layer": f.layer}
@@ -200,6 +204,8 @@ def upload(
     """A received UBL document into the processing list; `registered=true` enters it as a
     purchase invoice at once (the Purchases module's manual entry)."""
     company = _company(request, cid)
+    if refusal := size_refusal(file.size or 0):
+        return problem_response(413, "File too large", refusal, code="too_large")
     data = file.read(DEFAULT_MAX_BYTES + 1)
     try:
         document = services.receive(
@@ -323,6 +329,8 @@ def pdf_file(request: HttpRequest, cid: int, document_id: int) -> FileResponse:
 @inbound_router.post("/inbound/peppol")
 def peppol_hand_off(request: HttpRequest) -> HttpResponse:
     """One UBL document as the body, from the PEPPOL access point."""
+    if refusal := size_refusal(int(request.headers.get("Content-Length") or 0)):
+        return problem_response(413, "File too large", refusal, code="too_large")
     try:
         document = inbound.receive_from_peppol(request.read(DEFAULT_MAX_BYTES + 1))
     except inbound.UnknownReceiver as error:

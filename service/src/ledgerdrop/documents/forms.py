@@ -4,14 +4,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.be import vat
 
-from ledgerdrop.documents import building, services
+from ledgerdrop.documents import bounds, building, services
 from ledgerdrop.documents.models import Document, InvoicingProfile
+from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
 
 LINE_ROWS_AHEAD = 2
 
@@ -45,14 +47,21 @@ class DocumentForm(forms.Form):
 class LineForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
     quantity = forms.DecimalField(
-        label=_("Quantity"), max_digits=14, decimal_places=4, required=False, localize=True
+        label=_("Quantity"),
+        max_digits=bounds.DIGITS,
+        decimal_places=bounds.DECIMAL_PLACES,
+        min_value=-bounds.MAX_QUANTITY,
+        max_value=bounds.MAX_QUANTITY,
+        required=False,
+        localize=True,
     )
     unit_price = forms.DecimalField(
         label=_("Unit price"),
-        max_digits=14,
-        decimal_places=4,
+        max_digits=bounds.DIGITS,
+        decimal_places=bounds.DECIMAL_PLACES,
         required=False,
         min_value=0,
+        max_value=bounds.MAX_UNIT_PRICE,
         localize=True,
     )
     vat_rate = forms.ChoiceField(label=_("VAT"), choices=_vat_choices, initial="21")
@@ -69,9 +78,12 @@ class LineForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("description") and (
-            data.get("quantity") is None or data.get("unit_price") is None
-        ):
+        missing = [
+            name
+            for name in ("quantity", "unit_price")
+            if data.get(name) is None and name not in self.errors  # a wrong one says why itself
+        ]
+        if data.get("description") and missing:
             raise forms.ValidationError(_("A line needs a quantity and a unit price."))
         return data
 
@@ -152,6 +164,18 @@ def document_input(
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("UBL file (XML)"))
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        if file.size > DEFAULT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s."),
+                params={
+                    "size": filesizeformat(file.size),
+                    "limit": filesizeformat(DEFAULT_MAX_BYTES),
+                },
+            )
+        return file
 
 
 class RejectForm(forms.Form):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
-from ledgerdrop.documents import addressee, building, validation
+from ledgerdrop.documents import addressee, bounds, building, validation
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.build import build_ubl
@@ -43,6 +43,14 @@ class DocumentError(Exception):
         self.code = code
         self.message = message
         self.report = report
+
+
+class OutOfRangeError(DocumentError):
+    """Numbers beyond what a document holds (`bounds`), with one error per field."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("out_of_range", " ".join(error["message"] for error in errors))
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -79,8 +87,7 @@ class DocumentInput:
     number: str = ""
 
 
-# The document columns hold 12 digits before the decimal point.
-MAX_AMOUNT = Decimal(10) ** 12
+MAX_AMOUNT = bounds.MAX_AMOUNT
 
 SERIES_PREFIX = {
     Document.Kind.SALES_INVOICE: "F",
@@ -129,6 +136,12 @@ def _apply(document: Document, data: DocumentInput) -> None:
 
 
 def _replace_lines(document: Document, lines: list[LineInput]) -> None:
+    if errors := [
+        error
+        for index, line in enumerate(lines)
+        for error in bounds.line_errors(index, line.quantity, line.unit_price)
+    ]:
+        raise OutOfRangeError(errors)
     rows = []
     for position, line in enumerate(lines, start=1):
         try:
@@ -151,6 +164,15 @@ def _replace_lines(document: Document, lines: list[LineInput]) -> None:
         totals = building.line_totals(rows)
     except ubl.InvoiceDataError as error:
         raise DocumentError("invalid", str(error)) from error
+    if errors := bounds.amount_errors(
+        (bounds.line_amount(line.quantity, line.unit_price) for line in lines),
+        {
+            "net_total": totals.tax_exclusive_amount,
+            "vat_total": totals.tax_amount,
+            "total": totals.payable_amount,
+        },
+    ):
+        raise OutOfRangeError(errors)
     document.lines.all().delete()
     DocumentLine.objects.bulk_create(rows)
     document.net_total = totals.tax_exclusive_amount
@@ -370,7 +392,7 @@ def receive(
     tree = parse_ubl(data)
     fields = read_fields(tree)
     amounts = (fields.payable, fields.total, fields.net_total, fields.vat_total)
-    if any(amount is not None and abs(amount) >= MAX_AMOUNT for amount in amounts):
+    if any(amount is not None and abs(amount) > MAX_AMOUNT for amount in amounts):
         raise DocumentError("invalid_document", "The amounts of this document are out of range.")
     addressed_to = addressee.addressed_elsewhere(company, fields)
     original = storage.put(data)

@@ -121,7 +121,7 @@ def test_patch_sets_the_main_folder_and_name_and_refuses_a_relative_folder(
 
     assert changed.json()["root_folder"] == r"e:\demat"
     assert refused.status_code == 422
-    assert "absolute" in refused.json()["title"]
+    assert "chemin absolu" in refused.json()["title"]
     device.refresh_from_db()
     assert (device.name, device.root_folder) == ("PC Kevin", r"e:\demat")
 

@@ -110,5 +110,12 @@ def parse_ubl(
     return tree
 
 
+def size_refusal(size: int, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
+    """What to tell someone whose file of `size` bytes is over the limit, or None."""
+    if size <= max_bytes:
+        return None
+    return f"The file is {_megabytes(size)}; the limit is {max_bytes / (1024 * 1024):g} MB."
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
