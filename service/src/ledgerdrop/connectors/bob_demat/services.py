@@ -118,11 +118,18 @@ def _check_code(firm: Organisation, code: str, exclude: DematConnection | None =
     return code
 
 
-def _wake_served_device(connection: DematConnection) -> None:
-    # The device's waiting poll answers with the new folders, so they appear at once (S5).
-    target = connection.device or default_device(connection.firm)
-    if target is not None:
-        wake_on_commit(target.pk)
+def devices_keeping_folders(connection: DematConnection) -> list[Device]:
+    """The devices that keep this dossier's `achats` and `ventes`: its own device if it names
+    one, else every active device of the firm, since any of them can be chosen when sending."""
+    if connection.device is not None:
+        return [connection.device] if connection.device.revoked_at is None else []
+    return list(Device.objects.active().filter(firm=connection.firm_id))
+
+
+def _wake_devices_keeping_folders(connection: DematConnection, *, also: Iterable[int] = ()) -> None:
+    # Their waiting polls answer with the new folders, so they appear at once (S5).
+    for device_id in {device.pk for device in devices_keeping_folders(connection)} | set(also):
+        wake_on_commit(device_id)
 
 
 @transaction.atomic
@@ -147,7 +154,7 @@ def connect(
         **({"start_date": start_date} if start_date else {}),
     )
     audit.record(firm, "bob_demat.connected", connection, actor=by, code=connection.dossier_code)
-    _wake_served_device(connection)
+    _wake_devices_keeping_folders(connection)
     return connection
 
 
@@ -165,6 +172,8 @@ def update_connection(
     start_date: dt.date | None = None,
 ) -> DematConnection:
     changes: dict[str, object] = {}
+    # A device that kept the folders until now learns of the change too.
+    kept_until_now = [device.pk for device in devices_keeping_folders(connection)]
     if dossier_code is not None:
         connection.dossier_code = _check_code(connection.firm, dossier_code, exclude=connection)
         changes["dossier_code"] = connection.dossier_code
@@ -179,7 +188,7 @@ def update_connection(
         changes["start_date"] = start_date.isoformat()
     connection.save()
     audit.record(connection.firm, "bob_demat.connection_changed", connection, actor=by, **changes)
-    _wake_served_device(connection)
+    _wake_devices_keeping_folders(connection, also=kept_until_now)
     return connection
 
 
@@ -195,9 +204,13 @@ def disconnect(connection: DematConnection, *, by: User | None) -> None:
 
 
 def folders_for_device(device: Device) -> list[str]:
-    """The `achats` and `ventes` folders of every dossier this device serves."""
-    is_default = DematSettings.objects.filter(firm=device.firm_id, default_device=device).exists()
-    served = Q(device=device) | (Q(device__isnull=True) if is_default else Q(pk__in=[]))
+    """The `achats` and `ventes` folders of every dossier this device may receive documents
+    for: the connections that name it, and those that name no device (see
+    `devices_keeping_folders`). Whether a default device exists does not matter: the folders
+    are there before anything is sent, in the order the help page sets things up."""
+    if device.revoked_at is not None:
+        return []
+    served = Q(device=device) | Q(device__isnull=True)
     codes = DematConnection.objects.filter(served, firm=device.firm_id).values_list(
         "dossier_code", flat=True
     )

@@ -99,11 +99,14 @@ def new_connection(request: HttpRequest, firm_id: int) -> HttpResponse:
         except services.ConnectorError as exc:
             form.add_error("dossier_code", exc.message)
         else:
-            messages.success(
-                request,
-                _("%(code)s is connected: its achats and ventes folders are being created.")
-                % {"code": connection.dossier_code},
-            )
+            if services.devices_keeping_folders(connection):
+                text = _("%(code)s is connected: its achats and ventes folders are being created.")
+            else:
+                text = _(
+                    "%(code)s is connected: its achats and ventes folders will be created as "
+                    "soon as a downloader is paired."
+                )
+            messages.success(request, text % {"code": connection.dossier_code})
             return redirect("bob-demat-connection", firm_id=firm.pk, connection_id=connection.pk)
     return render(request, "bob_demat/connection_new.html", _context(firm, form=form))
 

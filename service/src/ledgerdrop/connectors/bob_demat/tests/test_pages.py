@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.test import Client
 
@@ -104,3 +106,34 @@ def test_the_client_sees_why_sending_is_unavailable_then_sends_and_sees_the_grey
     assert "pas encore choisi d&#x27;appareil par défaut" in blocked
     assert "sage-grey" in sent
     assert Delivery.objects.get().document == invoice
+
+
+def test_the_connection_form_offers_no_default_device_before_one_is_chosen(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    accounts_services.link_accountant(testing.company(), firm, by=None)
+    device = delivery_services.register_device(firm, name="PC Kevin").device
+
+    before = unescape(client.get(f"/firms/{firm.pk}/sage-demat/connections/new/").content.decode())
+    services.set_default_device(firm, device, by=None)
+    after = unescape(client.get(f"/firms/{firm.pk}/sage-demat/connections/new/").content.decode())
+
+    assert "appareil par défaut" not in before.split('name="device"')[1].split("</select>")[0]
+    assert "Aucun appareil en particulier" in before
+    assert "L'appareil par défaut (PC Kevin)" in after
+
+
+def test_a_new_connection_says_when_no_downloader_can_make_its_folders_yet(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+
+    response = client.post(
+        f"/firms/{firm.pk}/sage-demat/connections/new/",
+        {"dossier": dossier.pk, "dossier_code": "DUPONT", "start_date": "2026-11-01"},
+        follow=True,
+    )
+
+    assert "dès qu'un Accounting Downloader sera associé" in unescape(response.content.decode())
