@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from ledgerdrop import testing
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
+from ledgerdrop.documents.ubl import peppol_bis
 from ledgerdrop.documents.ubl.validate import Validator
 from tests.conftest import Agent, LiveService
 from tests.e2e.conftest import sign_in
@@ -27,10 +28,6 @@ from tests.e2e.test_devices_pairing_and_settings import read_user_code
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PEPPOL_RULES = (
-    Path(__file__).resolve().parents[3]
-    / "shared/peppol/bis-billing-3.0.19/sch/PEPPOL-EN16931-UBL.sch"
-)
 UBL_NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
@@ -195,7 +192,7 @@ def test_the_whole_story_from_sign_up_to_files_that_bob_demat_imports(
         downloader.wait(timeout=30)
 
     # S10: every file is PEPPOL BIS 3.0 UBL with the PDF inside, and passes validation.
-    validator = Validator(PEPPOL_RULES)
+    validator = Validator(peppol_bis.RULES)
     for placed in files_in(ventes) + files_in(achats):
         tree = etree.fromstring(placed.read_bytes())
         attachment = tree.find(
