@@ -5,6 +5,7 @@ package: a connector gives it a relative path and the bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -33,7 +34,10 @@ def new_secret(prefix: str) -> str:
 # main folder is read on the device, so any absolute path of either family is acceptable, but a
 # relative one would depend on where the service happens to start.
 _ABSOLUTE_FOLDER = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+|/|~(?:/|$))")
-ONLINE_WITHIN = 120  # seconds: a long-poll is renewed at least once a minute
+# A device counts as online until `Device.online_until`. Any request moves it to at least this
+# many seconds ahead; a long-poll, to its end plus a moment to ask again; a long-poll whose
+# connection drops (the downloader stopped, or its PC left the network) ends it at once.
+ONLINE_AFTER_CONTACT = dt.timedelta(seconds=15)
 
 
 def validate_root_folder(value: str) -> None:
@@ -68,6 +72,7 @@ class Device(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    online_until = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[DeviceQuerySet] = DeviceQuerySet.as_manager()  # type: ignore[assignment]
@@ -88,9 +93,7 @@ class Device(models.Model):
 
     @property
     def is_online(self) -> bool:
-        return self.last_seen_at is not None and (
-            (timezone.now() - self.last_seen_at).total_seconds() < ONLINE_WITHIN
-        )
+        return self.online_until is not None and timezone.now() < self.online_until
 
     @staticmethod
     def default_root_folder(os_name: str) -> str:

@@ -118,19 +118,47 @@ class DocumentFilterForm(forms.Form):
         field.label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
 
 
+class DeviceWithStatusChoiceField(DeviceChoiceField):
+    """Devices as the send dialog lists them: with whether each is online now."""
+
+    def label_from_instance(self, obj: Device) -> str:
+        status = _("online") if obj.is_online else _("offline")
+        return f"{super().label_from_instance(obj)} ({status})"
+
+
 class SendForm(forms.Form):
     documents = forms.ModelMultipleChoiceField(
         queryset=Document.objects.none(),
         label=_("Documents"),
         error_messages={"required": _("Select at least one document.")},
     )
-    device = DeviceChoiceField(
+    device = DeviceWithStatusChoiceField(
         queryset=Device.objects.none(),
         label=_("Device"),
         error_messages={"required": _("Choose the device that will receive the documents.")},
     )
+    # Set by the "send anyway" button of the warning about an offline device.
+    send_to_offline = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, firm: Organisation, documents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["documents"].queryset = documents  # type: ignore[attr-defined]
         self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        device = cleaned.get("device")
+        if device is not None and not device.is_online and not cleaned.get("send_to_offline"):
+            raise forms.ValidationError(
+                _(
+                    "%(name)s is offline: its downloader is not running or cannot reach "
+                    "Ledgerdrop. The documents will wait until it is back. Send them anyway?"
+                ),
+                code="device_offline",
+                params={"name": device.name},
+            )
+        return cleaned
+
+    @property
+    def asks_to_confirm_offline(self) -> bool:
+        return any(error.code == "device_offline" for error in self.non_field_errors().as_data())

@@ -270,13 +270,3 @@ def test_the_downloader_page_explains_the_install_in_each_language(
         "ledgerdrop-agent status",
     ):
         assert command in page
-
-
-def test_a_device_is_online_while_it_has_asked_within_two_minutes(firm: Organisation) -> None:
-    device = services.register_device(firm, name="PC Kevin").device
-
-    device.last_seen_at = timezone.now() - dt.timedelta(seconds=90)
-    online_after_90s = device.is_online
-    device.last_seen_at = timezone.now() - dt.timedelta(minutes=3)
-
-    assert online_after_90s and not device.is_online

@@ -59,6 +59,7 @@ def test_sending_selected_documents_queues_them_for_the_chosen_device(
     company = testing.company()
     testing.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin").device
+    delivery_services.note_contact(device)  # its downloader is running
     first, second = testing.document(company), testing.document(company)
 
     page = client.get(f"/firms/{firm.pk}/documents-to-process/")
@@ -137,3 +138,43 @@ def test_a_new_connection_says_when_no_downloader_can_make_its_folders_yet(
     )
 
     assert "dès qu'un Accounting Downloader sera associé" in unescape(response.content.decode())
+
+
+def test_the_send_dialog_shows_whether_each_device_is_online(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    testing.document(company)
+    running = delivery_services.register_device(firm, name="PC Kevin").device
+    delivery_services.note_contact(running)
+    delivery_services.register_device(firm, name="Serveur")
+
+    page = client.get(f"/firms/{firm.pk}/documents-to-process/").content.decode()
+
+    assert "PC Kevin (en ligne)" in page
+    assert "Serveur (hors ligne)" in page
+
+
+def test_sending_to_an_offline_device_warns_first_and_sends_only_once_confirmed(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    document = testing.document(company)
+    offline = delivery_services.register_device(firm, name="Serveur").device
+    url = f"/firms/{firm.pk}/documents-to-process/"
+    choice = {"documents": [document.pk], "device": offline.pk}
+
+    warned = unescape(client.post(url, choice).content.decode())
+    queued_after_warning = Delivery.objects.count()
+    client.post(url, {**choice, "send_to_offline": "1"})
+
+    assert "Serveur est hors ligne" in warned
+    assert "Envoyer quand même" in warned
+    assert f'value="{document.pk}" id="doc-{document.pk}" aria-label' in warned
+    assert "checked" in warned.split(f'id="doc-{document.pk}"')[1].split(">")[0]
+    assert queued_after_warning == 0
+    assert Delivery.objects.get().device == offline
