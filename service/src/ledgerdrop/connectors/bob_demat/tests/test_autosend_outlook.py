@@ -170,3 +170,22 @@ def test_the_client_sees_that_its_accountant_receives_its_documents_automaticall
 
     assert f"{dossier.firm.name}, votre comptable, reçoit automatiquement" in on
     assert "reçoit automatiquement" not in off
+
+
+def test_the_api_tells_a_script_what_the_automatic_transfer_will_do_and_did(
+    dossier: Dossier,
+) -> None:
+    document(dossier.company, K.SALES_INVOICE, S.PAID)
+    api = Client()
+    api.force_login(dossier.firm.members.get())
+    url = f"/api/v1/firms/{dossier.firm.pk}/bob-demat/connections/{dossier.connection.pk}/autosend"
+
+    before = api.get(url).json()
+    services.run_autosend(dossier.firm)
+    after = api.get(url).json()
+
+    assert before["auto_transfer"] is True
+    assert before["would_send"] == {"sales_invoice": 1}
+    assert before["last_run"] is None
+    assert after["would_send"] == {}
+    assert after["last_run"]["queued"] == 1 and after["last_run"]["failed"] == 0
