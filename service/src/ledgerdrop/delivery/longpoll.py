@@ -109,9 +109,9 @@ class LongPollGate:
                 request = await _read_request(receive)
                 if request is None:
                     return None  # gone before it was even read
-                # The only message after the request is the disconnect: waiting for it is how
-                # a stopped downloader shows offline at once (Device.online_until).
-                gone = asyncio.ensure_future(receive())
+                # Waiting for the disconnect is how a stopped downloader shows offline at once
+                # (Device.online_until).
+                gone = asyncio.ensure_future(_hung_up(receive))
                 try:
                     dropped = await self._hold(token, wait, dict(params).get("state"), gone)
                 finally:
@@ -166,6 +166,13 @@ class LongPollGate:
 
 async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> None:
     await sync_to_async(presence, thread_sensitive=False)(held.device_id, held.mark)
+
+
+async def _hung_up(receive: Callable[[], Awaitable[Any]]) -> None:
+    """Returns once the client has hung up. After the request, the disconnect is the only
+    message a server sends; anything else is not a reason to stop waiting for it."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_request(receive: Callable[[], Awaitable[Any]]) -> list[Any] | None:
