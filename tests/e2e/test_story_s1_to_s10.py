@@ -234,6 +234,7 @@ def test_the_whole_story_in_the_help_pages_order_to_files_that_bob_demat_imports
         wait_for(
             lambda: len(files_in(ventes)) == 2,
             "the automatic transfer",
+            timeout=60,  # the downloader reconnects with a growing pause meanwhile
             explain=lambda: explain(agent, downloader, live_service),
         )
         assert any(paid in f.name for f in files_in(ventes))
