@@ -139,9 +139,15 @@ class LongPollGate:
         held = await sync_to_async(_begin_hold, thread_sensitive=False)(token, known_state, until)
         if held is None:
             return False
+        loop = asyncio.get_running_loop()
         while True:
             woken = hub.register(held.device_id)
-            waiting = asyncio.ensure_future(woken.wait())
+            # One event for every reason to stop waiting (news, hang-up, end of the wait):
+            # no task per held poll besides the hang-up watcher, so that ten thousand idle
+            # downloaders cost little memory.
+            wake = _setter(woken)
+            gone.add_done_callback(wake)
+            timer: asyncio.TimerHandle | None = None
             try:
                 # Look again once registered, so that a change made in between is not missed;
                 # a wake-up with nothing new (a listener reconnecting) just goes on waiting.
@@ -151,17 +157,25 @@ class LongPollGate:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                await asyncio.wait(
-                    {waiting, gone}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
+                timer = loop.call_later(remaining, woken.set)
+                await woken.wait()
                 if gone.done():
                     await _note(services.note_poll_dropped, held)
                     return True
-                if not waiting.done():
+                if time.monotonic() >= deadline:
                     return False  # the wait is over
             finally:
-                waiting.cancel()
+                if timer is not None:
+                    timer.cancel()
+                gone.remove_done_callback(wake)
                 hub.unregister(held.device_id, woken)
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    def set_event(_done: object) -> None:
+        event.set()
+
+    return set_event
 
 
 async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> None:
