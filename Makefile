@@ -7,7 +7,8 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: help setup demo serve test lint typecheck test-sqlite test-postgres bench
 
 help:
-	@echo "make demo   run Ledgerdrop with demo data and a local downloader (http://127.0.0.1:8000)"
+	@echo "make demo   run Ledgerdrop with demo data and a local downloader (http://127.0.0.1:8000;"
+	@echo "            another port: make demo PORT=8001)"
 	@echo "make test   lint, type checks, and the test suite on SQLite then PostgreSQL"
 
 .tools/bin/uv:
@@ -17,8 +18,11 @@ help:
 setup: $(UV)
 	$(UV) sync --locked --quiet
 
+# Ctrl-C is for the demo alone: it stops its server and downloader and ends quietly, so make
+# itself ignores the interrupt instead of reporting an error.
+PORT ?= 8000
 demo: setup
-	$(UV) run ledgerdrop demo
+	@trap '' INT; $(UV) run ledgerdrop demo --port $(PORT)
 
 serve: setup
 	$(UV) run ledgerdrop serve

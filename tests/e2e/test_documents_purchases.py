@@ -8,11 +8,8 @@ from playwright.sync_api import Page, expect
 from ledgerdrop import testing
 from ledgerdrop.documents.models import Document
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_documents_invoicing import peppol_rules_for_the_server
 
 pytestmark = pytest.mark.e2e
-
-__all__ = ["peppol_rules_for_the_server"]
 
 
 def test_an_uploaded_purchase_document_is_approved_from_the_processing_list(page: Page) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -133,6 +134,7 @@ def _pair_local_agent(firm: Organisation, server_url: str, agent_env: dict[str, 
         ],
         env=agent_env,
         check=True,
+        start_new_session=True,
     )  # fmt: skip
     device = _demo_device(firm)
     assert device is not None, "the downloader paired but its device is not in the database"
@@ -170,7 +172,7 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 6
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -178,7 +180,45 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether the server could not listen there. Checked first: otherwise the downloader
+    would be paired with whatever answers on that port."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by an earlier run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _child(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    # A session of its own: Ctrl-C reaches the demo only, which stops its children in order,
+    # instead of every process of the terminal printing its own interruption.
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
 def run(*, host: str, port: int) -> int:
+    """The demo until Ctrl-C, which ends it quietly (exit status 0)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # `make demo` starts it ignored
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if port_in_use(host, port):
+        print(
+            f"Port {port} on {host} is already in use (another Ledgerdrop demo, or another "
+            f"program).\nStart the demo on another port: make demo PORT={port + 1}  "
+            f"(or: ledgerdrop demo --port {port + 1})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _run(host=host, port=port)
+    except KeyboardInterrupt:
+        print("\nLedgerdrop demo stopped.", flush=True)
+        return 0
+
+
+def _run(*, host: str, port: int) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     firm = seed()
     url = f"http://{host}:{port}"
@@ -186,7 +226,7 @@ def run(*, host: str, port: int) -> int:
     root.mkdir(parents=True, exist_ok=True)
     agent_env = {**os.environ, "LEDGERDROP_AGENT_HOME": str(settings.DATA_DIR / "agent")}
 
-    server = subprocess.Popen(
+    server = _child(
         [sys.executable, "-m", "ledgerdrop.core.cli", "serve", "--host", host, "--port", str(port)]
     )
     agent: subprocess.Popen[bytes] | None = None
@@ -194,7 +234,7 @@ def run(*, host: str, port: int) -> int:
         _wait_until_up(url, server)
         device = _demo_device(firm) or _pair_local_agent(firm, url, agent_env)
         queued = _route_documents(firm, device, root)
-        agent = subprocess.Popen([sys.executable, "-m", "ledgerdrop_agent", "run"], env=agent_env)
+        agent = _child([sys.executable, "-m", "ledgerdrop_agent", "run"], env=agent_env)
         print(
             f"\nLedgerdrop demo is running at {url}\n"
             f"  accountant:  {FIRM_USER} / {PASSWORD}\n"
@@ -206,8 +246,6 @@ def run(*, host: str, port: int) -> int:
         while server.poll() is None and agent.poll() is None:
             time.sleep(0.5)
         return 1
-    except KeyboardInterrupt:
-        return 0
     finally:
         if agent is not None:
             _stop(agent)

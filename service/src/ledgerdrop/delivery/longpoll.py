@@ -11,15 +11,21 @@ one place only, the device API."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from ledgerdrop.delivery.wakeups import hub
+
+if TYPE_CHECKING:
+    from ledgerdrop.delivery.models import Device
 
 Scope = dict[str, Any]
 ASGIApp = Callable[..., Awaitable[Any]]
@@ -27,22 +33,45 @@ ASGIApp = Callable[..., Awaitable[Any]]
 OFFERS_PATH = "/api/device/v1/deliveries"
 
 
-def _idle_device(token: str, known_state: str | None) -> tuple[int, str] | None:
-    """The id and current state of the active device with this token when it has nothing new
-    to hear (no file queued, its folders as it last saw them), else None: then Django answers
-    at once, with the offers or with 401."""
+def _quiet_state(device: Device, known_state: str | None) -> str | None:
+    """The device's current state when it has nothing new to hear (no file queued, its folders
+    as it last saw them), else None: then Django answers at once."""
     from ledgerdrop.delivery.models import Delivery
-    from ledgerdrop.delivery.services import authenticate_device, note_contact, told_to_device
+    from ledgerdrop.delivery.services import told_to_device
 
-    device = authenticate_device(token)
-    if device is None:
-        return None
-    note_contact(device)  # a device waiting here is online, as one answered by Django is
     state = told_to_device(device).state
     if known_state is not None and known_state != state:
         return None
     queued = Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).exists()
-    return None if queued else (device.pk, state)
+    return None if queued else state
+
+
+def _idle_device(token: str, known_state: str | None) -> tuple[int, str] | None:
+    """The id and current state of the active device with this token when it has nothing new
+    to hear, else None: then Django answers at once, with the offers or with 401."""
+    from ledgerdrop.delivery.services import authenticate_device
+
+    device = authenticate_device(token)
+    state = None if device is None else _quiet_state(device, known_state)
+    return None if device is None or state is None else (device.pk, state)
+
+
+def _begin_hold(token: str, known_state: str | None, until: dt.datetime) -> Held | None:
+    """Like `_idle_device`; and when the poll is to be held, the device is online till then."""
+    from ledgerdrop.delivery.services import authenticate_device, note_poll_held
+
+    device = authenticate_device(token)
+    state = None if device is None else _quiet_state(device, known_state)
+    if device is None or state is None:
+        return None
+    return Held(device_id=device.pk, state=state, mark=note_poll_held(device, until))
+
+
+@dataclass(frozen=True)
+class Held:
+    device_id: int
+    state: str
+    mark: dt.datetime  # the device's `online_until` as this hold wrote it
 
 
 def _bearer(scope: Scope) -> str:
@@ -77,34 +106,108 @@ class LongPollGate:
             )
             wait, token = _wait_seconds(params), _bearer(scope)
             if wait > 0 and token:
-                await self._hold(token, wait, dict(params).get("state"))
+                request = await _read_request(receive)
+                if request is None:
+                    return None  # gone before it was even read
+                # Waiting for the disconnect is how a stopped downloader shows offline at once
+                # (Device.online_until).
+                gone = asyncio.ensure_future(_hung_up(receive))
+                try:
+                    dropped = await self._hold(token, wait, dict(params).get("state"), gone)
+                finally:
+                    gone.cancel()
+                if dropped:
+                    return None  # nobody to answer
+                receive = _replay(request, receive)
                 answer_now = [(key, value) for key, value in params if key != "wait"]
                 answer_now.append(("wait", "0"))
                 scope = {**scope, "query_string": urlencode(answer_now).encode("latin-1")}
         return await self.app(scope, receive, send)
 
     @staticmethod
-    async def _hold(token: str, wait: float, known_state: str | None) -> None:
+    async def _hold(
+        token: str, wait: float, known_state: str | None, gone: asyncio.Future[Any]
+    ) -> bool:
+        """Wait until there is news for the device, the wait is over, or the downloader hangs
+        up; returns whether it hung up."""
+        from ledgerdrop.delivery import services
+
         # The shared executor, not a thread of the request's own: nothing is held per request.
         idle = sync_to_async(_idle_device, thread_sensitive=False)
         deadline = time.monotonic() + wait
-        first = await idle(token, known_state)
-        if first is None:
-            return
-        device_id, state = first
+        until = timezone.now() + dt.timedelta(seconds=wait)
+        held = await sync_to_async(_begin_hold, thread_sensitive=False)(token, known_state, until)
+        if held is None:
+            return False
+        loop = asyncio.get_running_loop()
         while True:
-            woken = hub.register(device_id)
+            woken = hub.register(held.device_id)
+            # One event for every reason to stop waiting (news, hang-up, end of the wait):
+            # no task per held poll besides the hang-up watcher, so that ten thousand idle
+            # downloaders cost little memory.
+            wake = _setter(woken)
+            gone.add_done_callback(wake)
+            timer: asyncio.TimerHandle | None = None
             try:
                 # Look again once registered, so that a change made in between is not missed;
                 # a wake-up with nothing new (a listener reconnecting) just goes on waiting.
-                if await idle(token, known_state or state) is None:
-                    return
+                if await idle(token, known_state or held.state) is None:
+                    await _note(services.note_poll_answered, held)
+                    return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return
-                try:
-                    await asyncio.wait_for(woken.wait(), timeout=remaining)
-                except TimeoutError:
-                    return
+                    return False
+                timer = loop.call_later(remaining, woken.set)
+                await woken.wait()
+                if gone.done():
+                    await _note(services.note_poll_dropped, held)
+                    return True
+                if time.monotonic() >= deadline:
+                    return False  # the wait is over
             finally:
-                hub.unregister(device_id, woken)
+                if timer is not None:
+                    timer.cancel()
+                gone.remove_done_callback(wake)
+                hub.unregister(held.device_id, woken)
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    def set_event(_done: object) -> None:
+        event.set()
+
+    return set_event
+
+
+async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> None:
+    await sync_to_async(presence, thread_sensitive=False)(held.device_id, held.mark)
+
+
+async def _hung_up(receive: Callable[[], Awaitable[Any]]) -> None:
+    """Returns once the client has hung up. After the request, the disconnect is the only
+    message a server sends; anything else is not a reason to stop waiting for it."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _read_request(receive: Callable[[], Awaitable[Any]]) -> list[Any] | None:
+    """The request's messages (a GET has one, with an empty body), or None if it hung up."""
+    messages = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        messages.append(message)
+        if not message.get("more_body"):
+            return messages
+
+
+def _replay(
+    messages: list[Any], receive: Callable[[], Awaitable[Any]]
+) -> Callable[[], Awaitable[Any]]:
+    """`receive` for Django: the request read while holding, then the connection's own."""
+    pending = list(messages)
+
+    async def replayed() -> Any:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed

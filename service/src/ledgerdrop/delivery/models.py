@@ -5,6 +5,7 @@ package: a connector gives it a relative path and the bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import ClassVar
@@ -29,7 +30,10 @@ def new_secret(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
-ONLINE_WITHIN = 120  # seconds: a long-poll is renewed at least once a minute
+# A device counts as online until `Device.online_until`. Any request moves it to at least this
+# many seconds ahead; a long-poll, to its end plus a moment to ask again; a long-poll whose
+# connection drops (the downloader stopped, or its PC left the network) ends it at once.
+ONLINE_AFTER_CONTACT = dt.timedelta(seconds=15)
 
 # Why a main folder is refused (ledgerdrop_protocol.paths), in words for the firm's pages. The
 # downloader refuses the same folders itself, whatever the server says.
@@ -101,6 +105,7 @@ class Device(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    online_until = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # What the downloader last reported about its main folder (`POST status`): blank when it
     # is ready, else a `MainFolderProblem` and the device's own words.
@@ -127,9 +132,7 @@ class Device(models.Model):
 
     @property
     def is_online(self) -> bool:
-        return self.last_seen_at is not None and (
-            (timezone.now() - self.last_seen_at).total_seconds() < ONLINE_WITHIN
-        )
+        return self.online_until is not None and timezone.now() < self.online_until
 
     @property
     def folder_problem_label(self) -> str:

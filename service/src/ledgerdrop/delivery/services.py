@@ -19,6 +19,7 @@ from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import (
+    ONLINE_AFTER_CONTACT,
     UNLINKED,
     CodeGuess,
     Delivery,
@@ -110,12 +111,47 @@ def authenticate_device(token: str) -> Device | None:
 
 
 def note_contact(device: Device) -> None:
-    # A poll every few seconds from every device must not turn into a write each: only move
-    # last_seen_at forward when it is stale enough to matter for the "online" display.
+    """The device just made a request: it is online for a little while (ONLINE_AFTER_CONTACT)."""
+    # Requests every few seconds from every device must not turn into a write each: only
+    # write once what is stored would soon say "offline".
     now = timezone.now()
-    if device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(seconds=15):
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-        device.last_seen_at = now
+    if device.online_until is None or device.online_until - now < ONLINE_AFTER_CONTACT / 2:
+        until = max(now + ONLINE_AFTER_CONTACT, device.online_until or now)
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now, online_until=until)
+        device.last_seen_at, device.online_until = now, until
+
+
+# ---- presence while a long-poll is held (delivery/longpoll.py) -----------------------------
+# Each returns or takes the `online_until` it wrote, and later writes only if that value is
+# still the stored one: another request of the device meanwhile has the last word.
+
+
+def note_poll_held(device: Device, until: dt.datetime) -> dt.datetime:
+    """A long-poll of the device is held until `until`: online till then, plus a moment to ask
+    again. Returns the mark to pass to `note_poll_dropped` / `note_poll_answered`."""
+    now = timezone.now()
+    mark = max(until + ONLINE_AFTER_CONTACT, device.online_until or now)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now, online_until=mark)
+    device.last_seen_at, device.online_until = now, mark
+    return mark
+
+
+def note_poll_dropped(device_id: int, mark: dt.datetime) -> None:
+    """The connection of a held long-poll dropped: the downloader stopped or its machine left
+    the network. The device is offline from now on, not at the end of the wait."""
+    now = timezone.now()
+    Device.objects.filter(pk=device_id, online_until=mark).update(
+        last_seen_at=now, online_until=now
+    )
+
+
+def note_poll_answered(device_id: int, mark: dt.datetime) -> None:
+    """A held long-poll is answered early (something to fetch): the downloader is busy and asks
+    again soon, so it stays online for a little while, not to the end of the wait."""
+    now = timezone.now()
+    Device.objects.filter(pk=device_id, online_until=mark).update(
+        last_seen_at=now, online_until=now + ONLINE_AFTER_CONTACT
+    )
 
 
 @transaction.atomic
@@ -490,8 +526,10 @@ def _poll_pairing(request: TokenRequest) -> IssuedCredential | PairingError:
     assert device is not None
     token = new_secret("ldd")
     device.token_hash = hash_secret(token)
-    device.last_seen_at = timezone.now()  # it just called: shown online from the start
-    device.save(update_fields=["token_hash", "last_seen_at"])
+    # It just called: shown online from the start.
+    device.last_seen_at = timezone.now()
+    device.online_until = device.last_seen_at + ONLINE_AFTER_CONTACT
+    device.save(update_fields=["token_hash", "last_seen_at", "online_until"])
     pairing.state = DevicePairing.State.CONSUMED
     pairing.save(update_fields=["state"])
     return IssuedCredential(device=device, token=token)

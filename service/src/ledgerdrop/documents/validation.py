@@ -3,23 +3,45 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
 from pathlib import Path
 
 from django.conf import settings
 
+from ledgerdrop.documents.ubl import peppol_bis
 from ledgerdrop.documents.ubl.report import ValidationReport
 from ledgerdrop.documents.ubl.validate import Validator, default_validator
 
+logger = logging.getLogger(__name__)
+
 
 def peppol_rules_path() -> Path:
-    return Path(settings.LEDGERDROP_PEPPOL_RULES)
+    """The release installed with `ledgerdrop rules install` (or named by
+    LEDGERDROP_PEPPOL_RULES) when there is one, else the release shipped with Ledgerdrop: a
+    fresh install checks every layer."""
+    configured = Path(settings.LEDGERDROP_PEPPOL_RULES)
+    if configured.is_file():
+        return configured
+    if "LEDGERDROP_PEPPOL_RULES" in os.environ:
+        _warn_missing_rules(configured)
+    return peppol_bis.RULES
+
+
+@functools.cache
+def _warn_missing_rules(configured: Path) -> None:
+    # Once per process: an operator's typo must be seen in the log, not on every document.
+    logger.warning(
+        "LEDGERDROP_PEPPOL_RULES names %s, which does not exist: using the PEPPOL BIS %s rules "
+        "shipped with Ledgerdrop",
+        configured,
+        peppol_bis.RELEASE,
+    )
 
 
 def validator() -> Validator:
-    path = peppol_rules_path()
-    # An absent file is not an error here: the validator then reports, on every document, that
-    # the PEPPOL layer did not run.
-    return default_validator(path)
+    return default_validator(peppol_rules_path())
 
 
 def validate(data: bytes) -> ValidationReport:

@@ -197,6 +197,44 @@ def patch_connection(
     return ConnectionOut.of(connection)
 
 
+class AutosendRunOut(Schema):
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    queued: int
+    failed: int
+    skipped_reason: str
+
+
+class AutosendOut(Schema):
+    """What the connection's automatic transfer will do, and what it did last (S8)."""
+
+    auto_transfer: bool
+    next_run_at: dt.datetime
+    would_send: dict[str, int]
+    last_run: AutosendRunOut | None
+
+
+@router.get("/firms/{fid}/bob-demat/connections/{cid}/autosend", response=AutosendOut)
+def connection_autosend(request: HttpRequest, fid: int, cid: int) -> AutosendOut:
+    connection = _connection(_firm(request, fid), cid)
+    outlook = services.autosend_outlook(connection)
+    last = outlook.last_run
+    return AutosendOut(
+        auto_transfer=connection.auto_transfer,
+        next_run_at=outlook.next_run_at,
+        would_send={kind: count for kind, _label, count in outlook.would_send},
+        last_run=None
+        if last is None
+        else AutosendRunOut(
+            started_at=last.started_at,
+            finished_at=last.finished_at,
+            queued=last.queued,
+            failed=outlook.last_run_failures,
+            skipped_reason=last.skipped_reason,
+        ),
+    )
+
+
 @router.delete("/firms/{fid}/bob-demat/connections/{cid}", response={204: None})
 def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
     firm = _firm(request, fid)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation
+from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import first_day_of_month, validate_dossier_code
 from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
@@ -20,6 +21,21 @@ class DeviceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         if obj.is_shared_server:
             return f"{obj.name} — {_('shared server')}"
         return obj.name
+
+
+def _connection_device_field(field: forms.Field, firm: Organisation) -> None:
+    """A connection without a device of its own: the list says what that means today, and
+    never offers a default device that does not exist (S5 comes before S7 on the help page)."""
+    default = services.default_device(firm)
+    field.queryset = _devices(firm)  # type: ignore[attr-defined]
+    if default is not None:
+        field.empty_label = _("The default device (%(name)s)") % {"name": default.name}  # type: ignore[attr-defined]
+    else:
+        field.empty_label = _("No device in particular")  # type: ignore[attr-defined]
+    field.help_text = _(
+        "Without a device of its own, the achats and ventes folders are created on every "
+        "device of the firm; automatic transfer and the client's sending use the default device."
+    )
 
 
 class DematSettingsForm(forms.Form):
@@ -71,7 +87,7 @@ class ConnectionForm(forms.Form):
             .order_by("company__name")
         )
         self.fields["dossier"].label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
-        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+        _connection_device_field(self.fields["device"], firm)
 
 
 class ConnectionEditForm(forms.Form):
@@ -81,7 +97,7 @@ class ConnectionEditForm(forms.Form):
 
     def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+        _connection_device_field(self.fields["device"], firm)
 
 
 class DocumentFilterForm(forms.Form):
@@ -102,19 +118,47 @@ class DocumentFilterForm(forms.Form):
         field.label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
 
 
+class DeviceWithStatusChoiceField(DeviceChoiceField):
+    """Devices as the send dialog lists them: with whether each is online now."""
+
+    def label_from_instance(self, obj: Device) -> str:
+        status = _("online") if obj.is_online else _("offline")
+        return f"{super().label_from_instance(obj)} ({status})"
+
+
 class SendForm(forms.Form):
     documents = forms.ModelMultipleChoiceField(
         queryset=Document.objects.none(),
         label=_("Documents"),
         error_messages={"required": _("Select at least one document.")},
     )
-    device = DeviceChoiceField(
+    device = DeviceWithStatusChoiceField(
         queryset=Device.objects.none(),
         label=_("Device"),
         error_messages={"required": _("Choose the device that will receive the documents.")},
     )
+    # Set by the "send anyway" button of the warning about an offline device.
+    send_to_offline = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, firm: Organisation, documents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["documents"].queryset = documents  # type: ignore[attr-defined]
         self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        device = cleaned.get("device")
+        if device is not None and not device.is_online and not cleaned.get("send_to_offline"):
+            raise forms.ValidationError(
+                _(
+                    "%(name)s is offline: its downloader is not running or cannot reach "
+                    "Ledgerdrop. The documents will wait until it is back. Send them anyway?"
+                ),
+                code="device_offline",
+                params={"name": device.name},
+            )
+        return cleaned
+
+    @property
+    def asks_to_confirm_offline(self) -> bool:
+        return any(error.code == "device_offline" for error in self.non_field_errors().as_data())

@@ -118,3 +118,24 @@ class Transmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} via {self.connection}"
+
+
+class AutosendRun(models.Model):
+    """What one nightly automatic transfer did for one connection, shown on its page (S8)."""
+
+    connection = models.ForeignKey(
+        DematConnection, on_delete=models.CASCADE, related_name="autosend_runs"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    queued = models.PositiveIntegerField(default=0)
+    # The documents the rules chose that could not be handed over (e.g. no UBL file yet).
+    refused = models.PositiveIntegerField(default=0)
+    # Why the run did not send anything for this connection (e.g. no default device), or "".
+    skipped_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["connection", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"automatic transfer of {self.connection} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -4,9 +4,11 @@ which folder and name); `delivery` moves the bytes and knows nothing about BOB."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -16,12 +18,13 @@ from django.utils.translation import gettext as _
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat import naming, rules
 from ledgerdrop.connectors.bob_demat.models import (
+    AutosendRun,
     DematConnection,
     DematSettings,
     Transmission,
     validate_dossier_code,
 )
-from ledgerdrop.core import audit, storage
+from ledgerdrop.core import audit, periodic, storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit
@@ -118,11 +121,18 @@ def _check_code(firm: Organisation, code: str, exclude: DematConnection | None =
     return code
 
 
-def _wake_served_device(connection: DematConnection) -> None:
-    # The device's waiting poll answers with the new folders, so they appear at once (S5).
-    target = connection.device or default_device(connection.firm)
-    if target is not None:
-        wake_on_commit(target.pk)
+def devices_keeping_folders(connection: DematConnection) -> list[Device]:
+    """The devices that keep this dossier's `achats` and `ventes`: its own device if it names
+    one, else every active device of the firm, since any of them can be chosen when sending."""
+    if connection.device is not None:
+        return [connection.device] if connection.device.revoked_at is None else []
+    return list(Device.objects.active().filter(firm=connection.firm_id))
+
+
+def _wake_devices_keeping_folders(connection: DematConnection, *, also: Iterable[int] = ()) -> None:
+    # Their waiting polls answer with the new folders, so they appear at once (S5).
+    for device_id in {device.pk for device in devices_keeping_folders(connection)} | set(also):
+        wake_on_commit(device_id)
 
 
 @transaction.atomic
@@ -147,7 +157,7 @@ def connect(
         **({"start_date": start_date} if start_date else {}),
     )
     audit.record(firm, "bob_demat.connected", connection, actor=by, code=connection.dossier_code)
-    _wake_served_device(connection)
+    _wake_devices_keeping_folders(connection)
     return connection
 
 
@@ -165,6 +175,8 @@ def update_connection(
     start_date: dt.date | None = None,
 ) -> DematConnection:
     changes: dict[str, object] = {}
+    # A device that kept the folders until now learns of the change too.
+    kept_until_now = [device.pk for device in devices_keeping_folders(connection)]
     if dossier_code is not None:
         connection.dossier_code = _check_code(connection.firm, dossier_code, exclude=connection)
         changes["dossier_code"] = connection.dossier_code
@@ -179,7 +191,7 @@ def update_connection(
         changes["start_date"] = start_date.isoformat()
     connection.save()
     audit.record(connection.firm, "bob_demat.connection_changed", connection, actor=by, **changes)
-    _wake_served_device(connection)
+    _wake_devices_keeping_folders(connection, also=kept_until_now)
     return connection
 
 
@@ -195,9 +207,13 @@ def disconnect(connection: DematConnection, *, by: User | None) -> None:
 
 
 def folders_for_device(device: Device) -> list[str]:
-    """The `achats` and `ventes` folders of every dossier this device serves."""
-    is_default = DematSettings.objects.filter(firm=device.firm_id, default_device=device).exists()
-    served = Q(device=device) | (Q(device__isnull=True) if is_default else Q(pk__in=[]))
+    """The `achats` and `ventes` folders of every dossier this device may receive documents
+    for: the connections that name it, and those that name no device (see
+    `devices_keeping_folders`). Whether a default device exists does not matter: the folders
+    are there before anything is sent, in the order the help page sets things up."""
+    if device.revoked_at is not None:
+        return []
+    served = Q(device=device) | Q(device__isnull=True)
     codes = DematConnection.objects.filter(served, firm=device.firm_id).values_list(
         "dossier_code", flat=True
     )
@@ -395,7 +411,8 @@ class AutosendReport:
 
 def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> AutosendReport:
     """Queue every document that the rules say goes tonight. Idempotent: a document is
-    transmitted once per connection, so two runs (or two workers at once) queue it once."""
+    transmitted once per connection, so two runs (or two workers at once) queue it once.
+    Each connection keeps a record of what its run did (`AutosendRun`)."""
     on = on or timezone.localdate()
     report = AutosendReport()
     connections = DematConnection.objects.filter(auto_transfer=True).select_related(
@@ -404,28 +421,116 @@ def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None)
     if firm is not None:
         connections = connections.filter(firm=firm)
     for connection in connections:
+        started_at = timezone.now()
         device = connection.device or default_device(connection.firm)
         reason = rules.why_autosend_cannot_run(default_device(connection.firm), device)
+        queued = refused = 0
         if reason:
             report.skipped_connections[connection.pk] = reason
-            continue
-        assert device is not None
-        candidates = Document.objects.filter(
+        else:
+            assert device is not None
+            for document in _autosend_candidates(connection, on):
+                if rules.why_not_deliverable(document):
+                    refused += 1
+                    continue
+                delivery = _queue(
+                    connection, document, device, origin=Transmission.Origin.AUTOMATIC, by=None
+                )
+                if delivery is not None:
+                    report.queued.append(delivery)
+                    queued += 1
+        AutosendRun.objects.create(
+            connection=connection,
+            started_at=started_at,
+            finished_at=timezone.now(),
+            queued=queued,
+            refused=refused,
+            skipped_reason=reason,
+        )
+    return report
+
+
+def _autosend_candidates(connection: DematConnection, on: dt.date) -> Iterator[Document]:
+    """The documents of the dossier that the automatic transfer takes on that day, in date
+    order: dated from the connection's start on, never transmitted, allowed by the rules."""
+    candidates = (
+        Document.objects.filter(
             company=connection.dossier.company_id,
             issue_date__gte=connection.start_date,
             issue_date__lte=on,
-        ).exclude(
+        )
+        .exclude(
             Exists(Transmission.objects.filter(document=OuterRef("pk"), connection=connection))
         )
-        for document in candidates.order_by("issue_date", "id"):
-            if not rules.goes_automatically(document) or rules.why_not_deliverable(document):
-                continue
-            delivery = _queue(
-                connection, document, device, origin=Transmission.Origin.AUTOMATIC, by=None
-            )
-            if delivery is not None:
-                report.queued.append(delivery)
-    return report
+        .select_related("company")
+        .order_by("issue_date", "id")
+    )
+    return (document for document in candidates if rules.goes_automatically(document))
+
+
+def next_autosend_at(now: dt.datetime | None = None) -> dt.datetime:
+    """When the next nightly run starts (LEDGERDROP_AUTOSEND_AT, local time)."""
+    now = timezone.localtime(now)
+    at = periodic.parse_time_of_day(django_settings.LEDGERDROP_AUTOSEND_AT)
+    run = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    return run if run > now else run + dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class AutosendOutlook:
+    """What a connection's page says about its automatic transfer (S8)."""
+
+    next_run_at: dt.datetime
+    # What a run would queue now, per document kind (kind value, label, count).
+    would_send: list[tuple[str, str, int]]
+    last_run: AutosendRun | None
+    # Documents of the last run that failed on the device since, plus those it could not send.
+    last_run_failures: int
+
+    @property
+    def would_send_total(self) -> int:
+        return sum(count for _kind, _label, count in self.would_send)
+
+
+def autosend_outlook(connection: DematConnection) -> AutosendOutlook:
+    today = timezone.localdate()
+    counts = Counter(document.kind for document in _autosend_candidates(connection, today))
+    would_send = [
+        (kind.value, str(kind.label), counts[kind.value])
+        for kind in Document.Kind
+        if counts[kind.value]
+    ]
+    last_run = connection.autosend_runs.order_by("-started_at", "-id").first()
+    failures = 0
+    if last_run is not None:
+        failures = (
+            last_run.refused
+            + Delivery.objects.filter(
+                state=Delivery.State.FAILED,
+                pk__in=Transmission.objects.filter(
+                    connection=connection,
+                    origin=Transmission.Origin.AUTOMATIC,
+                    created_at__gte=last_run.started_at,
+                    created_at__lte=last_run.finished_at,
+                ).values("first_delivery"),
+            ).count()
+        )
+    return AutosendOutlook(
+        next_run_at=next_autosend_at(),
+        would_send=would_send,
+        last_run=last_run,
+        last_run_failures=failures,
+    )
+
+
+def firms_receiving_automatically(company: Organisation) -> list[Organisation]:
+    """The accounting firms that receive this company's documents by the nightly transfer."""
+    return [
+        connection.firm
+        for connection in DematConnection.objects.filter(
+            dossier__company=company, auto_transfer=True
+        ).select_related("firm")
+    ]
 
 
 def autosend_warnings(firm: Organisation) -> list[str]:

@@ -9,6 +9,8 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -99,11 +101,14 @@ def new_connection(request: HttpRequest, firm_id: int) -> HttpResponse:
         except services.ConnectorError as exc:
             form.add_error("dossier_code", exc.message)
         else:
-            messages.success(
-                request,
-                _("%(code)s is connected: its achats and ventes folders are being created.")
-                % {"code": connection.dossier_code},
-            )
+            if services.devices_keeping_folders(connection):
+                text = _("%(code)s is connected: its achats and ventes folders are being created.")
+            else:
+                text = _(
+                    "%(code)s is connected: its achats and ventes folders will be created as "
+                    "soon as a downloader is paired."
+                )
+            messages.success(request, text % {"code": connection.dossier_code})
             return redirect("bob-demat-connection", firm_id=firm.pk, connection_id=connection.pk)
     return render(request, "bob_demat/connection_new.html", _context(firm, form=form))
 
@@ -155,7 +160,14 @@ def connection_detail(request: HttpRequest, firm_id: int, connection_id: int) ->
     return render(
         request,
         "bob_demat/connection_detail.html",
-        _context(firm, connection=connection, form=form, history=history),
+        _context(
+            firm,
+            connection=connection,
+            form=form,
+            history=history,
+            warnings=services.autosend_warnings(firm),
+            outlook=services.autosend_outlook(connection),
+        ),
     )
 
 
@@ -168,9 +180,22 @@ def toggle_auto_transfer(request: HttpRequest, firm_id: int, connection_id: int)
         by=request.user,  # type: ignore[arg-type]
         auto_transfer=request.POST.get("auto_transfer") == "on",
     )
-    context = _context(firm, connection=connection, warnings=services.autosend_warnings(firm))
+    outlook = services.autosend_outlook(connection)
+    if connection.auto_transfer:
+        when = date_format(timezone.localtime(outlook.next_run_at), "DATETIME_FORMAT")
+        confirmation = _("Automatic transfer is on. The next run is on %(when)s.") % {"when": when}
+    else:
+        confirmation = _("Automatic transfer is off: documents are no longer sent automatically.")
     if request.htmx:  # type: ignore[attr-defined]
+        context = _context(
+            firm,
+            connection=connection,
+            warnings=services.autosend_warnings(firm),
+            outlook=outlook,
+            confirmation=confirmation,
+        )
         return render(request, "bob_demat/_auto_transfer.html", context)
+    messages.success(request, confirmation)
     return redirect("bob-demat-connection", firm_id=firm.pk, connection_id=connection.pk)
 
 

@@ -290,13 +290,3 @@ def test_the_downloader_page_gives_one_command_per_system_each_with_its_own_fres
         hash_secret(windows.group(1)),
     }
     assert "pip install ledgerdrop-agent" not in page and "NSSM" not in page
-
-
-def test_a_device_is_online_while_it_has_asked_within_two_minutes(firm: Organisation) -> None:
-    device = services.register_device(firm, name="PC Kevin").device
-
-    device.last_seen_at = timezone.now() - dt.timedelta(seconds=90)
-    online_after_90s = device.is_online
-    device.last_seen_at = timezone.now() - dt.timedelta(minutes=3)
-
-    assert online_after_90s and not device.is_online

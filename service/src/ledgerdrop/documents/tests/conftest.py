@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ledgerdrop.documents.ubl import peppol_bis
 from ledgerdrop.documents.ubl.validate import Validator
-
-PEPPOL_SCH = Path("bis-billing-3.0.19/sch/PEPPOL-EN16931-UBL.sch")
 
 
 def _repository_root() -> Path:
@@ -20,23 +18,19 @@ def _repository_root() -> Path:
 
 @pytest.fixture(scope="session")
 def peppol_material() -> Path:
-    """The official PEPPOL and CEN validation material (``../shared/peppol`` by default)."""
-    configured = os.environ.get("LEDGERDROP_PEPPOL_MATERIAL")
-    folder = Path(configured) if configured else _repository_root().parent / "shared" / "peppol"
-    if not (folder / PEPPOL_SCH).is_file():
-        pytest.fail(
-            f"The official PEPPOL/CEN validation material is missing: no {folder / PEPPOL_SCH}."
-            " Put it at ../shared/peppol next to the repository (see its README) or point"
-            " LEDGERDROP_PEPPOL_MATERIAL at it: without it these tests cannot prove validation.",
-            pytrace=False,
-        )
+    """The official PEPPOL and CEN examples and unit tests, carried in the repository
+    (tests/data/peppol, see its README): a fresh clone tests validation with nothing beside it."""
+    folder = _repository_root() / "tests" / "data" / "peppol"
+    if not (folder / "bis-billing-3.0.19" / "examples").is_dir():
+        pytest.fail(f"The official validation test material is missing from {folder}.")
     return folder
 
 
 @pytest.fixture(scope="session")
-def validator(peppol_material: Path) -> Validator:
-    """One full validator for the whole session: compiling the rules is the slow part."""
-    return Validator(peppol_material / PEPPOL_SCH)
+def validator() -> Validator:
+    """One full validator with the PEPPOL rules Ledgerdrop ships, for the whole session:
+    compiling the rules is the slow part."""
+    return Validator(peppol_bis.RULES)
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +39,7 @@ def base_invoice(peppol_material: Path) -> bytes:
 
 
 @pytest.fixture
-def peppol_rules(peppol_material: Path, settings: Any) -> Path:
-    """Point the service's PEPPOL rules setting at the official file (Django tests only)."""
-    path = peppol_material / PEPPOL_SCH
-    settings.LEDGERDROP_PEPPOL_RULES = path
-    return path
+def peppol_rules(settings: Any) -> Path:
+    """Point the service's PEPPOL rules setting at the shipped file (Django tests only)."""
+    settings.LEDGERDROP_PEPPOL_RULES = peppol_bis.RULES
+    return peppol_bis.RULES

@@ -211,13 +211,14 @@ def test_an_unknown_vat_rate_is_refused_with_the_line_it_is_on() -> None:
         )
 
 
-def test_without_the_peppol_rules_the_report_says_that_layer_did_not_run(
+def test_a_fresh_install_checks_every_layer_with_the_peppol_rules_it_ships(
     settings: object, tmp_path: object
 ) -> None:
-    settings.LEDGERDROP_PEPPOL_RULES = tmp_path / "absent.sch"  # type: ignore[attr-defined,operator]
+    # A fresh data folder: `ledgerdrop rules install` never ran.
+    settings.LEDGERDROP_PEPPOL_RULES = tmp_path / "rules" / "PEPPOL-EN16931-UBL.sch"  # type: ignore[attr-defined,operator]
 
     invoice = issued_invoice()
 
-    assert invoice.validation_status == "incomplete"
-    assert "peppol" in invoice.validation["layers_skipped"]
-    assert "not fully checked" in invoice.validation["summary"]
+    assert invoice.validation_status == "valid", invoice.validation["summary"]
+    assert invoice.validation["layers_skipped"] == {}
+    assert "peppol" in invoice.validation["layers_run"]

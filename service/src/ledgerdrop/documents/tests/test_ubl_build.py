@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -23,12 +22,8 @@ from ledgerdrop.documents.ubl.model import (
     ogm_from_number,
 )
 from ledgerdrop.documents.ubl.pdf import render_pdf
-from ledgerdrop.documents.ubl.validate import Validator, default_validator
+from ledgerdrop.documents.ubl.validate import Validator
 
-PEPPOL_SCH = (
-    Path(__file__).resolve().parents[6]
-    / "shared/peppol/bis-billing-3.0.19/sch/PEPPOL-EN16931-UBL.sch"
-)
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
@@ -44,11 +39,6 @@ SELLER = Party(
 )
 BUYER = Party("Brouwerij Noord NV", "Kaai 3", "Antwerpen", "2000", vat_number="BE0202239951")
 DUTCH_BUYER = Party("Groothandel Zuid BV", "Markt 1", "Breda", "4811", "NL", "NL004495445B01")
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return default_validator(PEPPOL_SCH)
 
 
 def assert_valid(validator: Validator, xml: bytes) -> None:

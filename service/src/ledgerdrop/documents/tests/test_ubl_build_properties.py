@@ -9,9 +9,7 @@ import base64
 import os
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -28,12 +26,8 @@ from ledgerdrop.documents.ubl.model import (
     ogm_from_number,
 )
 from ledgerdrop.documents.ubl.pdf import render_pdf
-from ledgerdrop.documents.ubl.validate import Validator, default_validator
+from ledgerdrop.documents.ubl.validate import Validator
 
-PEPPOL_SCH = (
-    Path(__file__).resolve().parents[6]
-    / "shared/peppol/bis-billing-3.0.19/sch/PEPPOL-EN16931-UBL.sch"
-)
 EXAMPLES = int(os.environ.get("LEDGERDROP_UBL_EXAMPLES", "100"))
 
 BELGIAN_SELLER = Party(
@@ -67,11 +61,6 @@ words = st.text(
     min_size=1,
     max_size=30,
 ).filter(lambda value: value.strip() != "")
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return default_validator(PEPPOL_SCH)
 
 
 @st.composite

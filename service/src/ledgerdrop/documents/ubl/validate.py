@@ -111,7 +111,8 @@ class Validator:
         if peppol_sch is None:
             self.peppol_missing = "no PEPPOL rules file is configured on this server"
         elif not peppol_sch.is_file():
-            self.peppol_missing = f"the PEPPOL rules file {peppol_sch} does not exist"
+            # Reports reach clients: they never show where the server keeps its files.
+            self.peppol_missing = "the PEPPOL rules file configured on this server does not exist"
         else:
             self._peppol = RuleSet.from_schematron("peppol", peppol_sch)
 

@@ -32,3 +32,9 @@ def delivery_history(document: Document) -> dict[str, Any]:
 def client_send_blocker(company: Organisation) -> str:
     """Why the client cannot send to the accountant from here, or "" when it can (S9)."""
     return services.why_client_cannot_send(company)
+
+
+@register.inclusion_tag("bob_demat/_autosend_note.html")
+def accountant_autosend_note(company: Organisation) -> dict[str, Any]:
+    """Tells the client which accountants receive its documents by themselves, every night."""
+    return {"firms": services.firms_receiving_automatically(company)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.test import Client
 
@@ -57,6 +59,7 @@ def test_sending_selected_documents_queues_them_for_the_chosen_device(
     company = testing.company()
     testing.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin").device
+    delivery_services.note_contact(device)  # its downloader is running
     first, second = testing.document(company), testing.document(company)
 
     page = client.get(f"/firms/{firm.pk}/documents-to-process/")
@@ -104,3 +107,74 @@ def test_the_client_sees_why_sending_is_unavailable_then_sends_and_sees_the_grey
     assert "pas encore choisi d&#x27;appareil par défaut" in blocked
     assert "sage-grey" in sent
     assert Delivery.objects.get().document == invoice
+
+
+def test_the_connection_form_offers_no_default_device_before_one_is_chosen(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    accounts_services.link_accountant(testing.company(), firm, by=None)
+    device = delivery_services.register_device(firm, name="PC Kevin").device
+
+    before = unescape(client.get(f"/firms/{firm.pk}/sage-demat/connections/new/").content.decode())
+    services.set_default_device(firm, device, by=None)
+    after = unescape(client.get(f"/firms/{firm.pk}/sage-demat/connections/new/").content.decode())
+
+    assert "appareil par défaut" not in before.split('name="device"')[1].split("</select>")[0]
+    assert "Aucun appareil en particulier" in before
+    assert "L'appareil par défaut (PC Kevin)" in after
+
+
+def test_a_new_connection_says_when_no_downloader_can_make_its_folders_yet(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+
+    response = client.post(
+        f"/firms/{firm.pk}/sage-demat/connections/new/",
+        {"dossier": dossier.pk, "dossier_code": "DUPONT", "start_date": "2026-11-01"},
+        follow=True,
+    )
+
+    assert "dès qu'un Accounting Downloader sera associé" in unescape(response.content.decode())
+
+
+def test_the_send_dialog_shows_whether_each_device_is_online(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    testing.document(company)
+    running = delivery_services.register_device(firm, name="PC Kevin").device
+    delivery_services.note_contact(running)
+    delivery_services.register_device(firm, name="Serveur")
+
+    page = client.get(f"/firms/{firm.pk}/documents-to-process/").content.decode()
+
+    assert "PC Kevin (en ligne)" in page
+    assert "Serveur (hors ligne)" in page
+
+
+def test_sending_to_an_offline_device_warns_first_and_sends_only_once_confirmed(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    document = testing.document(company)
+    offline = delivery_services.register_device(firm, name="Serveur").device
+    url = f"/firms/{firm.pk}/documents-to-process/"
+    choice = {"documents": [document.pk], "device": offline.pk}
+
+    warned = unescape(client.post(url, choice).content.decode())
+    queued_after_warning = Delivery.objects.count()
+    client.post(url, {**choice, "send_to_offline": "1"})
+
+    assert "Serveur est hors ligne" in warned
+    assert "Envoyer quand même" in warned
+    assert f'value="{document.pk}" id="doc-{document.pk}" aria-label' in warned
+    assert "checked" in warned.split(f'id="doc-{document.pk}"')[1].split(">")[0]
+    assert queued_after_warning == 0
+    assert Delivery.objects.get().device == offline

@@ -127,3 +127,30 @@ def test_a_new_connection_gives_the_device_its_achats_and_ventes_folders(setup: 
     services.set_default_device(firm, device, by=None)
 
     assert services.folders_for_device(device) == ["DUPONT/achats", "DUPONT/ventes"]
+
+
+def test_a_connection_without_a_device_has_its_folders_on_every_device_before_any_default(
+    setup: Setup,
+) -> None:
+    firm, _, _, pc = setup
+    server = delivery_services.register_device(firm, name="Serveur").device
+    revoked = delivery_services.register_device(firm, name="Ancien PC").device
+    delivery_services.revoke_device(revoked, by=None)
+    revoked.refresh_from_db()
+
+    assert services.default_device(firm) is None
+    assert services.folders_for_device(pc) == ["DUPONT/achats", "DUPONT/ventes"]
+    assert services.folders_for_device(server) == ["DUPONT/achats", "DUPONT/ventes"]
+    assert services.folders_for_device(revoked) == []
+    other_firms_device = delivery_services.register_device(testing.firm(), name="PC").device
+    assert services.folders_for_device(other_firms_device) == []
+
+
+def test_a_connection_naming_a_device_has_its_folders_on_that_device_only(setup: Setup) -> None:
+    firm, _, connection, pc = setup
+    server = delivery_services.register_device(firm, name="Serveur").device
+
+    services.update_connection(connection, device=server, by=None)
+
+    assert services.folders_for_device(server) == ["DUPONT/achats", "DUPONT/ventes"]
+    assert services.folders_for_device(pc) == []
