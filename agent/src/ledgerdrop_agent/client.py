@@ -72,6 +72,14 @@ class Backoff:
         return step / 2 + _jitter.uniform(0, step / 2)
 
 
+def _retry_after(response: httpx.Response) -> float:
+    """The seconds of a `Retry-After: <seconds>` header, 0 without one (or with a date)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0
+
+
 def normalise_server(server: str) -> str:
     parts = urlsplit(server.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -214,9 +222,10 @@ class DeviceClient:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         failure = ""
+        asked_to_wait = 0.0
         for attempt in range(self.attempts):
             if attempt:
-                self._sleep(self.backoff.delay(attempt - 1))
+                self._sleep(max(self.backoff.delay(attempt - 1), asked_to_wait))
             try:
                 response = self._http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
@@ -225,6 +234,8 @@ class DeviceClient:
             if response.status_code not in _RETRIABLE:
                 return response
             failure = f"HTTP {response.status_code}"
+            # A busy server (503, 429) says when to come back; never longer than our own cap.
+            asked_to_wait = min(_retry_after(response), self.backoff.cap)
         raise ServerUnavailable(f"{method} {self.server}{API_PATH}{url}: {failure}")
 
     def _expect(self, response: httpx.Response, *statuses: int) -> httpx.Response:

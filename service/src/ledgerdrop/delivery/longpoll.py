@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from ledgerdrop.delivery.wakeups import hub
 
@@ -43,6 +45,26 @@ def _idle_device(token: str, known_state: str | None) -> tuple[int, str] | None:
         return None
     queued = Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).exists()
     return None if queued else (device.pk, state)
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _checks() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            settings.LEDGERDROP_LONG_POLL_THREADS, thread_name_prefix="ledgerdrop-long-poll"
+        )
+    return _executor
+
+
+def _checked(token: str, known_state: str | None) -> tuple[int, str] | None:
+    try:
+        return _idle_device(token, known_state)
+    finally:
+        # Hand the connection back (to the pool on PostgreSQL) as a request thread does.
+        close_old_connections()
 
 
 def _bearer(scope: Scope) -> str:
@@ -85,8 +107,9 @@ class LongPollGate:
 
     @staticmethod
     async def _hold(token: str, wait: float, known_state: str | None) -> None:
-        # The shared executor, not a thread of the request's own: nothing is held per request.
-        idle = sync_to_async(_idle_device, thread_sensitive=False)
+        # A few threads of the gate's own, not one per request: nothing is held per request,
+        # and their database connections are counted in the node's budget (settings).
+        idle = sync_to_async(_checked, thread_sensitive=False, executor=_checks())
         deadline = time.monotonic() + wait
         first = await idle(token, known_state)
         if first is None:
