@@ -241,15 +241,18 @@ class LongPolls:
     async def _poll(self, token: str) -> None:
         assert self._http is not None
         headers = {"Authorization": f"Bearer {token}"}
+        # A fleet's polls are spread over the wait, not in step: the first one waits less.
+        wait = random.randint(1, self.wait)
         while True:
             try:
                 response = await _answer(
                     self._http.get(
                         "/api/device/v1/deliveries",
-                        params={"wait": self.wait, "limit": 100},
+                        params={"wait": wait, "limit": 100},
                         headers=headers,
                     )
                 )
+                wait = self.wait
             except (aiohttp.ClientError, TimeoutError) as error:
                 self.failures.append(f"{type(error).__name__}: {error}")
                 await asyncio.sleep(1)
