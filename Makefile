@@ -47,3 +47,4 @@ bench: setup
 	scripts/ensure-bench-peers.sh
 	$(UV) run python bench/delivery.py
 	$(UV) run python bench/documents.py
+	scripts/with-postgres.sh $(UV) run python bench/load.py

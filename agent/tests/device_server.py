@@ -57,6 +57,7 @@ class DeviceServer:
     token_answers: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     revoked: bool = False
     unavailable: int = 0  # answer 503 to this many next requests
+    retry_after: str = ""  # the Retry-After header of those 503s, if any
     refused_acks: set[int] = field(default_factory=set)  # answer 409 to a batch with these
     ack_batches: list[list[dict[str, Any]]] = field(default_factory=list)
     fail_reports: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -124,7 +125,12 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
                 server.requests.append((method, parts.path, dict(self.headers.items())))
                 if server.unavailable:
                     server.unavailable -= 1
-                    return self._json(503, {"title": "Service Unavailable", "status": 503})
+                    body = {"title": "Service Unavailable", "status": 503}
+                    if server.retry_after:
+                        return self._send(
+                            503, json.dumps(body).encode(), {"Retry-After": server.retry_after}
+                        )
+                    return self._json(503, body)
             route = parts.path.removeprefix(API)
             if method == "POST" and route == "pairings":
                 return self._json(200, _pairing_started(server))

@@ -50,6 +50,17 @@ def test_server_errors_are_retried_then_reported_unavailable(
     assert len(server.requests) == client.attempts
 
 
+def test_a_busy_server_is_asked_again_no_sooner_than_it_says(server: DeviceServer) -> None:
+    server.unavailable, server.retry_after = 2, "3"
+    waits: list[float] = []
+
+    with DeviceClient(server.url, TOKEN, backoff=Backoff(0.001, 30), sleep=waits.append) as client:
+        client.offers(wait=0, limit=10)
+
+    assert waits == [3.0, 3.0]
+    assert len(server.requests) == 3
+
+
 def test_an_unreachable_server_is_reported_unavailable() -> None:
     server = DeviceServer().start()
     address = server.url

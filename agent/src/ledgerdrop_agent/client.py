@@ -148,6 +148,14 @@ class _Meter:
             raise TooSlow(f"{self._what}: not complete after {self._budget:.0f} s")
 
 
+def _retry_after(response: httpx.Response) -> float:
+    """The seconds of a `Retry-After: <seconds>` header, 0 without one (or with a date)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0
+
+
 def normalise_server(server: str) -> str:
     parts = urlsplit(server.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -340,9 +348,10 @@ class DeviceClient:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         failure = ""
+        asked_to_wait = 0.0
         for attempt in range(self.attempts):
             if attempt:
-                self._pause(attempt)
+                self._pause(attempt, at_least=asked_to_wait)
             if self._cancelled.is_set():
                 raise Cancelled(f"{method} {url}: stopped")
             try:
@@ -359,10 +368,12 @@ class DeviceClient:
             if response.status_code not in _RETRIABLE:
                 return response
             failure = f"HTTP {response.status_code}"
+            # A busy server (503, 429) says when to come back; never longer than our own cap.
+            asked_to_wait = min(_retry_after(response), self.backoff.cap)
         raise ServerUnavailable(f"{method} {self.server}{API_PATH}{url}: {failure}")
 
-    def _pause(self, attempt: int) -> None:
-        self._sleep(self.backoff.delay(attempt - 1))
+    def _pause(self, attempt: int, at_least: float = 0.0) -> None:
+        self._sleep(max(self.backoff.delay(attempt - 1), at_least))
         if self._cancelled.is_set():
             raise Cancelled("stopped")
 

@@ -13,7 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.api import router as accounts_router
-from ledgerdrop.core import problems
+from ledgerdrop.core import overload, problems
 
 
 class ApiToken(HttpBearer):
@@ -38,6 +38,7 @@ api = NinjaAPI(
     auth=[ApiToken(), BrowserSession()],
 )
 problems.install(api)
+overload.install(api)
 api.add_router("/", accounts_router)
 api.add_router("/", "ledgerdrop.documents.api.router")
 api.add_router("/", "ledgerdrop.delivery.api.router")

@@ -5,6 +5,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
 django_application = get_asgi_application()
 
-from ledgerdrop.delivery.longpoll import LongPollGate  # noqa: E402  (needs Django set up)
+from ledgerdrop.core.admission import Admission  # noqa: E402  (needs Django set up)
+from ledgerdrop.delivery.longpoll import LongPollGate  # noqa: E402
 
-application = LongPollGate(django_application)
+# Waiting downloaders are held by the gate without a thread; what reaches Django is admitted
+# into a bounded number of request threads (503 when none frees up in time).
+application = LongPollGate(Admission(django_application))

@@ -127,6 +127,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = _SQLITE_OPTIONS
     # A file, not memory, so that the real server started by system tests sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-ledgerdrop.sqlite3")}
+    # Writers of this process queue in order (FIFO) for the write lock: see core/sqlite.
+    DATABASES["default"]["ENGINE"] = "ledgerdrop.core.sqlite"
+
+# The load budget of one node (README, "Sizing a node"): at most LEDGERDROP_DB_POOL_SIZE
+# PostgreSQL connections, shared by the request threads, the long-poll gate's checks, the
+# task worker, the nightly scheduler and the wake-up listener, each holding at most one. The
+# request threads get what the others leave, so that the pool itself never runs dry; a request
+# that finds no thread free within LEDGERDROP_BUSY_WAIT_SECONDS is answered 503 + Retry-After.
+LEDGERDROP_DB_POOL_SIZE = int(os.environ.get("LEDGERDROP_DB_POOL_SIZE", "20"))
+LEDGERDROP_LONG_POLL_THREADS = 2
+LEDGERDROP_RESERVED_CONNECTIONS = LEDGERDROP_LONG_POLL_THREADS + 3  # worker, scheduler, listener
+LEDGERDROP_REQUEST_THREADS = int(
+    os.environ.get(
+        "LEDGERDROP_REQUEST_THREADS",
+        max(1, LEDGERDROP_DB_POOL_SIZE - LEDGERDROP_RESERVED_CONNECTIONS),
+    )
+)
+LEDGERDROP_BUSY_WAIT_SECONDS = float(os.environ.get("LEDGERDROP_BUSY_WAIT_SECONDS", "10"))
+LEDGERDROP_BUSY_RETRY_AFTER_SECONDS = 2
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "ledgerdrop.core.overload.OverloadMiddleware",
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's psycopg pool: connections are handed back at the end of each request (hence
+    # CONN_MAX_AGE 0) and a thread that still finds none after the short wait gets a 503.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": min(2, LEDGERDROP_DB_POOL_SIZE),
+            "max_size": LEDGERDROP_DB_POOL_SIZE,
+            "timeout": LEDGERDROP_BUSY_WAIT_SECONDS,
+        },
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -24,7 +24,7 @@ from ninja.responses import Status
 from ninja.security import HttpBearer
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core import problems, storage
+from ledgerdrop.core import overload, problems, storage
 from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.delivery import downloads, services
 from ledgerdrop.delivery.models import Delivery, Device
@@ -65,6 +65,7 @@ device_api = NinjaAPI(
     docs_url=None,
 )
 problems.install(device_api)
+overload.install(device_api)
 
 
 @device_api.exception_handler(services.DeliveryError)

@@ -14,12 +14,14 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 
 from ledgerdrop.delivery.wakeups import hub
@@ -27,6 +29,7 @@ from ledgerdrop.delivery.wakeups import hub
 if TYPE_CHECKING:
     from ledgerdrop.delivery.models import Device
 
+T = TypeVar("T")
 Scope = dict[str, Any]
 ASGIApp = Callable[..., Awaitable[Any]]
 
@@ -72,6 +75,33 @@ class Held:
     device_id: int
     state: str
     mark: dt.datetime  # the device's `online_until` as this hold wrote it
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _checks() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            settings.LEDGERDROP_LONG_POLL_THREADS, thread_name_prefix="ledgerdrop-long-poll"
+        )
+    return _executor
+
+
+def _on_gate_threads(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """`func` run on a few threads of the gate's own, not one per request: nothing is held
+    per waiting poll, and their database connections are counted in the node's budget
+    (settings)."""
+
+    def checked(*args: Any) -> T:
+        try:
+            return func(*args)
+        finally:
+            # Hand the connection back (to the pool on PostgreSQL) as a request thread does.
+            close_old_connections()
+
+    return sync_to_async(checked, thread_sensitive=False, executor=_checks())
 
 
 def _bearer(scope: Scope) -> str:
@@ -132,11 +162,10 @@ class LongPollGate:
         up; returns whether it hung up."""
         from ledgerdrop.delivery import services
 
-        # The shared executor, not a thread of the request's own: nothing is held per request.
-        idle = sync_to_async(_idle_device, thread_sensitive=False)
+        idle = _on_gate_threads(_idle_device)
         deadline = time.monotonic() + wait
         until = timezone.now() + dt.timedelta(seconds=wait)
-        held = await sync_to_async(_begin_hold, thread_sensitive=False)(token, known_state, until)
+        held = await _on_gate_threads(_begin_hold)(token, known_state, until)
         if held is None:
             return False
         loop = asyncio.get_running_loop()
@@ -179,7 +208,7 @@ def _setter(event: asyncio.Event) -> Callable[[object], None]:
 
 
 async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> None:
-    await sync_to_async(presence, thread_sensitive=False)(held.device_id, held.mark)
+    await _on_gate_threads(presence)(held.device_id, held.mark)
 
 
 async def _hung_up(receive: Callable[[], Awaitable[Any]]) -> None:

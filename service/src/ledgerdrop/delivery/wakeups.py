@@ -14,6 +14,7 @@ devices, and nothing at all while no device waits."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -142,6 +143,10 @@ class WakeupHub:
                 time.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
             finally:
+                # On PostgreSQL's pool the connection goes back for others: not listening.
+                with contextlib.suppress(Exception):
+                    if db.connection is not None:
+                        db.connection.execute(f"UNLISTEN {CHANNEL}")
                 db.close()
 
     def waiting_devices(self, loop: asyncio.AbstractEventLoop) -> set[int]:

@@ -120,8 +120,11 @@ _KINDS = {
 }
 
 
-def invoice_data(document: Document, profile: InvoicingProfile) -> ubl.InvoiceData:
-    """The document as the `ubl` package models it; `InvoiceDataError` says what is missing."""
+def invoice_data(
+    document: Document, profile: InvoicingProfile, rows: Iterable[DocumentLine] | None = None
+) -> ubl.InvoiceData:
+    """The document as the `ubl` package models it (its lines: `rows`, else those stored);
+    `InvoiceDataError` says what is missing."""
     own = company_party(document.company, profile)
     other = counterparty(document)
     # On a purchase slip the company buys and writes the invoice in its supplier's name.
@@ -136,7 +139,7 @@ def invoice_data(document: Document, profile: InvoicingProfile) -> ubl.InvoiceDa
         due_date=due_date,
         seller=seller,
         buyer=buyer,
-        lines=tuple(ubl_line(row) for row in document.lines.all()),
+        lines=tuple(ubl_line(row) for row in (document.lines.all() if rows is None else rows)),
         currency=document.currency,
         payment_reference=document.payment_reference or None,
         iban=document.iban or None,

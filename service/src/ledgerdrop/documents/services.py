@@ -7,8 +7,12 @@ until approved (a registered purchase invoice) or rejected with a reason."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -135,7 +139,8 @@ def _apply(document: Document, data: DocumentInput) -> None:
     document.credited_document = _credited(document.company, data)
 
 
-def _replace_lines(document: Document, lines: list[LineInput]) -> None:
+def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]:
+    """The document's lines, checked (bounds, VAT choices, totals) but not saved yet."""
     if errors := [
         error
         for index, line in enumerate(lines)
@@ -173,7 +178,14 @@ def _replace_lines(document: Document, lines: list[LineInput]) -> None:
         },
     ):
         raise OutOfRangeError(errors)
+    return rows
+
+
+def _store_lines(document: Document, rows: list[DocumentLine]) -> None:
+    totals = building.line_totals(rows)
     document.lines.all().delete()
+    for row in rows:
+        row.document = document  # saved by now
     DocumentLine.objects.bulk_create(rows)
     document.net_total = totals.tax_exclusive_amount
     document.vat_total = totals.tax_amount
@@ -181,20 +193,30 @@ def _replace_lines(document: Document, lines: list[LineInput]) -> None:
     document.save(update_fields=["net_total", "vat_total", "total"])
 
 
-@transaction.atomic
 def create_document(
     company: Organisation, data: DocumentInput, *, by: User | None, draft: bool = True
 ) -> Document:
-    """A new sales invoice, credit note or purchase slip; issued at once unless `draft`."""
+    """A new sales invoice, credit note or purchase slip; issued at once unless `draft`, and
+    then kept only if it can be issued."""
     if draft and data.number:
         raise DocumentError("invalid", "A draft has no number: it gets one when it is issued.")
     document = Document(company=company, status=Document.Status.DRAFT)
     _apply(document, data)
+    rows = _line_rows(document, data.lines)
+    if draft:
+        with transaction.atomic():
+            return _save_draft(document, rows, by=by)
+    with _series_lane(document):
+        prepared = _prepared(document, rows, data.number)
+        with transaction.atomic():
+            _save_draft(document, rows, by=by)
+            return _issue_locked(document, rows, number=data.number, by=by, prepared=prepared)
+
+
+def _save_draft(document: Document, rows: list[DocumentLine], *, by: User | None) -> Document:
     document.save()
-    _replace_lines(document, data.lines)
-    audit.record(company, "document.drafted", document, actor=by, kind=document.kind)
-    if not draft:
-        return issue(document, by=by, number=data.number)
+    _store_lines(document, rows)
+    audit.record(document.company, "document.drafted", document, actor=by, kind=document.kind)
     return document
 
 
@@ -207,7 +229,7 @@ def update_draft(document: Document, data: DocumentInput, *, by: User | None) ->
         )
     _apply(document, data)
     document.save()
-    _replace_lines(document, data.lines)
+    _store_lines(document, _line_rows(document, data.lines))
     audit.record(document.company, "document.edited", document, actor=by)
     return document
 
@@ -220,7 +242,7 @@ def delete_draft(document: Document, *, by: User | None) -> None:
     document.delete()
 
 
-def _next_number(document: Document) -> tuple[int, str]:
+def _claim_sequence(document: Document) -> int:
     year = document.issue_date.year
     series = document.kind
     # Create the year's counter if needed without racing another issuer (ON CONFLICT DO
@@ -235,8 +257,42 @@ def _next_number(document: Document) -> tuple[int, str]:
     )
     counter.last += 1
     counter.save(update_fields=["last"])
-    prefix = SERIES_PREFIX[Document.Kind(document.kind)]
-    return counter.last, f"{prefix}{year}-{counter.last:04d}"
+    return counter.last
+
+
+def _peek_sequence(document: Document) -> int:
+    """The sequence number the series gives next, if no one else takes it first."""
+    last = (
+        NumberSequence.objects.filter(
+            company=document.company, series=document.kind, year=document.issue_date.year
+        )
+        .values_list("last", flat=True)
+        .first()
+    )
+    return (last or 0) + 1
+
+
+def _number(
+    document: Document, profile: InvoicingProfile, *, number: str, sequence: int | None
+) -> None:
+    """The number of an issued document and the defaults it gets with it."""
+    if number:
+        document.number = number
+    else:
+        assert sequence is not None
+        prefix = SERIES_PREFIX[Document.Kind(document.kind)]
+        document.sequence = sequence
+        document.number = f"{prefix}{document.issue_date.year}-{sequence:04d}"
+        document.series = document.kind
+        document.fiscal_year = document.issue_date.year
+    if document.kind == Document.Kind.SALES_INVOICE and not document.payment_reference:
+        # The structured reference carries the year and the number: unique within the company.
+        base = document.issue_date.year * 10**6 + (document.sequence or document.pk) % 10**6
+        document.payment_reference = ubl.ogm_from_number(base)
+    if document.kind == Document.Kind.SALES_INVOICE and not document.iban:
+        document.iban = profile.iban
+    if document.due_date is None and document.kind != Document.Kind.CREDIT_NOTE:
+        document.due_date = document.issue_date + dt.timedelta(days=building.DEFAULT_PAYMENT_DAYS)
 
 
 def _check_free_number(document: Document, number: str) -> None:
@@ -257,33 +313,19 @@ def _refused(report: ValidationReport) -> DocumentError:
     )
 
 
-@transaction.atomic
-def issue(document: Document, *, by: User | None, number: str = "") -> Document:
-    """Number the draft, build its PDF and its UBL (PDF inside), validate, store both files.
+@dataclass(frozen=True)
+class _Files:
+    data: ubl.InvoiceData  # what they were built from
+    ubl: storage.Blob
+    pdf: storage.Blob
+    report: ValidationReport
 
-    Everything happens in one transaction: a document that cannot be built or does not
-    validate is not issued and its number is given back, so the series has no gap."""
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    if not document.is_draft:
-        raise DocumentError("not_a_draft", "This document is already issued.")
-    profile = building.profile_of(document.company)
-    if number:
-        _check_free_number(document, number)
-        document.number = number
-    else:
-        document.sequence, document.number = _next_number(document)
-        document.series = document.kind
-        document.fiscal_year = document.issue_date.year
-    if document.kind == Document.Kind.SALES_INVOICE and not document.payment_reference:
-        # The structured reference carries the year and the number: unique within the company.
-        base = document.issue_date.year * 10**6 + (document.sequence or document.pk) % 10**6
-        document.payment_reference = ubl.ogm_from_number(base)
-    if document.kind == Document.Kind.SALES_INVOICE and not document.iban:
-        document.iban = profile.iban
-    if document.due_date is None and document.kind != Document.Kind.CREDIT_NOTE:
-        document.due_date = document.issue_date + dt.timedelta(days=building.DEFAULT_PAYMENT_DAYS)
+
+def _build(document: Document, rows: list[DocumentLine], profile: InvoicingProfile) -> _Files:
+    """The PDF and the UBL (PDF inside), validated and stored; DocumentError if they cannot be
+    built or do not validate."""
     try:
-        data = building.invoice_data(document, profile)
+        data = building.invoice_data(document, profile, rows)
         pdf = render_pdf(data, profile.language or "fr")
         xml = build_ubl(data, pdf)
     except ubl.InvoiceDataError as error:
@@ -291,10 +333,79 @@ def issue(document: Document, *, by: User | None, number: str = "") -> Document:
     report = validation.validate(xml)
     if report.errors:
         raise _refused(report)
-    ubl_blob, pdf_blob = storage.put(xml), storage.put(pdf)
-    document.ubl_sha256, document.ubl_size = ubl_blob.sha256, ubl_blob.size
-    document.pdf_sha256, document.pdf_size = pdf_blob.sha256, pdf_blob.size
-    document.validation, document.validation_status = report.to_dict(), report.status
+    return _Files(data, storage.put(xml), storage.put(pdf), report)
+
+
+def _prepared(document: Document, rows: list[DocumentLine], number: str) -> _Files | None:
+    """The files built ahead, before the transaction opens, for the number the series will
+    give next: the transaction then holds the database (SQLite's one write lock) for the rows
+    only. None inside a caller's transaction, which holds the lock anyway, and for a new
+    document given its own number (its payment reference needs the row's id)."""
+    if transaction.get_connection().in_atomic_block or (number and document.pk is None):
+        return None
+    ahead = copy.copy(document)
+    profile = building.profile_of(document.company)
+    _number(ahead, profile, number=number, sequence=None if number else _peek_sequence(ahead))
+    return _build(ahead, rows, profile)
+
+
+# Issuers of one series in this process take turns (a few stripes, shared by hash), so that
+# the number each builds its files for is still free when it commits.
+_SERIES_LANES = [threading.Lock() for _ in range(64)]
+
+
+@contextlib.contextmanager
+def _series_lane(document: Document) -> Iterator[None]:
+    if transaction.get_connection().in_atomic_block:
+        # Waiting here while holding the database's write lock could deadlock with the
+        # holder of the lane waiting for that lock.
+        yield
+        return
+    key = (document.company_id, document.kind, document.issue_date.year)
+    with _SERIES_LANES[hash(key) % len(_SERIES_LANES)]:
+        yield
+
+
+def issue(document: Document, *, by: User | None, number: str = "") -> Document:
+    """Number the draft, build its PDF and its UBL (PDF inside), validate, store both files.
+
+    A document that cannot be built or does not validate is not issued and its number is
+    given back, so the series has no gap. The files are built ahead for the number the series
+    will give next; if another process took it in between (or the draft changed), they are
+    built again inside the transaction."""
+    draft = Document.objects.get(pk=document.pk)
+    if not draft.is_draft:
+        raise DocumentError("not_a_draft", "This document is already issued.")
+    with _series_lane(draft):
+        prepared = _prepared(draft, list(draft.lines.all()), number)
+        with transaction.atomic():
+            document = Document.objects.select_for_update().get(pk=document.pk)
+            if not document.is_draft:
+                raise DocumentError("not_a_draft", "This document is already issued.")
+            rows = list(document.lines.all())
+            return _issue_locked(document, rows, number=number, by=by, prepared=prepared)
+
+
+def _issue_locked(
+    document: Document,
+    rows: list[DocumentLine],
+    *,
+    number: str,
+    by: User | None,
+    prepared: _Files | None,
+) -> Document:
+    profile = building.profile_of(document.company)
+    if number:
+        _check_free_number(document, number)
+        _number(document, profile, number=number, sequence=None)
+    else:
+        _number(document, profile, number="", sequence=_claim_sequence(document))
+    files = prepared
+    if files is None or files.data != building.invoice_data(document, profile, rows):
+        files = _build(document, rows, profile)
+    document.ubl_sha256, document.ubl_size = files.ubl.sha256, files.ubl.size
+    document.pdf_sha256, document.pdf_size = files.pdf.sha256, files.pdf.size
+    document.validation, document.validation_status = files.report.to_dict(), files.report.status
     document.status = Document.Status.ISSUED
     document.issued_at = timezone.now()
     document.save()

@@ -1,0 +1,1 @@
+"""The SQLite backend of the embedded default: Django's, with writers queued in order."""
