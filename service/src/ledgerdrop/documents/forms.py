@@ -40,6 +40,16 @@ class DocumentForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR", required=False)
+    eur_rate = forms.DecimalField(
+        label=_("Euro exchange rate"),
+        required=False,
+        max_digits=16,
+        decimal_places=6,
+        min_value=0,
+        localize=True,
+        help_text=_("Other currencies than EUR: how many euros one unit is worth."),
+    )
 
 
 class LineForm(forms.Form):
@@ -81,7 +91,7 @@ LineFormSet = forms.formset_factory(LineForm, extra=0)
 
 def initial_header(document: Document | None) -> dict[str, Any]:
     if document is None:
-        return {"issue_date": timezone.localdate(), "country": "BE"}
+        return {"issue_date": timezone.localdate(), "country": "BE", "currency": "EUR"}
     return {
         "issue_date": document.issue_date,
         "due_date": document.due_date,
@@ -93,6 +103,8 @@ def initial_header(document: Document | None) -> dict[str, Any]:
         "city": document.counterparty_city,
         "country": document.counterparty_country,
         "note": document.note,
+        "currency": document.currency,
+        "eur_rate": document.eur_rate,
     }
 
 
@@ -146,6 +158,8 @@ def document_input(
         ),
         lines=filled_lines(formset),
         note=data.get("note", ""),
+        currency=data.get("currency") or "EUR",
+        eur_rate=data.get("eur_rate"),
         credited_document_id=credited_document_id,
     )
 

@@ -115,6 +115,7 @@ def detail(document: Document) -> dict[str, Any]:
     return {
         **row(document),
         "due_date": document.due_date,
+        "eur_rate": document.eur_rate,
         "net_total": document.net_total,
         "vat_total": document.vat_total,
         "counterparty": {
@@ -167,6 +168,7 @@ def as_input(document: Document) -> services.DocumentInput:
         issue_date=document.issue_date,
         due_date=document.due_date,
         currency=document.currency,
+        eur_rate=document.eur_rate,
         counterparty=services.CounterpartyInput(
             name=document.counterparty_name,
             vat_number=document.counterparty_vat_number,

@@ -10,7 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
@@ -27,6 +30,20 @@ EDITABLE_KINDS = {
     "sales_invoice": Document.Kind.SALES_INVOICE,
     "credit_note": Document.Kind.CREDIT_NOTE,
     "purchase_slip": Document.Kind.PURCHASE_SLIP,
+}
+
+
+# Whole titles, not "New: <kind>": French and Dutch agree the adjective with the noun.
+EDITOR_TITLES = {
+    Document.Kind.SALES_INVOICE: (gettext_lazy("New invoice"), gettext_lazy("Draft invoice")),
+    Document.Kind.CREDIT_NOTE: (
+        gettext_lazy("New credit note"),
+        gettext_lazy("Draft credit note"),
+    ),
+    Document.Kind.PURCHASE_SLIP: (
+        gettext_lazy("New purchase slip"),
+        gettext_lazy("Draft purchase slip"),
+    ),
 }
 
 
@@ -74,6 +91,7 @@ def _editor_context(
     return {
         "kind": kind,
         "kind_label": Document.Kind(kind).label,
+        "title": EDITOR_TITLES[kind][0 if document is None else 1],
         "header": header,
         "lines": lines,
         "document": document,
@@ -136,13 +154,22 @@ def editor(
             data = forms.document_input(
                 kind_value, header, lines, credited.pk if credited else None
             )
+            issuing = "issue" in request.POST
             try:
                 if document is None:
-                    document = services.create_document(company, data, by=request.user)  # type: ignore[arg-type]
+                    # A new document that cannot be issued leaves no draft behind: the form
+                    # comes back with what was typed and what is wrong.
+                    document = services.create_document(
+                        company,
+                        data,
+                        by=request.user,  # type: ignore[arg-type]
+                        draft=not issuing,
+                    )
                 else:
                     document = services.update_draft(document, data, by=request.user)  # type: ignore[arg-type]
-                if "issue" in request.POST:
-                    document = services.issue(document, by=request.user)  # type: ignore[arg-type]
+                    if issuing:
+                        document = services.issue(document, by=request.user)  # type: ignore[arg-type]
+                if issuing:
                     messages.success(
                         request, _("Document %(number)s issued.") % {"number": document.number}
                     )
@@ -150,12 +177,29 @@ def editor(
                     messages.success(request, _("Draft saved."))
                 return redirect("document-detail", company.pk, document.pk)
             except services.DocumentError as error:
-                header.add_error(None, error.message)
+                if error.code != "invoicing_details_missing":
+                    header.add_error(None, error.message)
+                else:
+                    # Keep what was typed as a draft, and come back to it once the details
+                    # are filled in.
+                    if document is None:
+                        document = services.create_document(company, data, by=request.user)  # type: ignore[arg-type]
+                    return _to_invoicing_details(request, company, document, error)
     else:
         header = forms.DocumentForm(initial=forms.initial_header(document))
         lines = forms.LineFormSet(initial=forms.initial_lines(document), prefix="lines")
     context = _editor_context(company, kind_value, header, lines, document, credited)
     return _page(request, "documents/editor.html", company, "documents", **context)
+
+
+def _to_invoicing_details(
+    request: HttpRequest, company: Organisation, document: Document, error: Any
+) -> HttpResponse:
+    messages.error(request, error.message)
+    back = reverse("document-edit", args=[company.pk, document.pk])
+    return redirect(
+        f"{reverse('company-invoicing', args=[company.pk])}?{urlencode({'next': back})}"
+    )
 
 
 def _with_extra_row(lines: Any) -> Any:
@@ -244,6 +288,8 @@ def action(request: HttpRequest, company_id: int, document_id: int, verb: str) -
         else:
             raise Http404("No such action.")
     except services.DocumentError as error:
+        if error.code == "invoicing_details_missing":
+            return _to_invoicing_details(request, company, document, error)
         messages.error(request, error.message)
     return redirect("document-detail", company.pk, document.pk)
 
@@ -302,6 +348,9 @@ def invoicing_details(request: HttpRequest, company_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.update_profile(profile, form.cleaned_data, by=request.user)  # type: ignore[arg-type]
         messages.success(request, _("Invoicing details saved."))
+        back = request.GET.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
         return redirect("company-invoicing", company.pk)
     return _page(
         request,
