@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from decimal import Decimal
 from typing import Any
 
 import pytest
