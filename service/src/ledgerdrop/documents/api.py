@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core.problems import problem_response
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.documents import inbound, queries, services
+from ledgerdrop.documents import findings, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
 
@@ -116,7 +116,12 @@ def _document(request: HttpRequest, cid: int, document_id: int) -> Document:
 def _error(error: services.DocumentError) -> HttpResponse:
     if error.report is not None:
         errors = [
-            {"field": f.location, "message": f"{f.rule_id}: {f.message}", "layer": f.layer}
+            {
+                "field": f.location,
+                "message": f"{f.rule_id}: {f.message}",
+                "layer": f.layer,
+                "summary": findings.summary(f.rule_id, f.layer),
+            }
             for f in error.report.errors
         ]
         return problem_response(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
-from ledgerdrop.documents import building, validation
+from ledgerdrop.documents import building, findings, validation
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.build import build_ubl
@@ -290,7 +290,7 @@ def _refused(report: ValidationReport) -> DocumentError:
     return DocumentError(
         "invalid_document",
         _("The document does not pass validation, so it was not kept: %(summary)s")
-        % {"summary": report.summary},
+        % {"summary": findings.report_summary(report)},
         report,
     )
 

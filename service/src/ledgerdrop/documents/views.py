@@ -18,11 +18,10 @@ from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.documents import building, forms, inbound, queries, services
+from ledgerdrop.documents import building, findings, forms, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
-from ledgerdrop.documents.ubl.report import LAYER_NAMES
 from ledgerdrop.documents.ubl.totals import Totals, totals_of
 
 PER_PAGE = 50
@@ -97,8 +96,13 @@ def _editor_context(
         "document": document,
         "credited": credited,
         "totals": _totals(lines),
+        "currency": _typed_currency(header.data) if header.is_bound else header.initial["currency"],
         "vat_choices": building.VAT_CHOICES,
     }
+
+
+def _typed_currency(data: Any) -> str:
+    return str(data.get("currency") or "EUR").strip().upper()[:3] or "EUR"
 
 
 def _totals(lines: Any) -> Totals | None:
@@ -216,7 +220,11 @@ def _with_extra_row(lines: Any) -> Any:
 def live_totals(request: HttpRequest, company_id: int) -> HttpResponse:
     _company(request, company_id)
     lines = forms.LineFormSet(request.POST, prefix="lines")
-    return render(request, "documents/_totals.html", {"totals": _totals(lines)})
+    return render(
+        request,
+        "documents/_totals.html",
+        {"totals": _totals(lines), "currency": _typed_currency(request.POST)},
+    )
 
 
 @login_required
@@ -224,7 +232,6 @@ def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpRespo
     company = _company(request, company_id)
     document = queries.document_of(company, document_id)
     report = document.validation or {}
-    findings = document.validation_findings()
     return _page(
         request,
         "documents/detail.html",
@@ -233,12 +240,14 @@ def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpRespo
         document=document,
         transfer=queries.accountant_transfer(document),
         report=report,
-        findings=findings,
+        findings=[findings.readable(finding) for finding in document.validation_findings()],
         layers=[
-            {"name": LAYER_NAMES.get(layer, layer), "ran": layer in report.get("layers_run", [])}
-            for layer in LAYER_NAMES
+            {"name": label, "ran": layer in report.get("layers_run", [])}
+            for layer, label in findings.LAYER_LABELS.items()
         ],
-        skipped={LAYER_NAMES.get(k, k): v for k, v in report.get("layers_skipped", {}).items()},
+        skipped={
+            findings.LAYER_LABELS.get(k, k): v for k, v in report.get("layers_skipped", {}).items()
+        },
         reject_form=forms.RejectForm(),
         credit_notes=document.credit_notes.all(),
     )
@@ -318,7 +327,11 @@ def purchases(request: HttpRequest, company_id: int) -> HttpResponse:
                 upload.add_error("file", error.message)
                 if error.report is not None:
                     for finding in error.report.errors[:10]:
-                        upload.add_error(None, f"{finding.rule_id}: {finding.message}")
+                        upload.add_error(
+                            None,
+                            f"{findings.summary(finding.rule_id, finding.layer)}"
+                            f" ({finding.rule_id}: {finding.message})",
+                        )
             else:
                 messages.success(
                     request,
