@@ -93,7 +93,7 @@ def fits(page: Page, width: int) -> None:
             .filter(e => e.getBoundingClientRect().right > width + 1)
             .filter(e => !(e.parentElement.getBoundingClientRect().right > width + 1))
             .slice(0, 5)
-            .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)""",
+            .map(e => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`)""",
         width,
     )
     assert scroll <= width, f"{page.url} is {scroll} px wide in a {width} px window: {offenders}"
