@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.tenancy import organisation_for
+from ledgerdrop.core.tenancy import firm_for, organisation_for
 from ledgerdrop.documents import building, findings, forms, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl
@@ -231,7 +231,6 @@ def live_totals(request: HttpRequest, company_id: int) -> HttpResponse:
 def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpResponse:
     company = _company(request, company_id)
     document = queries.document_of(company, document_id)
-    report = document.validation or {}
     return _page(
         request,
         "documents/detail.html",
@@ -239,18 +238,57 @@ def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpRespo
         "purchases" if document.is_received else "documents",
         document=document,
         transfer=queries.accountant_transfer(document),
-        report=report,
-        findings=[findings.readable(finding) for finding in document.validation_findings()],
-        layers=[
-            {"name": label, "ran": layer in report.get("layers_run", [])}
-            for layer, label in findings.LAYER_LABELS.items()
-        ],
-        skipped={
-            findings.LAYER_LABELS.get(k, k): v for k, v in report.get("layers_skipped", {}).items()
-        },
+        received_lines=queries.received_lines(document),
+        **_report_context(document),
         reject_form=forms.RejectForm(),
         credit_notes=document.credit_notes.all(),
     )
+
+
+def _report_context(document: Document) -> dict[str, Any]:
+    report = document.validation or {}
+    return {
+        "report": report,
+        "findings": [findings.readable(finding) for finding in document.validation_findings()],
+        "layers": [
+            {"name": label, "ran": layer in report.get("layers_run", [])}
+            for layer, label in findings.LAYER_LABELS.items()
+        ],
+        "skipped": {
+            findings.LAYER_LABELS.get(k, k): v for k, v in report.get("layers_skipped", {}).items()
+        },
+    }
+
+
+@login_required
+def firm_document(request: HttpRequest, firm_id: int, document_id: int) -> HttpResponse:
+    """A client's document as its accountant reads it: facts, lines, files, validation."""
+    firm = firm_for(request.user, firm_id)
+    document = queries.document_of_dossier(firm, document_id)
+    return render(
+        request,
+        "documents/firm_document.html",
+        {
+            "firm": firm,
+            "section": "dossiers",
+            "document": document,
+            "dossier": firm.dossiers.get(company=document.company),
+            "received_lines": queries.received_lines(document),
+            **_report_context(document),
+        },
+    )
+
+
+@login_required
+def firm_document_file(
+    request: HttpRequest, firm_id: int, document_id: int, which: str
+) -> FileResponse:
+    firm = firm_for(request.user, firm_id)
+    if which not in {"ubl", "pdf"}:
+        raise Http404("No such file.")
+    document = queries.document_of_dossier(firm, document_id)
+    # The PDF opens in the browser to be read; the UBL is a file to keep.
+    return queries.file_response(document, which, inline=which == "pdf")
 
 
 @login_required

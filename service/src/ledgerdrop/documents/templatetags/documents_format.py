@@ -66,10 +66,16 @@ def quantity(value: Decimal | None) -> str:
 def vat_label(category: str, rate: Decimal) -> SafeString:
     """`21 %` for the standard rates, the category's name otherwise; the UNCL 5305 code in a
     tooltip for those who look for it."""
-    code = VatCategory(category)
-    standard = code is VatCategory.STANDARD
-    text = f"{quantity(rate)}\u00a0%" if standard else str(CATEGORY_LABELS[code])
-    title = pgettext("VAT category", "VAT category %(code)s") % {"code": code.value}
+    rate_text = f"{quantity(rate)}\u00a0%"
+    try:
+        code = VatCategory(category)
+    except ValueError:
+        # A received document may use a category Belgium does not (Canary Islands, Ceuta…).
+        text = f"{category} {rate_text}"
+    else:
+        standard = code is VatCategory.STANDARD
+        text = rate_text if standard else str(CATEGORY_LABELS[code])
+    title = pgettext("VAT category", "VAT category %(code)s") % {"code": category}
     return format_html('<abbr class="vat" title="{}">{}</abbr>', title, text)
 
 
