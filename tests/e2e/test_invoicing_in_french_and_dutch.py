@@ -265,6 +265,32 @@ def test_adding_an_unknown_accountant_says_where_the_invitation_went(
     )
 
 
+def test_the_accountant_reads_a_clients_document_from_the_dossier_before_sending_it(
+    page: Page, language: str
+) -> None:
+    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fiduciaire.be"))
+    company = owner_of("Boulangerie Dupont", "anne@dupont.be")
+    dossier = accounts_services.link_accountant(company, firm, by=None)
+    invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
+    sign_in(page, "kevin@fiduciaire.be")
+    page.goto(f"/firms/{firm.pk}/dossiers/{dossier.pk}/")
+
+    page.get_by_role("link", name=invoice.number).click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text(invoice.number)
+    expect(page.locator("main")).to_contain_text("Réglage éclairage")
+    expect(page.locator(".report-status")).to_have_text(
+        {
+            "fr": "Valide : tous les contrôles sont passés.",
+            "nl": "Geldig: alle controles geslaagd.",
+        }[language]
+    )
+    pdf_link = page.get_by_role("link", name=t(language, "Open the PDF"))
+    pdf = page.request.get(str(pdf_link.get_attribute("href")))
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "Brouwerij Noord NV" in PdfReader(io.BytesIO(pdf.body())).pages[0].extract_text()
+
+
 def test_every_page_of_a_firm_and_a_company_fits_a_1280_px_window(
     page: Page, language: str
 ) -> None:
@@ -285,7 +311,11 @@ def test_every_page_of_a_firm_and_a_company_fits_a_1280_px_window(
     invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
 
     sign_in(page, "kevin@fiduciaire.be")
-    for path in [f"/firms/{firm.pk}/dossiers/", f"/firms/{firm.pk}/devices/"]:
+    for path in [
+        f"/firms/{firm.pk}/dossiers/",
+        f"/firms/{firm.pk}/devices/",
+        f"/firms/{firm.pk}/documents/{invoice.pk}/",
+    ]:
         page.goto(path)
         fits(page, 1280)
     page.context.clear_cookies()
