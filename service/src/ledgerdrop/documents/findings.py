@@ -77,6 +77,19 @@ def summary(rule_id: str, layer: str) -> str:
     return gettext("A check of the document failed.")
 
 
+def skipped_reason(reason: str) -> str:
+    """Why a layer did not run, in the active language."""
+    if "PEPPOL rules file" in reason:
+        return gettext(
+            "the PEPPOL rules are not installed on this server (ledgerdrop rules install)"
+        )
+    if reason == "the document does not follow the UBL 2.1 schema":
+        return gettext("the document does not follow the UBL 2.1 schema")
+    if reason == "not requested":
+        return gettext("not requested")
+    return reason
+
+
 def readable(finding: Mapping[str, Any]) -> dict[str, Any]:
     """A stored finding with its layer, severity and summary in the reader's language."""
     layer, rule_id = str(finding.get("layer", "")), str(finding.get("rule_id", ""))

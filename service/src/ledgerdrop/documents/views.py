@@ -255,7 +255,8 @@ def _report_context(document: Document) -> dict[str, Any]:
             for layer, label in findings.LAYER_LABELS.items()
         ],
         "skipped": {
-            findings.LAYER_LABELS.get(k, k): v for k, v in report.get("layers_skipped", {}).items()
+            findings.LAYER_LABELS.get(k, k): findings.skipped_reason(v)
+            for k, v in report.get("layers_skipped", {}).items()
         },
     }
 
