@@ -171,6 +171,29 @@ def test_the_first_issue_asks_for_the_company_address_and_iban_then_issues(
     assert Document.objects.get(company=company).status == "issued"
 
 
+def test_a_customer_vat_number_with_wrong_check_digits_is_refused_in_the_readers_language(
+    page: Page, language: str
+) -> None:
+    company = owner_of("Atelier Lumière SRL", "gerant@atelier.be")
+    sign_in(page, "gerant@atelier.be")
+    page.goto(f"/companies/{company.pk}/documents/new/sales_invoice/")
+    page.locator("#id_name").fill("Brouwerij Noord NV")
+    page.locator("#id_vat_number").fill("BE0202239952")
+    page.locator("#id_lines-0-description").fill("Entretien")
+    page.locator("#id_lines-0-unit_price").fill("100")
+    page.get_by_role("button", name=t(language, "Issue"), exact=True).click()
+
+    expect(page.get_by_role("alert").first).to_have_text(
+        {
+            "fr": "Le numéro de TVA « BE0202239952 » n'est pas valide :"
+            " ses chiffres de contrôle sont faux",
+            "nl": "Btw-nummer 'BE0202239952' is niet geldig: de controlecijfers kloppen niet",
+        }[language]
+    )
+    expect(page.locator("#id_name")).to_have_value("Brouwerij Noord NV")
+    assert not Document.objects.filter(company=company).exists()
+
+
 def test_a_broken_file_is_refused_with_what_to_correct_in_the_readers_language(
     page: Page, language: str
 ) -> None:
