@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document, InvoicingProfile
@@ -332,12 +333,26 @@ def test_every_page_of_a_firm_and_a_company_fits_a_1280_px_window(
     company = owner_of("Boulangerie Dupont", "anne@dupont.be")
     accounts_services.add_external_user(company, "kevin@fiduciaire.be", by=None)
     invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
+    bob_demat.enable(firm, by=None)
+    dossier = firm.dossiers.get(company=company)
+    connection = bob_demat.connect(dossier, "DUPONT-BOULANG-2026", by=None)
+    device = firm.devices.first()
+    assert device is not None
+    bob_demat.send(firm, [invoice], device, by=None)
 
     sign_in(page, "kevin@fiduciaire.be")
     for path in [
         f"/firms/{firm.pk}/dossiers/",
+        f"/firms/{firm.pk}/dossiers/{dossier.pk}/",
         f"/firms/{firm.pk}/devices/",
+        f"/firms/{firm.pk}/devices/{device.pk}/settings/",
+        f"/firms/{firm.pk}/downloader/",
+        f"/firms/{firm.pk}/apps/",
+        f"/firms/{firm.pk}/sage-demat/",
+        f"/firms/{firm.pk}/sage-demat/connections/{connection.pk}/",
+        f"/firms/{firm.pk}/documents-to-process/",
         f"/firms/{firm.pk}/documents/{invoice.pk}/",
+        "/accounts/settings/",
     ]:
         page.goto(path)
         fits(page, 1280)
@@ -349,6 +364,7 @@ def test_every_page_of_a_firm_and_a_company_fits_a_1280_px_window(
         f"/companies/{company.pk}/documents/new/sales_invoice/",
         f"/companies/{company.pk}/purchases/",
         f"/companies/{company.pk}/invoicing/",
+        f"/companies/{company.pk}/settings/",
         f"/companies/{company.pk}/settings/users/",
     ]:
         page.goto(path)
@@ -369,6 +385,8 @@ def test_the_clients_invoice_pages_work_on_a_375_px_phone(
             f"/companies/{company.pk}/documents/",
             f"/companies/{company.pk}/documents/new/sales_invoice/",
             f"/companies/{company.pk}/purchases/",
+            f"/companies/{company.pk}/invoicing/",
+            f"/companies/{company.pk}/settings/users/",
             f"/companies/{company.pk}/documents/{invoices[0].pk}/",
         ]:
             phone.goto(path)
