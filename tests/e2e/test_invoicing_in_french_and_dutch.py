@@ -111,6 +111,11 @@ def test_an_export_in_dollars_with_greek_and_polish_text_is_issued_valid_and_rea
         {"fr": "Nouvelle facture", "nl": "Nieuwe factuur"}[language]
     )
 
+    # Dates read and type as people write them here, whatever the browser's own language.
+    page.locator("#id_issue_date").fill({"fr": "02/11/2026", "nl": "02-11-2026"}[language])
+    expect(page.locator("#id_due_date")).to_have_attribute(
+        "placeholder", {"fr": "jj/mm/aaaa", "nl": "dd-mm-jjjj"}[language]
+    )
     page.locator("#id_name").fill("Przedsiębiorstwo Łódź Sp. z o.o.")
     page.locator("#id_street").fill("1 Main Street")
     page.locator("#id_postal_code").fill("62701")
@@ -135,6 +140,9 @@ def test_an_export_in_dollars_with_greek_and_polish_text_is_issued_valid_and_rea
     )
     expect(page.locator("abbr.vat").first).to_have_text(
         {"fr": "exportation", "nl": "uitvoer"}[language]
+    )
+    expect(page.locator("dl.facts")).to_contain_text(
+        {"fr": "02/11/2026", "nl": "2-11-2026"}[language]
     )
     with page.expect_download() as download:
         page.get_by_role("link", name=t(language, "Download PDF")).click()

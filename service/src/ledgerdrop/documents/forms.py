@@ -16,18 +16,23 @@ from ledgerdrop.documents.models import Document, InvoicingProfile
 LINE_ROWS_AHEAD = 2
 
 
+def local_date() -> forms.DateInput:
+    """A date typed and shown as people write it here (30/11/2026, 30-11-2026): a browser's
+    own date picker follows the browser's language, not the page's."""
+    return forms.DateInput(attrs={"placeholder": _("yyyy-mm-dd"), "inputmode": "numeric"})
+
+
 def _vat_choices() -> list[tuple[str, Any]]:
     return [(choice.key, choice.label) for choice in building.VAT_CHOICES]
 
 
 class DocumentForm(forms.Form):
-    issue_date = forms.DateField(
-        label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    issue_date = forms.DateField(label=_("Issue date"), widget=local_date(), localize=True)
     due_date = forms.DateField(
         label=_("Due date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=local_date(),
+        localize=True,
         help_text=_("Empty: 30 days after the issue date."),
     )
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -72,6 +77,8 @@ class LineForm(forms.Form):
         # The lines are a table: each input is named by its column for screen readers.
         for field in self.fields.values():
             field.widget.attrs["aria-label"] = field.label
+            # On a phone the lines stack without their column heads: the field says its name.
+            field.widget.attrs.setdefault("placeholder", field.label)
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -186,12 +193,14 @@ class PeriodFilterForm(forms.Form):
     date_from = forms.DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=local_date(),
+        localize=True,
     )
     date_to = forms.DateField(
         label=_("To"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=local_date(),
+        localize=True,
     )
 
     def filters(self) -> dict[str, Any]:
