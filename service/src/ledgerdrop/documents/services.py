@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pycountry
@@ -98,6 +98,9 @@ class DocumentInput:
 
 # The document columns hold 12 digits before the decimal point.
 MAX_AMOUNT = Decimal(10) ** 12
+# EUR per unit of a foreign currency, in the column's 10 digits and 6 decimals.
+MAX_EUR_RATE = Decimal(10) ** 9
+EUR_RATE_STEP = Decimal("0.000001")
 
 SERIES_PREFIX = {
     Document.Kind.SALES_INVOICE: "F",
@@ -132,7 +135,10 @@ def _currency(code: str, eur_rate: Decimal | None) -> tuple[str, Decimal | None]
     if currency == "EUR":
         # A euro document states no exchange rate (PEPPOL-EN16931-R005): a stray one is dropped.
         return currency, None
-    if eur_rate is None or not eur_rate.is_finite() or eur_rate <= 0:
+    if eur_rate is not None and eur_rate.is_finite():
+        # Six decimals, as stored: the rate the UBL states is the one kept with the document.
+        eur_rate = eur_rate.quantize(EUR_RATE_STEP, rounding=ROUND_HALF_UP)
+    if eur_rate is None or not eur_rate.is_finite() or not 0 < eur_rate < MAX_EUR_RATE:
         raise DocumentError(
             "invalid",
             _(

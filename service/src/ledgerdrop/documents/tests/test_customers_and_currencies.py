@@ -116,6 +116,16 @@ def test_a_foreign_currency_without_its_rate_is_refused_in_the_callers_language(
     assert not Document.objects.filter(company=company).exists()
 
 
+@pytest.mark.parametrize("rate", ["0", "-1", "1000000000", "0.0000001"])
+def test_a_rate_that_is_no_exchange_rate_is_refused(
+    client: Client, company: Organisation, rate: str
+) -> None:
+    response = post(client, company, {**EXPORT, "eur_rate": rate}, "fr")
+
+    assert response.status_code == 422
+    assert "taux de change" in response.json()["detail"]
+
+
 def test_an_unknown_currency_or_country_is_refused_with_what_to_type(
     client: Client, company: Organisation
 ) -> None:
