@@ -9,6 +9,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def peppol_rules_for_the_server(monkeypatch: pytest.MonkeyPatch, settings: Any) 
     settings.LEDGERDROP_PEPPOL_RULES = str(Path(material) / PEPPOL_SCH)
 
 
+@contextmanager
 def browse(
     browser: Browser, live_service: LiveService, language: str, width: int = 1280
 ) -> Iterator[Page]:
@@ -52,10 +54,12 @@ def browse(
         viewport={"width": width, "height": 900},
         accept_downloads=True,
     )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -65,7 +69,8 @@ def language(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def page(browser: Browser, live_service: LiveService, language: str) -> Iterator[Page]:
-    yield from browse(browser, live_service, language)
+    with browse(browser, live_service, language) as opened:
+        yield opened
 
 
 def t(language: str, message: str) -> str:
@@ -387,7 +392,7 @@ def test_the_clients_invoice_pages_work_on_a_375_px_phone(
         services.create_document(company, testing.invoice_input(), by=None, draft=False)
         for _ in range(3)
     ]
-    for phone in browse(browser, live_service, language, width=375):
+    with browse(browser, live_service, language, width=375) as phone:
         sign_in(phone, "anne@dupont.be")
         for path in [
             f"/companies/{company.pk}/documents/",
