@@ -101,6 +101,8 @@ def test_removing_the_external_user_takes_the_dossier_away_from_the_firm(page: P
     sign_in(page, "anne@dupont.be")
     add_external_user(page, company.name, "kevin@fiduciaire.be")
     page.get_by_role("button", name="Retirer kevin@fiduciaire.be").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("transfert automatique")
+    page.get_by_role("button", name="Oui, retirer").click()
 
     expect(page.get_by_text("Aucun utilisateur externe pour l'instant.")).to_be_visible()
     sign_out(page)

@@ -28,7 +28,7 @@ def test_an_invoice_is_created_issued_sent_paid_and_credited(page: Page) -> None
     page.get_by_label("Description").first.fill("Réglage éclairage scène")
     page.get_by_label("Quantité").first.fill("2")
     page.get_by_label("Prix unitaire").first.fill("100")
-    expect(page.locator('[data-total="payable"]')).to_have_text("242,00")
+    expect(page.locator('[data-total="payable"]')).to_have_text("242,00 €")
     page.get_by_role("button", name="Émettre").click()
 
     expect(

@@ -58,7 +58,7 @@ class SignupForm(forms.Form):
         else:
             self.fields["name"].label = _("Name of the company")
             self.fields["vat_number"].required = True
-            self.fields["vat_number"].help_text = _("For example BE0123456789.")
+            self.fields["vat_number"].help_text = _("For example BE0123456749.")
         self.fields["password"].help_text = _(
             "At least 8 characters, not only digits, not a common password."
         )
@@ -78,7 +78,7 @@ class OrganisationForm(forms.Form):
         label=_("VAT number"),
         max_length=32,
         required=False,
-        help_text=_("Required for a company, for example BE0123456789."),
+        help_text=_("Required for a company, for example BE0123456749."),
     )
 
     def clean(self) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def normalise_vat_number(vat_number: str) -> str:
     except StdnumError:
         raise ValidationError(
             _(
-                "This is not a valid Belgian VAT number. It looks like BE0123456789: "
+                "This is not a valid Belgian VAT number. It looks like BE0123456749: "
                 "BE followed by 10 digits."
             ),
             code="invalid_vat_number",

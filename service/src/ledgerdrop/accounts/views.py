@@ -238,7 +238,11 @@ def company_users(request: HttpRequest, company_id: int) -> HttpResponse:
         if external.dossier_id:
             note = _("%(email)s is linked: %(company)s is now a dossier of their firm.")
         else:
-            note = _("%(email)s has no accounting firm account yet: an invitation has been sent.")
+            note = _(
+                "An invitation has been sent to %(email)s. %(email)s has no accounting firm"
+                " account yet: once they create it with this address, %(company)s becomes one"
+                " of their dossiers."
+            )
         messages.success(request, note % {"email": external.email, "company": company.name})
         if not request.htmx:  # type: ignore[attr-defined]
             return redirect("company-users", company_id=company.pk)
@@ -258,6 +262,12 @@ def external_user_remove(
 ) -> HttpResponse:
     company = company_for(request.user, company_id)
     external = get_object_or_404(ExternalUser, pk=external_user_id, company=company)
+    if request.POST.get("confirm") != "1":
+        # Removing the accountant stops their access and transfers: say so and ask first.
+        context = {**_users_context(company, ExternalUserForm()), "confirming": external}
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "accounts/_external_users.html", context)
+        return render(request, "accounts/company_users.html", context)
     services.remove_external_user(external, by=_me(request))
     messages.success(request, _("The external user is removed."))
     if request.htmx:  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core.problems import problem_response
 from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.documents import bounds, inbound, queries, services
+from ledgerdrop.documents import bounds, findings, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES, size_refusal
 
@@ -67,6 +67,8 @@ class DocumentIn(Schema):
     issue_date: dt.date
     due_date: dt.date | None = None
     currency: str = "EUR"
+    # EUR per unit of `currency`; required for any other currency than EUR.
+    eur_rate: Decimal | None = None
     counterparty: CounterpartyIn
     lines: list[LineIn]
     credited_document_id: int | None = None
@@ -80,6 +82,7 @@ class DocumentPatch(Schema):
     issue_date: dt.date | None = None
     due_date: dt.date | None = None
     currency: str | None = None
+    eur_rate: Decimal | None = None
     counterparty: CounterpartyIn | None = None
     lines: list[LineIn] | None = None
     credited_document_id: int | None = None
@@ -117,14 +120,26 @@ def _error(error: services.DocumentError) -> HttpResponse:
         )
     if error.report is not None:
         errors = [
-            {"field": f.location, "message": f"{f.rule_id}: {f.message}", "layer": f.layer}
+            {
+                "field": f.location,
+                "message": f"{f.rule_id}: {f.message}",
+                "layer": f.layer,
+                "summary": findings.summary(f.rule_id, f.layer),
+            }
             for f in error.report.errors
         ]
         return problem_response(
             422, "The document is not valid", error.message, code=error.code, errors=errors
         )
     status = 422 if error.code in {"invalid", "number_taken"} else 409
-    return problem_response(status, "The document cannot change", error.message, code=error.code)
+    fields = [{"field": name, "message": label} for name, label in error.fields.items()]
+    return problem_response(
+        status,
+        "The document cannot change",
+        error.message,
+        code=error.code,
+        errors=fields or None,
+    )
 
 
 def _counterparty(data: CounterpartyIn) -> services.CounterpartyInput:
@@ -161,6 +176,7 @@ def create_document(request: HttpRequest, cid: int, payload: DocumentIn) -> Http
         issue_date=payload.issue_date,
         due_date=payload.due_date,
         currency=payload.currency,
+        eur_rate=payload.eur_rate,
         counterparty=_counterparty(payload.counterparty),
         lines=_lines(payload.lines),
         credited_document_id=payload.credited_document_id,
@@ -238,6 +254,7 @@ def edit_draft(
         issue_date=payload.issue_date or current.issue_date,
         due_date=payload.due_date if "due_date" in given else current.due_date,
         currency=payload.currency or current.currency,
+        eur_rate=payload.eur_rate if "eur_rate" in given else current.eur_rate,
         counterparty=(
             _counterparty(payload.counterparty) if payload.counterparty else current.counterparty
         ),

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile
@@ -55,7 +56,9 @@ def vat_choice(key: str | Decimal | int) -> VatChoice:
     choice = _BY_KEY.get(text)
     if choice is None:
         allowed = ", ".join(_BY_KEY)
-        raise ubl.InvoiceDataError(f"VAT rate {key!r} is not one of {allowed}")
+        raise ubl.InvoiceDataError(
+            gettext_noop("VAT rate '%(key)s' is not one of %(allowed)s"), key=key, allowed=allowed
+        )
     return choice
 
 
@@ -68,6 +71,30 @@ def vat_key(category: str, rate: Decimal) -> str:
 def profile_of(company: Organisation) -> InvoicingProfile:
     profile, _ = InvoicingProfile.objects.get_or_create(company=company)
     return profile
+
+
+# The invoicing details every issued document prints, by their names on the details page.
+COMPANY_ADDRESS_FIELDS: dict[str, str | Promise] = {
+    "street": _("street and number"),
+    "postal_code": _("postal code"),
+    "city": _("city"),
+}
+
+
+def missing_invoicing_details(
+    document: Document, profile: InvoicingProfile
+) -> dict[str, str | Promise]:
+    """What the company must fill in under *Invoicing details* before issuing `document`:
+    its address, and its IBAN when the document asks its customer to pay."""
+    missing = {
+        name: label
+        for name, label in COMPANY_ADDRESS_FIELDS.items()
+        if not getattr(profile, name).strip()
+    }
+    asks_payment = document.kind == Document.Kind.SALES_INVOICE and document.total > 0
+    if asks_payment and not (document.iban or profile.iban):
+        missing["iban"] = _("IBAN")
+    return missing
 
 
 def company_party(company: Organisation, profile: InvoicingProfile) -> ubl.Party:
@@ -141,6 +168,7 @@ def invoice_data(
         buyer=buyer,
         lines=tuple(ubl_line(row) for row in (document.lines.all() if rows is None else rows)),
         currency=document.currency,
+        eur_rate=document.eur_rate,
         payment_reference=document.payment_reference or None,
         iban=document.iban or None,
         note=document.note or None,

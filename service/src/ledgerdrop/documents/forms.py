@@ -18,18 +18,23 @@ from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
 LINE_ROWS_AHEAD = 2
 
 
+def local_date() -> forms.DateInput:
+    """A date typed and shown as people write it here (30/11/2026, 30-11-2026): a browser's
+    own date picker follows the browser's language, not the page's."""
+    return forms.DateInput(attrs={"placeholder": _("yyyy-mm-dd"), "inputmode": "numeric"})
+
+
 def _vat_choices() -> list[tuple[str, Any]]:
     return [(choice.key, choice.label) for choice in building.VAT_CHOICES]
 
 
 class DocumentForm(forms.Form):
-    issue_date = forms.DateField(
-        label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    issue_date = forms.DateField(label=_("Issue date"), widget=local_date(), localize=True)
     due_date = forms.DateField(
         label=_("Due date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=local_date(),
+        localize=True,
         help_text=_("Empty: 30 days after the issue date."),
     )
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -41,6 +46,16 @@ class DocumentForm(forms.Form):
     country = forms.CharField(label=_("Country"), max_length=2, initial="BE")
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR", required=False)
+    eur_rate = forms.DecimalField(
+        label=_("Euro exchange rate"),
+        required=False,
+        max_digits=16,
+        decimal_places=6,
+        min_value=0,
+        localize=True,
+        help_text=_("Other currencies than EUR: how many euros one unit is worth."),
     )
 
 
@@ -71,6 +86,8 @@ class LineForm(forms.Form):
         # The lines are a table: each input is named by its column for screen readers.
         for field in self.fields.values():
             field.widget.attrs["aria-label"] = field.label
+            # On a phone the lines stack without their column heads: the field says its name.
+            field.widget.attrs.setdefault("placeholder", field.label)
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -93,7 +110,7 @@ LineFormSet = forms.formset_factory(LineForm, extra=0)
 
 def initial_header(document: Document | None) -> dict[str, Any]:
     if document is None:
-        return {"issue_date": timezone.localdate(), "country": "BE"}
+        return {"issue_date": timezone.localdate(), "country": "BE", "currency": "EUR"}
     return {
         "issue_date": document.issue_date,
         "due_date": document.due_date,
@@ -105,6 +122,8 @@ def initial_header(document: Document | None) -> dict[str, Any]:
         "city": document.counterparty_city,
         "country": document.counterparty_country,
         "note": document.note,
+        "currency": document.currency,
+        "eur_rate": document.eur_rate,
     }
 
 
@@ -158,6 +177,8 @@ def document_input(
         ),
         lines=filled_lines(formset),
         note=data.get("note", ""),
+        currency=data.get("currency") or "EUR",
+        eur_rate=data.get("eur_rate"),
         credited_document_id=credited_document_id,
     )
 
@@ -196,12 +217,14 @@ class PeriodFilterForm(forms.Form):
     date_from = forms.DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=local_date(),
+        localize=True,
     )
     date_to = forms.DateField(
         label=_("To"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=local_date(),
+        localize=True,
     )
 
     def filters(self) -> dict[str, Any]:

@@ -92,6 +92,10 @@ class Document(models.Model):
     number = models.CharField(_("number"), max_length=64, blank=True)
     issue_date = models.DateField(_("issue date"))
     currency = models.CharField(max_length=3, default="EUR")
+    # EUR per unit of `currency` (BT-6/BT-111): Belgian VAT is declared in euro.
+    eur_rate = models.DecimalField(
+        _("euro exchange rate"), max_digits=16, decimal_places=6, null=True, blank=True
+    )
     total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     counterparty_name = models.CharField(max_length=200, blank=True)
     ubl_sha256 = models.CharField(max_length=64, blank=True)

@@ -17,6 +17,8 @@ from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents import building, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.model import format_ogm
+from ledgerdrop.documents.ubl.parse import parse_ubl
+from ledgerdrop.documents.ubl.received import read_fields
 
 TRANSFER_STATES = ("none", "queued", "delivered", "failed")
 
@@ -31,6 +33,29 @@ def document_of(company: Organisation, document_id: int) -> Document:
     if document is None:
         raise Http404("No such document in this company.")
     return document
+
+
+def document_of_dossier(firm: Organisation, document_id: int) -> Document:
+    """A document of one of the firm's client companies: only through a dossier link the
+    company made, and never a draft the company is still writing."""
+    document = (
+        Document.objects.filter(pk=document_id, company__accountant_links__firm=firm)
+        .exclude(status=Document.Status.DRAFT)
+        .select_related("company", "credited_document", "duplicate_of")
+        .prefetch_related("lines", _latest_deliveries())
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document in the firm's dossiers.")
+    return document
+
+
+def received_lines(document: Document) -> list[Any]:
+    """The lines of a received document, read from its UBL (only documents written here keep
+    their lines in rows)."""
+    if not document.is_received or not document.ubl_sha256:
+        return []
+    return list(read_fields(parse_ubl(storage.read(document.ubl_sha256))).lines)
 
 
 def _latest_deliveries() -> Prefetch[Any]:
@@ -125,6 +150,7 @@ def detail(document: Document) -> dict[str, Any]:
     return {
         **row(document),
         "due_date": document.due_date,
+        "eur_rate": document.eur_rate,
         "net_total": document.net_total,
         "vat_total": document.vat_total,
         "counterparty": {
@@ -179,6 +205,7 @@ def as_input(document: Document) -> services.DocumentInput:
         issue_date=document.issue_date,
         due_date=document.due_date,
         currency=document.currency,
+        eur_rate=document.eur_rate,
         counterparty=services.CounterpartyInput(
             name=document.counterparty_name,
             vat_number=document.counterparty_vat_number,
@@ -213,13 +240,13 @@ def download_name(document: Document, which: str) -> str:
     return f"{document.issue_date:%Y%m%d}_{stem}.{'xml' if which == 'ubl' else 'pdf'}"
 
 
-def file_response(document: Document, which: str) -> FileResponse:
+def file_response(document: Document, which: str, *, inline: bool = False) -> FileResponse:
     sha256 = document.ubl_sha256 if which == "ubl" else document.pdf_sha256
     if not sha256:
         raise Http404("This document has no such file (a draft has none until it is issued).")
     response = FileResponse(
         storage.open_blob(sha256),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=download_name(document, which),
         content_type="application/xml" if which == "ubl" else "application/pdf",
     )

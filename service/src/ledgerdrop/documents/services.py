@@ -14,16 +14,18 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import pycountry
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
-from ledgerdrop.documents import addressee, bounds, building, validation
+from ledgerdrop.documents import addressee, bounds, building, findings, validation
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.build import build_ubl
@@ -40,13 +42,27 @@ from ledgerdrop.documents.ubl.totals import round_amount
 
 
 class DocumentError(Exception):
-    """A change that cannot be made; `code` is stable, the message says what to do."""
+    """A change that cannot be made; `code` is stable, the message says what to do.
 
-    def __init__(self, code: str, message: str, report: ValidationReport | None = None) -> None:
+    `fields` names what is wrong or missing (field name → what a person calls it)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        report: ValidationReport | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.report = report
+        self.fields = fields or {}
+
+
+def translated(error: ubl.InvoiceDataError) -> str:
+    """The `ubl` package's message in the user's language."""
+    return _(error.template) % error.params if error.params else _(error.template)
 
 
 class OutOfRangeError(DocumentError):
@@ -85,6 +101,7 @@ class DocumentInput:
     lines: list[LineInput] = field(default_factory=list)
     due_date: dt.date | None = None
     currency: str = "EUR"
+    eur_rate: Decimal | None = None
     note: str = ""
     iban: str = ""
     credited_document_id: int | None = None
@@ -92,6 +109,9 @@ class DocumentInput:
 
 
 MAX_AMOUNT = bounds.MAX_AMOUNT
+# EUR per unit of a foreign currency, in the column's 10 digits and 6 decimals.
+MAX_EUR_RATE = Decimal(10) ** 9
+EUR_RATE_STEP = Decimal("0.000001")
 
 SERIES_PREFIX = {
     Document.Kind.SALES_INVOICE: "F",
@@ -103,30 +123,69 @@ SERIES_PREFIX = {
 def _credited(company: Organisation, data: DocumentInput) -> Document | None:
     if data.kind != Document.Kind.CREDIT_NOTE:
         if data.credited_document_id is not None:
-            raise DocumentError("invalid", "Only a credit note refers to a credited invoice.")
+            raise DocumentError("invalid", _("Only a credit note refers to a credited invoice."))
         return None
     if data.credited_document_id is None:
-        raise DocumentError("invalid", "A credit note must name the invoice it credits.")
+        raise DocumentError("invalid", _("A credit note must name the invoice it credits."))
     credited = company.documents.filter(pk=data.credited_document_id).first()
     if credited is None or not credited.can_be_credited:
         raise DocumentError(
-            "invalid", "The credited document must be an issued sales invoice of this company."
+            "invalid", _("The credited document must be an issued sales invoice of this company.")
         )
     return credited
 
 
+def _currency(code: str, eur_rate: Decimal | None) -> tuple[str, Decimal | None]:
+    currency = code.strip().upper() or "EUR"
+    if pycountry.currencies.get(alpha_3=currency) is None:
+        raise DocumentError(
+            "invalid",
+            _("%(currency)s is not a currency code: use three letters such as EUR, USD or GBP.")
+            % {"currency": code},
+        )
+    if currency == "EUR":
+        # A euro document states no exchange rate (PEPPOL-EN16931-R005): a stray one is dropped.
+        return currency, None
+    if eur_rate is not None and eur_rate.is_finite():
+        # Six decimals, as stored: the rate the UBL states is the one kept with the document.
+        eur_rate = eur_rate.quantize(EUR_RATE_STEP, rounding=ROUND_HALF_UP)
+    if eur_rate is None or not eur_rate.is_finite() or not 0 < eur_rate < MAX_EUR_RATE:
+        raise DocumentError(
+            "invalid",
+            _(
+                "A document in %(currency)s needs its exchange rate: how many euros one"
+                " %(currency)s is worth (eur_rate), so that its VAT can be stated in euro."
+            )
+            % {"currency": currency},
+        )
+    return currency, eur_rate
+
+
+def _country(code: str) -> str:
+    country = code.strip().upper() or "BE"
+    if pycountry.countries.get(alpha_2=country) is None:
+        raise DocumentError(
+            "invalid",
+            _("%(country)s is not a country code: use two letters such as BE, FR or US.")
+            % {"country": code},
+        )
+    return country
+
+
 def _apply(document: Document, data: DocumentInput) -> None:
     if data.kind not in Document.ISSUED_KINDS:
-        raise DocumentError("invalid", f"Documents of kind {data.kind} are not written here.")
+        raise DocumentError(
+            "invalid", _("Documents of kind %(kind)s are not written here.") % {"kind": data.kind}
+        )
     if not data.lines:
-        raise DocumentError("invalid", "A document needs at least one line.")
+        raise DocumentError("invalid", _("A document needs at least one line."))
     party = data.counterparty
     if not party.name.strip():
-        raise DocumentError("invalid", "The customer or supplier needs a name.")
+        raise DocumentError("invalid", _("The customer or supplier needs a name."))
     document.kind = data.kind
     document.issue_date = data.issue_date
     document.due_date = data.due_date
-    document.currency = data.currency.strip().upper() or "EUR"
+    document.currency, document.eur_rate = _currency(data.currency, data.eur_rate)
     document.note = data.note
     document.iban = re.sub(r"\s", "", data.iban).upper()
     document.counterparty_name = party.name.strip()
@@ -135,7 +194,7 @@ def _apply(document: Document, data: DocumentInput) -> None:
     document.counterparty_street = party.street.strip()
     document.counterparty_postal_code = party.postal_code.strip()
     document.counterparty_city = party.city.strip()
-    document.counterparty_country = (party.country.strip() or "BE").upper()[:2]
+    document.counterparty_country = _country(party.country)
     document.credited_document = _credited(document.company, data)
 
 
@@ -152,7 +211,11 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
         try:
             choice = building.vat_choice(line.vat_rate)
         except ubl.InvoiceDataError as error:
-            raise DocumentError("invalid", f"Line {position}: {error}") from error
+            raise DocumentError(
+                "invalid",
+                _("Line %(position)s: %(error)s")
+                % {"position": position, "error": translated(error)},
+            ) from error
         rows.append(
             DocumentLine(
                 document=document,
@@ -168,7 +231,7 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
     try:
         totals = building.line_totals(rows)
     except ubl.InvoiceDataError as error:
-        raise DocumentError("invalid", str(error)) from error
+        raise DocumentError("invalid", translated(error)) from error
     if errors := bounds.amount_errors(
         (bounds.line_amount(line.quantity, line.unit_price) for line in lines),
         {
@@ -199,13 +262,14 @@ def create_document(
     """A new sales invoice, credit note or purchase slip; issued at once unless `draft`, and
     then kept only if it can be issued."""
     if draft and data.number:
-        raise DocumentError("invalid", "A draft has no number: it gets one when it is issued.")
+        raise DocumentError("invalid", _("A draft has no number: it gets one when it is issued."))
     document = Document(company=company, status=Document.Status.DRAFT)
     _apply(document, data)
     rows = _line_rows(document, data.lines)
     if draft:
         with transaction.atomic():
             return _save_draft(document, rows, by=by)
+    _require_invoicing_details(document, rows)
     with _series_lane(document):
         prepared = _prepared(document, rows, data.number)
         with transaction.atomic():
@@ -225,7 +289,7 @@ def update_draft(document: Document, data: DocumentInput, *, by: User | None) ->
     document = Document.objects.select_for_update().get(pk=document.pk)
     if not document.is_draft:
         raise DocumentError(
-            "not_a_draft", "An issued document cannot change; issue a credit note instead."
+            "not_a_draft", _("An issued document cannot change; issue a credit note instead.")
         )
     _apply(document, data)
     document.save()
@@ -237,7 +301,7 @@ def update_draft(document: Document, data: DocumentInput, *, by: User | None) ->
 @transaction.atomic
 def delete_draft(document: Document, *, by: User | None) -> None:
     if not document.is_draft:
-        raise DocumentError("not_a_draft", "Only a draft can be deleted.")
+        raise DocumentError("not_a_draft", _("Only a draft can be deleted."))
     audit.record(document.company, "document.draft_deleted", document, actor=by)
     document.delete()
 
@@ -302,13 +366,16 @@ def _check_free_number(document: Document, number: str) -> None:
         .exists()
     )
     if taken:
-        raise DocumentError("number_taken", f"The number {number} is already used.")
+        raise DocumentError(
+            "number_taken", _("The number %(number)s is already used.") % {"number": number}
+        )
 
 
 def _refused(report: ValidationReport) -> DocumentError:
     return DocumentError(
         "invalid_document",
-        f"The document does not pass validation, so it was not kept: {report.summary}",
+        _("The document does not pass validation, so it was not kept: %(summary)s")
+        % {"summary": findings.report_summary(report)},
         report,
     )
 
@@ -321,6 +388,24 @@ class _Files:
     report: ValidationReport
 
 
+def _require_invoicing_details(document: Document, rows: list[DocumentLine]) -> None:
+    """A company issues only once its own address (and IBAN, when the document asks to be
+    paid) is known: the first issue sends the user to *Invoicing details* with what is missing."""
+    document.total = building.line_totals(rows).payable_amount
+    missing = building.missing_invoicing_details(document, building.profile_of(document.company))
+    if missing:
+        names = {name: str(label) for name, label in missing.items()}
+        raise DocumentError(
+            "invoicing_details_missing",
+            _(
+                "Before issuing, fill in the company's invoicing details"
+                " (Invoicing details): %(missing)s."
+            )
+            % {"missing": ", ".join(names.values())},
+            fields=names,
+        )
+
+
 def _build(document: Document, rows: list[DocumentLine], profile: InvoicingProfile) -> _Files:
     """The PDF and the UBL (PDF inside), validated and stored; DocumentError if they cannot be
     built or do not validate."""
@@ -329,7 +414,7 @@ def _build(document: Document, rows: list[DocumentLine], profile: InvoicingProfi
         pdf = render_pdf(data, profile.language or "fr")
         xml = build_ubl(data, pdf)
     except ubl.InvoiceDataError as error:
-        raise DocumentError("invalid", str(error)) from error
+        raise DocumentError("invalid", translated(error)) from error
     report = validation.validate(xml)
     if report.errors:
         raise _refused(report)
@@ -375,13 +460,14 @@ def issue(document: Document, *, by: User | None, number: str = "") -> Document:
     built again inside the transaction."""
     draft = Document.objects.get(pk=document.pk)
     if not draft.is_draft:
-        raise DocumentError("not_a_draft", "This document is already issued.")
+        raise DocumentError("not_a_draft", _("This document is already issued."))
+    _require_invoicing_details(draft, list(draft.lines.all()))
     with _series_lane(draft):
         prepared = _prepared(draft, list(draft.lines.all()), number)
         with transaction.atomic():
             document = Document.objects.select_for_update().get(pk=document.pk)
             if not document.is_draft:
-                raise DocumentError("not_a_draft", "This document is already issued.")
+                raise DocumentError("not_a_draft", _("This document is already issued."))
             rows = list(document.lines.all())
             return _issue_locked(document, rows, number=number, by=by, prepared=prepared)
 
@@ -422,18 +508,18 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
         if document.status == Document.Status.SENT:
             return document
         if not (document.kind in Document.ISSUED_KINDS and document.status == "issued"):
-            raise DocumentError("wrong_status", "Only an issued document can be marked sent.")
+            raise DocumentError("wrong_status", _("Only an issued document can be marked sent."))
         document.sent_at = now
     elif status == Document.Status.PAID:
         if document.status == Document.Status.PAID:
             return document
         if not document.can_be_marked:
             raise DocumentError(
-                "wrong_status", "Only an issued or sent document can be marked paid."
+                "wrong_status", _("Only an issued or sent document can be marked paid.")
             )
         document.paid_at = now
     else:
-        raise DocumentError("invalid", "A document can be marked 'sent' or 'paid'.")
+        raise DocumentError("invalid", _("A document can be marked 'sent' or 'paid'."))
     document.status = status
     document.save(update_fields=["status", "sent_at", "paid_at"])
     audit.record(document.company, f"document.{status}", document, actor=by)
@@ -444,7 +530,7 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
 def credit(invoice: Document, *, by: User | None) -> Document:
     """A draft credit note that cancels the whole invoice; edit its lines to credit part."""
     if not invoice.can_be_credited:
-        raise DocumentError("wrong_status", "Only an issued sales invoice can be credited.")
+        raise DocumentError("wrong_status", _("Only an issued sales invoice can be credited."))
     lines = [
         LineInput(
             description=row.description,
@@ -585,7 +671,7 @@ def approve(document: Document, *, by: User | None) -> Document:
     if document.kind == Document.Kind.PURCHASE_INVOICE:
         return document
     if not document.awaits_decision:
-        raise DocumentError("wrong_status", "Only an incoming document awaiting a decision.")
+        raise DocumentError("wrong_status", _("Only an incoming document awaiting a decision."))
     document.kind = Document.Kind.PURCHASE_INVOICE
     document.status = Document.Status.APPROVED
     document.approved_at = timezone.now()
@@ -623,9 +709,9 @@ def reject(document: Document, reason: str, *, by: User | None) -> Document:
     """Keep the document, out of the processing list, with the reason it was refused."""
     document = Document.objects.select_for_update().get(pk=document.pk)
     if not document.awaits_decision:
-        raise DocumentError("wrong_status", "Only an incoming document awaiting a decision.")
+        raise DocumentError("wrong_status", _("Only an incoming document awaiting a decision."))
     if not reason.strip():
-        raise DocumentError("invalid", "Say why the document is rejected.")
+        raise DocumentError("invalid", _("Say why the document is rejected."))
     document.status = Document.Status.REJECTED
     document.rejected_at = timezone.now()
     document.rejection_reason = reason.strip()

@@ -22,4 +22,15 @@ urlpatterns = [
     ),
     path(f"{company}purchases/", views.purchases, name="company-purchases"),
     path(f"{company}invoicing/", views.invoicing_details, name="company-invoicing"),
+    # The accountant reads a client's document before sending it to their software.
+    path(
+        "firms/<int:firm_id>/documents/<int:document_id>/",
+        views.firm_document,
+        name="firm-document",
+    ),
+    path(
+        "firms/<int:firm_id>/documents/<int:document_id>/file/<slug:which>/",
+        views.firm_document_file,
+        name="firm-document-file",
+    ),
 ]

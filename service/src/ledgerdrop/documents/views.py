@@ -10,16 +10,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.tenancy import organisation_for
-from ledgerdrop.documents import building, forms, inbound, queries, services
+from ledgerdrop.core.tenancy import firm_for, organisation_for
+from ledgerdrop.documents import building, findings, forms, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
-from ledgerdrop.documents.ubl.report import LAYER_NAMES
 from ledgerdrop.documents.ubl.totals import Totals, totals_of
 
 PER_PAGE = 50
@@ -27,6 +29,20 @@ EDITABLE_KINDS = {
     "sales_invoice": Document.Kind.SALES_INVOICE,
     "credit_note": Document.Kind.CREDIT_NOTE,
     "purchase_slip": Document.Kind.PURCHASE_SLIP,
+}
+
+
+# Whole titles, not "New: <kind>": French and Dutch agree the adjective with the noun.
+EDITOR_TITLES = {
+    Document.Kind.SALES_INVOICE: (gettext_lazy("New invoice"), gettext_lazy("Draft invoice")),
+    Document.Kind.CREDIT_NOTE: (
+        gettext_lazy("New credit note"),
+        gettext_lazy("Draft credit note"),
+    ),
+    Document.Kind.PURCHASE_SLIP: (
+        gettext_lazy("New purchase slip"),
+        gettext_lazy("Draft purchase slip"),
+    ),
 }
 
 
@@ -74,13 +90,19 @@ def _editor_context(
     return {
         "kind": kind,
         "kind_label": Document.Kind(kind).label,
+        "title": EDITOR_TITLES[kind][0 if document is None else 1],
         "header": header,
         "lines": lines,
         "document": document,
         "credited": credited,
         "totals": _totals(lines),
+        "currency": _typed_currency(header.data) if header.is_bound else header.initial["currency"],
         "vat_choices": building.VAT_CHOICES,
     }
+
+
+def _typed_currency(data: Any) -> str:
+    return str(data.get("currency") or "EUR").strip().upper()[:3] or "EUR"
 
 
 def _totals(lines: Any) -> Totals | None:
@@ -136,13 +158,22 @@ def editor(
             data = forms.document_input(
                 kind_value, header, lines, credited.pk if credited else None
             )
+            issuing = "issue" in request.POST
             try:
                 if document is None:
-                    document = services.create_document(company, data, by=request.user)  # type: ignore[arg-type]
+                    # A new document that cannot be issued leaves no draft behind: the form
+                    # comes back with what was typed and what is wrong.
+                    document = services.create_document(
+                        company,
+                        data,
+                        by=request.user,  # type: ignore[arg-type]
+                        draft=not issuing,
+                    )
                 else:
                     document = services.update_draft(document, data, by=request.user)  # type: ignore[arg-type]
-                if "issue" in request.POST:
-                    document = services.issue(document, by=request.user)  # type: ignore[arg-type]
+                    if issuing:
+                        document = services.issue(document, by=request.user)  # type: ignore[arg-type]
+                if issuing:
                     messages.success(
                         request, _("Document %(number)s issued.") % {"number": document.number}
                     )
@@ -150,12 +181,29 @@ def editor(
                     messages.success(request, _("Draft saved."))
                 return redirect("document-detail", company.pk, document.pk)
             except services.DocumentError as error:
-                header.add_error(None, error.message)
+                if error.code != "invoicing_details_missing":
+                    header.add_error(None, error.message)
+                else:
+                    # Keep what was typed as a draft, and come back to it once the details
+                    # are filled in.
+                    if document is None:
+                        document = services.create_document(company, data, by=request.user)  # type: ignore[arg-type]
+                    return _to_invoicing_details(request, company, document, error)
     else:
         header = forms.DocumentForm(initial=forms.initial_header(document))
         lines = forms.LineFormSet(initial=forms.initial_lines(document), prefix="lines")
     context = _editor_context(company, kind_value, header, lines, document, credited)
     return _page(request, "documents/editor.html", company, "documents", **context)
+
+
+def _to_invoicing_details(
+    request: HttpRequest, company: Organisation, document: Document, error: Any
+) -> HttpResponse:
+    messages.error(request, error.message)
+    back = reverse("document-edit", args=[company.pk, document.pk])
+    return redirect(
+        f"{reverse('company-invoicing', args=[company.pk])}?{urlencode({'next': back})}"
+    )
 
 
 def _with_extra_row(lines: Any) -> Any:
@@ -172,15 +220,17 @@ def _with_extra_row(lines: Any) -> Any:
 def live_totals(request: HttpRequest, company_id: int) -> HttpResponse:
     _company(request, company_id)
     lines = forms.LineFormSet(request.POST, prefix="lines")
-    return render(request, "documents/_totals.html", {"totals": _totals(lines)})
+    return render(
+        request,
+        "documents/_totals.html",
+        {"totals": _totals(lines), "currency": _typed_currency(request.POST)},
+    )
 
 
 @login_required
 def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpResponse:
     company = _company(request, company_id)
     document = queries.document_of(company, document_id)
-    report = document.validation or {}
-    findings = document.validation_findings()
     return _page(
         request,
         "documents/detail.html",
@@ -188,16 +238,58 @@ def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpRespo
         "purchases" if document.is_received else "documents",
         document=document,
         transfer=queries.accountant_transfer(document),
-        report=report,
-        findings=findings,
-        layers=[
-            {"name": LAYER_NAMES.get(layer, layer), "ran": layer in report.get("layers_run", [])}
-            for layer in LAYER_NAMES
-        ],
-        skipped={LAYER_NAMES.get(k, k): v for k, v in report.get("layers_skipped", {}).items()},
+        received_lines=queries.received_lines(document),
+        **_report_context(document),
         reject_form=forms.RejectForm(),
         credit_notes=document.credit_notes.all(),
     )
+
+
+def _report_context(document: Document) -> dict[str, Any]:
+    report = document.validation or {}
+    return {
+        "report": report,
+        "findings": [findings.readable(finding) for finding in document.validation_findings()],
+        "layers": [
+            {"name": label, "ran": layer in report.get("layers_run", [])}
+            for layer, label in findings.LAYER_LABELS.items()
+        ],
+        "skipped": {
+            findings.LAYER_LABELS.get(k, k): findings.skipped_reason(v)
+            for k, v in report.get("layers_skipped", {}).items()
+        },
+    }
+
+
+@login_required
+def firm_document(request: HttpRequest, firm_id: int, document_id: int) -> HttpResponse:
+    """A client's document as its accountant reads it: facts, lines, files, validation."""
+    firm = firm_for(request.user, firm_id)
+    document = queries.document_of_dossier(firm, document_id)
+    return render(
+        request,
+        "documents/firm_document.html",
+        {
+            "firm": firm,
+            "section": "dossiers",
+            "document": document,
+            "dossier": firm.dossiers.get(company=document.company),
+            "received_lines": queries.received_lines(document),
+            **_report_context(document),
+        },
+    )
+
+
+@login_required
+def firm_document_file(
+    request: HttpRequest, firm_id: int, document_id: int, which: str
+) -> FileResponse:
+    firm = firm_for(request.user, firm_id)
+    if which not in {"ubl", "pdf"}:
+        raise Http404("No such file.")
+    document = queries.document_of_dossier(firm, document_id)
+    # The PDF opens in the browser to be read; the UBL is a file to keep.
+    return queries.file_response(document, which, inline=which == "pdf")
 
 
 @login_required
@@ -251,6 +343,8 @@ def action(request: HttpRequest, company_id: int, document_id: int, verb: str) -
         else:
             raise Http404("No such action.")
     except services.DocumentError as error:
+        if error.code == "invoicing_details_missing":
+            return _to_invoicing_details(request, company, document, error)
         messages.error(request, error.message)
     return redirect("document-detail", company.pk, document.pk)
 
@@ -287,7 +381,11 @@ def purchases(request: HttpRequest, company_id: int) -> HttpResponse:
                 upload.add_error("file", error.message)
                 if error.report is not None:
                     for finding in error.report.errors[:10]:
-                        upload.add_error(None, f"{finding.rule_id}: {finding.message}")
+                        upload.add_error(
+                            None,
+                            f"{findings.summary(finding.rule_id, finding.layer)}"
+                            f" ({finding.rule_id}: {finding.message})",
+                        )
             else:
                 messages.success(
                     request,
@@ -319,6 +417,9 @@ def invoicing_details(request: HttpRequest, company_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.update_profile(profile, form.cleaned_data, by=request.user)  # type: ignore[arg-type]
         messages.success(request, _("Invoicing details saved."))
+        back = request.GET.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
         return redirect("company-invoicing", company.pk)
     return _page(
         request,

@@ -84,7 +84,11 @@ def test_removing_the_external_user_unlinks_the_company_from_the_firm(
     firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
     external = services.add_external_user(company, "kevin@fidu.be", by=None)
 
-    response = client.post(f"/companies/{company.pk}/settings/users/external/{external.pk}/remove/")
+    remove = f"/companies/{company.pk}/settings/users/external/{external.pk}/remove/"
+
+    asked = client.post(remove, HTTP_ACCEPT_LANGUAGE="fr")
+    assert asked.status_code == 200 and ExternalUser.objects.exists()
+    response = client.post(remove, {"confirm": "1"})
 
     assert response.status_code == 302
     assert not Dossier.objects.filter(firm=firm).exists()
@@ -175,3 +179,38 @@ def test_a_dossier_made_by_link_accountant_is_listed_among_the_external_users() 
     services.link_accountant(company, firm, by=None)
 
     assert list(company.external_users.values_list("email", flat=True)) == ["kevin@fidu.be"]
+
+
+def test_removing_the_accountant_asks_first_and_says_what_stops(
+    company_client: tuple[Client, Organisation],
+) -> None:
+    client, company = company_client
+    testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    external = services.add_external_user(company, "kevin@fidu.be", by=None)
+
+    page = client.post(
+        f"/companies/{company.pk}/settings/users/external/{external.pk}/remove/",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    ).content.decode()
+
+    assert "Retirer kevin@fidu.be ?" in page
+    assert "ne verra plus les documents de l'entreprise" in page
+    assert "transfert automatique" in page
+    assert Dossier.objects.filter(company=company).exists()
+
+
+def test_an_unknown_address_says_an_invitation_went_to_it(
+    company_client: tuple[Client, Organisation],
+) -> None:
+    client, company = company_client
+
+    response = client.post(
+        f"/companies/{company.pk}/settings/users/",
+        {"email": "Sarah@Nouvelle-Fidu.be"},
+        HTTP_ACCEPT_LANGUAGE="nl",
+        follow=True,
+    )
+
+    assert "Er is een uitnodiging verstuurd naar sarah@nouvelle-fidu.be." in (
+        response.content.decode()
+    )

@@ -17,19 +17,21 @@ LOCALE = Path(settings.LOCALE_PATHS[0])
 
 
 def entries(po_file: Path) -> Iterator[tuple[str, list[str], bool]]:
-    """(msgid, translations, fuzzy) of each entry of a catalogue, header and obsolete left out."""
+    """(msgid, translations, fuzzy) of each entry of a catalogue, header and obsolete left out.
+    An entry with a context has the msgid "context\x04msgid", as gettext stores it."""
     for entry in po_file.read_text().split("\n\n"):
         lines = entry.splitlines()
         flags = " ".join(line for line in lines if line.startswith("#,"))
         body = "\n".join(line for line in lines if not line.startswith("#"))
-        parts = re.split(r"^(msgid|msgid_plural|msgstr(?:\[\d\])?) ", body, flags=re.M)[1:]
+        parts = re.split(r"^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) ", body, flags=re.M)[1:]
         fields = {
             key: "".join(re.findall(r'"(.*)"', value))
             for key, value in zip(parts[::2], parts[1::2], strict=True)
         }
         if fields.get("msgid"):
             translations = [value for key, value in fields.items() if key.startswith("msgstr")]
-            yield fields["msgid"], translations, "fuzzy" in flags
+            context = fields["msgctxt"] + "\\u0004" if "msgctxt" in fields else ""
+            yield context + fields["msgid"], translations, "fuzzy" in flags
 
 
 def catalogue(language: str) -> Path:

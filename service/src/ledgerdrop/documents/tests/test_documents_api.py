@@ -134,7 +134,9 @@ def test_an_invalid_vat_number_is_a_422_with_a_message(
 ) -> None:
     body = {**INVOICE, "counterparty": {"name": "X", "vat_number": "BE0123456789"}}
 
-    response = client.post(url(company), body, content_type="application/json")
+    response = client.post(
+        url(company), body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 422
     assert "VAT number" in response.json()["detail"]

@@ -83,7 +83,7 @@ def test_a_document_that_cannot_be_issued_leaves_no_gap_in_the_numbers() -> None
     company.save()
     draft = services.create_document(company, testing.invoice_input(), by=None)
 
-    with pytest.raises(DocumentError, match="VAT number"):
+    with pytest.raises(DocumentError, match="numéro de TVA"):
         services.issue(draft, by=None)
 
     company.vat_number = "BE0403019261"
@@ -119,7 +119,7 @@ def test_concurrent_issues_never_share_a_number() -> None:
 def test_an_issued_invoice_cannot_be_edited() -> None:
     invoice = issued_invoice()
 
-    with pytest.raises(DocumentError, match="credit note"):
+    with pytest.raises(DocumentError, match="note de crédit"):
         services.update_draft(invoice, testing.invoice_input(), by=None)
 
 
@@ -166,7 +166,7 @@ def test_a_credit_note_must_credit_an_issued_invoice_of_the_same_company() -> No
     invoice = issued_invoice()
     stranger = testing.invoicing_company()
 
-    with pytest.raises(DocumentError, match="credited"):
+    with pytest.raises(DocumentError, match="crédité"):
         services.create_document(
             stranger,
             testing.invoice_input(Document.Kind.CREDIT_NOTE, credited_document_id=invoice.pk),
@@ -205,7 +205,7 @@ def test_every_belgian_vat_choice_issues_a_valid_document(rate: str) -> None:
 def test_an_unknown_vat_rate_is_refused_with_the_line_it_is_on() -> None:
     lines = [LineInput("Prestation", Decimal(1), Decimal(10), "19")]
 
-    with pytest.raises(DocumentError, match="Line 1"):
+    with pytest.raises(DocumentError, match="Ligne 1"):
         services.create_document(
             testing.invoicing_company(), testing.invoice_input(lines=lines), by=None
         )

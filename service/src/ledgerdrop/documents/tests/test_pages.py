@@ -64,19 +64,20 @@ def test_the_editor_issues_an_invoice_and_shows_its_page(
     assert "validation" in page.lower() or "Validation" in page
 
 
-def test_a_draft_that_cannot_be_issued_stays_one_draft_with_the_reason(
+def test_a_new_document_that_cannot_be_issued_leaves_no_draft_and_keeps_what_was_typed(
     client: Client, company: Organisation
 ) -> None:
     company.vat_number = ""
     company.save()
     new = reverse("document-new", args=[company.pk, "sales_invoice"])
 
-    response = client.post(new, editor_post(issue="1"))
+    response = client.post(new, editor_post(issue="1"), HTTP_ACCEPT_LANGUAGE="en")
 
-    draft = Document.objects.get(company=company)
-    assert response.status_code == 200 and draft.status == "draft"
-    assert "VAT number" in response.content.decode()
-    assert reverse("document-edit", args=[company.pk, draft.pk]) in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert not Document.objects.filter(company=company).exists()
+    assert "VAT number" in page
+    assert 'value="Brouwerij Noord NV"' in page
 
 
 def test_the_live_totals_follow_the_lines(client: Client, company: Organisation) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -160,3 +161,45 @@ def test_an_outside_the_scope_document_prints_its_legal_mention() -> None:
         allowances_charges=(),
     )
     assert "Hors champ d'application de la TVA" in pdf_text(render_pdf(data, "fr"))
+
+
+POLISH_BUYER = Party(
+    "Przedsiębiorstwo Łódź–Żółć Sp. z o.o.",
+    "ul. Źródlana 5",
+    "Łódź",
+    "90-001",
+    country="PL",
+    vat_number="PL5260250274",
+)
+
+
+def test_polish_greek_and_cyrillic_names_come_back_out_of_the_pdf_as_written() -> None:
+    lines = (
+        Line("Ελληνικό λάδι ψωμί", Decimal(1), Decimal(10), VatCategory.STANDARD, Decimal(21)),
+        Line("Кофе «Арабика» ёж", Decimal(2), Decimal(5), VatCategory.STANDARD, Decimal(6)),
+    )
+    text = pdf_text(render_pdf(invoice(buyer=POLISH_BUYER, lines=lines), "fr"))
+    for expected in [
+        "Przedsiębiorstwo Łódź–Żółć Sp. z o.o.",
+        "ul. Źródlana 5",
+        "90-001 Łódź",
+        "Ελληνικό λάδι ψωμί",
+        "Кофе «Арабика» ёж",
+    ]:
+        assert expected in text, expected
+
+
+def test_every_font_in_the_pdf_is_embedded() -> None:
+    reader = PdfReader(io.BytesIO(render_pdf(invoice(buyer=POLISH_BUYER), "fr")))
+    resources: Any = reader.pages[0]["/Resources"]
+    fonts = resources["/Font"]
+    assert fonts
+    for reference in fonts.values():
+        font = reference.get_object()
+        assert "/FontFile2" in font["/FontDescriptor"], font["/BaseFont"]
+
+
+def test_a_non_breaking_hyphen_prints_as_a_hyphen_not_a_box() -> None:
+    buyer = Party("Dupont\u2011Durand SRL", "Rue 1", "Namur", "5000", vat_number="BE0202239951")
+    text = pdf_text(render_pdf(invoice(buyer=buyer), "fr"))
+    assert "Dupont-Durand SRL" in text

@@ -252,3 +252,47 @@ def test_payment_terms_stand_in_for_a_missing_due_date(validator: Validator) -> 
     xml = build_ubl(invoice(due_date=None, payment_terms="30 jours fin de mois"))
     assert_valid(validator, xml)
     assert text(tree(xml), "cac:PaymentTerms/cbc:Note") == "30 jours fin de mois"
+
+
+def test_an_export_to_a_customer_abroad_without_any_number_validates(
+    validator: Validator,
+) -> None:
+    customer = Party("Acme Trading Inc.", "1 Main Street", "Springfield", "62701", "US")
+    data = invoice(
+        buyer=customer,
+        lines=(Line("Projecteur", Decimal(2), Decimal(450), VatCategory.EXPORT),),
+        allowances_charges=(),
+        currency="USD",
+        eur_rate=Decimal("0.9213"),
+    )
+    xml = build_ubl(data, render_pdf(data, "en"))
+    assert_valid(validator, xml)
+    root = etree.fromstring(xml)
+    buyer = root.find("cac:AccountingCustomerParty/cac:Party", NS)
+    assert buyer is not None
+    # The customer has no PEPPOL address: the document names the seller's, never a made-up one.
+    assert buyer.findtext("cbc:EndpointID", namespaces=NS) == "0403170701"
+    assert buyer.findtext("cac:PartyName/cbc:Name", namespaces=NS) == "Acme Trading Inc."
+    assert root.findtext("cbc:TaxCurrencyCode", namespaces=NS) == "EUR"
+
+
+def test_a_purchase_slip_from_a_private_seller_names_them_by_name_and_address(
+    validator: Validator,
+) -> None:
+    farmer = Party("Jan Kowalski", "Chemin des Prés 3", "Gembloux", "5030")
+    data = invoice(
+        kind=DocumentKind.SELF_BILLED,
+        seller=farmer,
+        buyer=SELLER,
+        lines=(Line("Pommes", Decimal(300), Decimal("0.45"), VatCategory.NOT_SUBJECT),),
+        allowances_charges=(),
+        payment_reference=None,
+    )
+    xml = build_ubl(data, render_pdf(data, "fr"))
+    assert_valid(validator, xml)
+    seller = etree.fromstring(xml).find("cac:AccountingSupplierParty/cac:Party", NS)
+    assert seller is not None
+    assert (
+        seller.findtext("cac:PartyIdentification/cbc:ID", namespaces=NS)
+        == "Jan Kowalski, Chemin des Prés 3, 5030 Gembloux, BE"
+    )

@@ -53,9 +53,30 @@ def test_a_vat_number_with_wrong_check_digits_is_refused(vat_number: str) -> Non
         Party("X", "Rue", "Gent", "9000", vat_number=vat_number)
 
 
-def test_a_party_without_any_peppol_identifier_is_refused() -> None:
-    with pytest.raises(InvoiceDataError, match="enterprise number or a European VAT number"):
-        Party("Private person", "Rue 3", "Namur", "5000")
+def test_a_party_without_any_number_needs_its_street_and_city() -> None:
+    with pytest.raises(InvoiceDataError, match="give its street and city"):
+        Party("Private person", "", "", "")
+    assert Party("Private person", "Rue 3", "Namur", "5000").endpoint is None
+
+
+def test_a_document_between_two_parties_without_any_number_is_refused() -> None:
+    private = Party("Private person", "Rue 3", "Namur", "5000")
+    with pytest.raises(InvoiceDataError, match="at least one of them"):
+        InvoiceData(
+            DocumentKind.SELF_BILLED,
+            "BA-1",
+            date(2026, 1, 5),
+            private,
+            Party("Other person", "Rue 4", "Namur", "5000"),
+            (Line("Pommes", Decimal(1), Decimal(1), VatCategory.NOT_SUBJECT),),
+        )
+
+
+def test_an_error_carries_its_template_for_translation() -> None:
+    with pytest.raises(InvoiceDataError) as caught:
+        Party("X", "Rue", "Gent", "9000", vat_number="BE0403170702")
+    assert caught.value.template.startswith("VAT number '%(number)s' is not valid")
+    assert caught.value.params == {"number": "BE0403170702"}
 
 
 def test_a_structured_reference_is_made_from_a_number_and_printed_with_plus_signs() -> None:

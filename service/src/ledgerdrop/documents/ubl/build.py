@@ -26,7 +26,7 @@ from .codes import (
     PROFILE_ID,
     VatCategory,
 )
-from .model import DocumentKind, InvoiceData, InvoiceDataError, Party, format_ogm
+from .model import DocumentKind, InvoiceData, InvoiceDataError, Party, format_ogm, gettext_noop
 from .totals import CategoryTotal, Totals, compute_totals
 
 __all__ = ["SELF_BILLING_NOTE", "build_ubl", "pdf_filename"]
@@ -86,19 +86,27 @@ def _tax_category(
     _cbc(_cac(tax_category, "TaxScheme"), "ID", "VAT")
 
 
-def _party(parent: etree._Element, role: str, party: Party, with_vat: bool) -> None:
+def _party(parent: etree._Element, role: str, party: Party, other: Party, with_vat: bool) -> None:
     element = _cac(_cac(parent, role), "Party")
-    scheme, endpoint = party.endpoint
-    _cbc(element, "EndpointID", endpoint, schemeID=scheme)
-    if not party.enterprise_number and not with_vat:
+    # PEPPOL-EN16931-R010/R020 make both addresses mandatory. A party known by name and
+    # address only (a private seller, a customer abroad) has none: the document then names
+    # the other party's, the company that keeps it, so that nothing is ever routed to a
+    # made-up address.
+    endpoint = party.endpoint or other.endpoint
+    if endpoint is None:
+        raise InvoiceDataError(gettext_noop("neither party has a VAT or enterprise number"))
+    scheme, address = endpoint
+    _cbc(element, "EndpointID", address, schemeID=scheme)
+    if not party.enterprise_number and not (with_vat and party.vat_number):
         # BR-CO-26 wants some seller identifier even when no VAT number may be shown.
-        _cbc(_cac(element, "PartyIdentification"), "ID", endpoint)
+        identifier = party.endpoint[1] if party.endpoint else party.name_and_address
+        _cbc(_cac(element, "PartyIdentification"), "ID", identifier)
     _cbc(_cac(element, "PartyName"), "Name", party.name)
-    address = _cac(element, "PostalAddress")
-    _cbc(address, "StreetName", party.street)
-    _cbc(address, "CityName", party.city)
-    _cbc(address, "PostalZone", party.postal_code)
-    _cbc(_cac(address, "Country"), "IdentificationCode", party.country)
+    address_element = _cac(element, "PostalAddress")
+    _cbc(address_element, "StreetName", party.street)
+    _cbc(address_element, "CityName", party.city)
+    _cbc(address_element, "PostalZone", party.postal_code)
+    _cbc(_cac(address_element, "Country"), "IdentificationCode", party.country)
     if with_vat and party.vat_number:
         tax_scheme = _cac(element, "PartyTaxScheme")
         _cbc(tax_scheme, "CompanyID", party.vat_number)
@@ -128,7 +136,7 @@ def _payment(root: etree._Element, data: InvoiceData, totals: Totals) -> None:
         terms = f"Due date: {credit_note_due.isoformat()}"
     if terms is None and totals.payable_amount > 0 and data.due_date is None:
         # BR-CO-25: an amount due needs a due date or payment terms.
-        raise InvoiceDataError("an amount due needs a due date or payment terms")
+        raise InvoiceDataError(gettext_noop("an amount due needs a due date or payment terms"))
     if terms:
         _cbc(_cac(root, "PaymentTerms"), "Note", terms)
 
@@ -238,8 +246,8 @@ def build_ubl(data: InvoiceData, pdf: bytes | None = None) -> bytes:
             filename=pdf_filename(data),
         )
     with_vat = all(c.category is not VatCategory.NOT_SUBJECT for c in totals.categories)
-    _party(root, "AccountingSupplierParty", data.seller, with_vat)
-    _party(root, "AccountingCustomerParty", data.buyer, with_vat)
+    _party(root, "AccountingSupplierParty", data.seller, data.buyer, with_vat)
+    _party(root, "AccountingCustomerParty", data.buyer, data.seller, with_vat)
     intra_eu = any(c.category is VatCategory.INTRA_EU for c in totals.categories)
     if data.delivery_date or intra_eu:
         # BR-IC-11/12: an intra-community supply states when and to which country.

@@ -42,8 +42,21 @@ __all__ = [
 ]
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the service's catalogues (Django's makemessages knows this name);
+    this package imports no Django, the service translates `InvoiceDataError.template`."""
+    return message
+
+
 class InvoiceDataError(ValueError):
-    """The document data cannot make a valid document; the message says which field."""
+    """The document data cannot make a valid document; the message says which field.
+
+    `template` and `params` let the service say the same in the user's language."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
 
 
 class DocumentKind(StrEnum):
@@ -60,10 +73,14 @@ def _set(obj: object, name: str, value: object) -> None:
 def _decimal(value: Decimal | int, field: str) -> Decimal:
     # A float has already lost the cents it was meant to carry.
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise InvoiceDataError(f"{field} must be a Decimal, not {type(value).__name__}")
+        raise InvoiceDataError(
+            gettext_noop("%(field)s must be a Decimal, not %(type)s"),
+            field=field,
+            type=type(value).__name__,
+        )
     result = Decimal(value)
     if not result.is_finite():
-        raise InvoiceDataError(f"{field} must be a finite number")
+        raise InvoiceDataError(gettext_noop("%(field)s must be a finite number"), field=field)
     return result
 
 
@@ -75,7 +92,9 @@ def _normalise_vat(number: str, country: str) -> str:
     compact = re.sub(r"[\s.\-/]", "", number).upper()
     if compact[:1].isdigit():
         if country != "BE":
-            raise InvoiceDataError(f"VAT number {number!r} lacks its country prefix")
+            raise InvoiceDataError(
+                gettext_noop("VAT number '%(number)s' lacks its country prefix"), number=number
+            )
         compact = "BE" + compact
     prefix = compact[:2]
     try:
@@ -84,9 +103,12 @@ def _normalise_vat(number: str, country: str) -> str:
         if prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":
             return str(eu_vat.validate(compact))
     except stdnum_errors.ValidationError as error:
-        raise InvoiceDataError(f"VAT number {number!r} is not valid: {error}") from error
+        raise InvoiceDataError(
+            gettext_noop("VAT number '%(number)s' is not valid: its check digits are wrong"),
+            number=number,
+        ) from error
     if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{2,18}", compact):
-        raise InvoiceDataError(f"VAT number {number!r} is not valid")
+        raise InvoiceDataError(gettext_noop("VAT number '%(number)s' is not valid"), number=number)
     return compact
 
 
@@ -95,7 +117,10 @@ def _normalise_enterprise_number(number: str) -> str:
     try:
         return str(be_vat.validate(re.sub(r"^BE", "", number.strip().upper())))
     except stdnum_errors.ValidationError as error:
-        raise InvoiceDataError(f"enterprise number {number!r} is not valid: {error}") from error
+        raise InvoiceDataError(
+            gettext_noop("enterprise number '%(number)s' is not valid: its check digits are wrong"),
+            number=number,
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -112,10 +137,13 @@ class Party:
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise InvoiceDataError("party name is empty")
+            raise InvoiceDataError(gettext_noop("party name is empty"))
         country = self.country.strip().upper()
         if not re.fullmatch(r"[A-Z]{2}", country):
-            raise InvoiceDataError(f"country {self.country!r} is not an ISO 3166 alpha-2 code")
+            raise InvoiceDataError(
+                gettext_noop("country '%(country)s' is not a two-letter ISO 3166 code"),
+                country=self.country,
+            )
         _set(self, "country", country)
         if self.vat_number:
             _set(self, "vat_number", _normalise_vat(self.vat_number, country))
@@ -125,18 +153,33 @@ class Party:
             _set(self, "enterprise_number", _normalise_enterprise_number(self.enterprise_number))
         else:
             _set(self, "enterprise_number", None)
-        self.endpoint  # noqa: B018 -- fail now, not when the document is built
+        if self.endpoint is None and not (self.street.strip() and self.city.strip()):
+            # Without a number PEPPOL can address, the name and address identify the party.
+            raise InvoiceDataError(
+                gettext_noop(
+                    "%(name)s has no Belgian or European VAT number and no enterprise number:"
+                    " give its street and city"
+                ),
+                name=self.name,
+            )
 
     @property
-    def endpoint(self) -> tuple[str, str]:
-        """PEPPOL electronic address (scheme, identifier): enterprise number first, else VAT."""
+    def endpoint(self) -> tuple[str, str] | None:
+        """PEPPOL electronic address (scheme, identifier): enterprise number first, else VAT.
+
+        None for a party known by name and address only: a private seller on a purchase slip,
+        a customer outside the EU. The document then carries the other party's address."""
         if self.enterprise_number:
             return ENTERPRISE_NUMBER_SCHEME, self.enterprise_number
         if self.vat_number and self.vat_number[:2] in VAT_ENDPOINT_SCHEMES:
             return VAT_ENDPOINT_SCHEMES[self.vat_number[:2]], self.vat_number
-        raise InvoiceDataError(
-            f"party {self.name!r} needs an enterprise number or a European VAT number"
-        )
+        return None
+
+    @property
+    def name_and_address(self) -> str:
+        """How a party without any number is identified (BT-29/BT-46)."""
+        place = f"{self.postal_code} {self.city}".strip()
+        return ", ".join(part for part in (self.name, self.street, place, self.country) if part)
 
 
 def _check_vat(
@@ -144,12 +187,25 @@ def _check_vat(
 ) -> None:
     if category is VatCategory.STANDARD:
         if rate not in BELGIAN_STANDARD_RATES:
-            raise InvoiceDataError(f"{what}: Belgian standard VAT rate {rate} is not 21, 12 or 6")
+            raise InvoiceDataError(
+                gettext_noop("'%(what)s': the Belgian VAT rate %(rate)s %% is not 21, 12 or 6 %%"),
+                what=what,
+                rate=rate,
+            )
     elif rate != 0:
-        raise InvoiceDataError(f"{what}: VAT category {category} takes a rate of 0, not {rate}")
+        raise InvoiceDataError(
+            gettext_noop("'%(what)s': VAT category %(category)s takes a rate of 0, not %(rate)s"),
+            what=what,
+            category=category.value,
+            rate=rate,
+        )
     if (reason or code) and category not in EXEMPTION_CATEGORIES:
         # BR-S-10 and BR-Z-10: taxed categories carry no exemption reason.
-        raise InvoiceDataError(f"{what}: VAT category {category} takes no exemption reason")
+        raise InvoiceDataError(
+            gettext_noop("'%(what)s': VAT category %(category)s takes no exemption reason"),
+            what=what,
+            category=category.value,
+        )
 
 
 @dataclass(frozen=True)
@@ -165,20 +221,22 @@ class Line:
 
     def __post_init__(self) -> None:
         if not self.description.strip():
-            raise InvoiceDataError("line description is empty")
+            raise InvoiceDataError(gettext_noop("line description is empty"))
         _set(self, "quantity", _decimal(self.quantity, "quantity"))
         _set(self, "unit_price", _decimal(self.unit_price, "unit price"))
         _set(self, "vat_category", VatCategory(self.vat_category))
         _set(self, "vat_rate", _decimal(self.vat_rate, "VAT rate"))
         if self.unit_price < 0:
             # BR-27: a negative price is written as a negative quantity instead.
-            raise InvoiceDataError(f"line {self.description!r}: unit price is negative")
+            raise InvoiceDataError(
+                gettext_noop("line '%(line)s': unit price is negative"), line=self.description
+            )
         _check_vat(
             self.vat_category,
             self.vat_rate,
             self.exemption_reason,
             self.exemption_reason_code,
-            f"line {self.description!r}",
+            self.description,
         )
 
 
@@ -196,11 +254,13 @@ class AllowanceCharge:
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
-            raise InvoiceDataError("allowance/charge reason is empty")  # BR-CO-21/22
+            raise InvoiceDataError(gettext_noop("allowance/charge reason is empty"))  # BR-CO-21/22
         amount = _decimal(self.amount, "allowance/charge amount")
         if amount <= 0 or not _has_at_most_two_decimals(amount):
             raise InvoiceDataError(
-                f"allowance/charge {self.reason!r}: amount {amount} must be positive, in cents"
+                gettext_noop("'%(reason)s': amount %(amount)s must be positive, in cents"),
+                reason=self.reason,
+                amount=amount,
             )
         _set(self, "amount", amount)
         _set(self, "vat_category", VatCategory(self.vat_category))
@@ -210,7 +270,7 @@ class AllowanceCharge:
             self.vat_rate,
             self.exemption_reason,
             self.exemption_reason_code,
-            f"allowance/charge {self.reason!r}",
+            self.reason,
         )
 
 
@@ -248,16 +308,18 @@ class InvoiceData:
         _set(self, "lines", tuple(self.lines))
         _set(self, "allowances_charges", tuple(self.allowances_charges))
         if not self.number.strip():
-            raise InvoiceDataError("document number is empty")
+            raise InvoiceDataError(gettext_noop("document number is empty"))
         if not self.lines:
-            raise InvoiceDataError("a document needs at least one line")
+            raise InvoiceDataError(gettext_noop("a document needs at least one line"))
         self._check_currency()
         self._check_dates()
         if self.iban:
             try:
                 _set(self, "iban", IBAN(self.iban).compact)
             except SchwiftyException as error:
-                raise InvoiceDataError(f"IBAN {self.iban!r} is not valid: {error}") from error
+                raise InvoiceDataError(
+                    gettext_noop("IBAN '%(iban)s' is not valid"), iban=self.iban
+                ) from error
         if self.payment_reference:
             try:
                 _set(self, "payment_reference", ogm_vcs.validate(self.payment_reference))
@@ -265,28 +327,48 @@ class InvoiceData:
                 raise InvoiceDataError(
                     f"payment reference {self.payment_reference!r} is not a valid OGM/VCS"
                 ) from error
+        self._check_parties()
         self._check_categories()
 
     def _check_currency(self) -> None:
         currency = self.currency.strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise InvoiceDataError(f"currency {self.currency!r} is not an ISO 4217 code")
+            raise InvoiceDataError(
+                gettext_noop("currency '%(currency)s' is not a three-letter ISO 4217 code"),
+                currency=self.currency,
+            )
         _set(self, "currency", currency)
         if currency == "EUR":
             if self.eur_rate is not None:
-                raise InvoiceDataError("a euro document takes no euro exchange rate")
+                raise InvoiceDataError(gettext_noop("a euro document takes no euro exchange rate"))
             return
         # Belgian VAT is declared in euro: BT-6/BT-111 need the rate to state it.
         if self.eur_rate is None or _decimal(self.eur_rate, "euro rate") <= 0:
-            raise InvoiceDataError(f"a {currency} document needs a positive euro exchange rate")
+            raise InvoiceDataError(
+                gettext_noop(
+                    "a document in %(currency)s needs its euro exchange rate"
+                    " (EUR for 1 %(currency)s), above 0"
+                ),
+                currency=currency,
+            )
 
     def _check_dates(self) -> None:
         if self.due_date and self.due_date < self.issue_date:
-            raise InvoiceDataError("due date is before the issue date")
+            raise InvoiceDataError(gettext_noop("due date is before the issue date"))
         if self.kind is DocumentKind.CREDIT_NOTE and self.credited is None:
-            raise InvoiceDataError("a credit note must name the invoice it credits")
+            raise InvoiceDataError(gettext_noop("a credit note must name the invoice it credits"))
         if self.kind is not DocumentKind.CREDIT_NOTE and self.credited is not None:
-            raise InvoiceDataError("only a credit note names a credited invoice")
+            raise InvoiceDataError(gettext_noop("only a credit note names a credited invoice"))
+
+    def _check_parties(self) -> None:
+        if self.seller.endpoint is None and self.buyer.endpoint is None:
+            # The document must carry at least one PEPPOL address: the issuing company's.
+            raise InvoiceDataError(
+                gettext_noop(
+                    "neither the seller nor the buyer has a VAT or enterprise number:"
+                    " at least one of them needs it"
+                )
+            )
 
     def _check_categories(self) -> None:
         items: tuple[Line | AllowanceCharge, ...] = (*self.lines, *self.allowances_charges)
@@ -294,15 +376,23 @@ class InvoiceData:
         if VatCategory.NOT_SUBJECT in categories:
             if len(categories) > 1:
                 # BR-O-11..14: a document outside the scope of VAT has nothing else in it.
-                raise InvoiceDataError("VAT category O cannot be mixed with other categories")
+                raise InvoiceDataError(
+                    gettext_noop("VAT category O cannot be mixed with other categories")
+                )
         elif not self.seller.vat_number:
-            raise InvoiceDataError("the seller needs a VAT number for VAT categories other than O")
+            raise InvoiceDataError(
+                gettext_noop("the seller needs a VAT number for VAT categories other than O")
+            )
         if VatCategory.INTRA_EU in categories and not self.buyer.vat_number:
-            raise InvoiceDataError("an intra-community supply needs the buyer's VAT number")
+            raise InvoiceDataError(
+                gettext_noop("an intra-community supply needs the buyer's VAT number")
+            )
         if VatCategory.REVERSE_CHARGE in categories and not (
             self.buyer.vat_number or self.buyer.enterprise_number
         ):
-            raise InvoiceDataError("reverse charge needs the buyer's VAT or enterprise number")
+            raise InvoiceDataError(
+                gettext_noop("reverse charge needs the buyer's VAT or enterprise number")
+            )
         for category in categories & EXEMPTION_CATEGORIES:
             in_category = [item for item in items if item.vat_category is category]
             texts = {item.exemption_reason for item in in_category if item.exemption_reason}
@@ -310,9 +400,14 @@ class InvoiceData:
             codes.discard(None)
             # EN 16931 has one VAT breakdown per category, so one reason per category.
             if len(texts) > 1 or len(codes) > 1:
-                raise InvoiceDataError(f"VAT category {category} has conflicting exemption reasons")
+                raise InvoiceDataError(
+                    gettext_noop("VAT category %(category)s has conflicting exemption reasons"),
+                    category=category.value,
+                )
             if category is VatCategory.EXEMPT and not (texts or codes):
-                raise InvoiceDataError("VAT category E needs an exemption reason")  # BR-E-10
+                raise InvoiceDataError(
+                    gettext_noop("VAT category E needs an exemption reason")
+                )  # BR-E-10
 
 
 def format_ogm(reference: str) -> str:
@@ -323,6 +418,9 @@ def format_ogm(reference: str) -> str:
 def ogm_from_number(number: int) -> str:
     """A structured reference (12 digits, no formatting) built from a document's number."""
     if number < 0 or number >= 10**10:
-        raise InvoiceDataError(f"{number} does not fit the 10 digits of a structured reference")
+        raise InvoiceDataError(
+            gettext_noop("%(number)s does not fit the 10 digits of a structured reference"),
+            number=number,
+        )
     base = f"{number:010d}"
     return base + ogm_vcs.calc_check_digits(base)

@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from . import fonts
 from .codes import DEFAULT_EXEMPTION_TEXTS, VatCategory
 from .model import DocumentKind, InvoiceData, Party, format_ogm
 from .totals import Totals, compute_totals
@@ -94,15 +95,15 @@ ACCENT = colors.HexColor("#1f3a5f")
 RULE = colors.HexColor("#c8ced6")
 SHADE = colors.HexColor("#eef1f5")
 
-BASE = ParagraphStyle("base", fontName="Helvetica", fontSize=9, leading=11.5)
+BASE = ParagraphStyle("base", fontName=fonts.REGULAR, fontSize=9, leading=11.5)
 SMALL = ParagraphStyle("small", parent=BASE, fontSize=7.5, leading=9.5, textColor=colors.grey)
-BOLD = ParagraphStyle("bold", parent=BASE, fontName="Helvetica-Bold")
+BOLD = ParagraphStyle("bold", parent=BASE, fontName=fonts.BOLD)
 TITLE = ParagraphStyle(
-    "title", parent=BASE, fontName="Helvetica-Bold", fontSize=18, leading=22, textColor=ACCENT
+    "title", parent=BASE, fontName=fonts.BOLD, fontSize=18, leading=22, textColor=ACCENT
 )
 RIGHT = ParagraphStyle("right", parent=BASE, alignment=TA_RIGHT)
 HEAD = ParagraphStyle(
-    "head", parent=BASE, fontName="Helvetica-Bold", fontSize=7.5, leading=9, textColor=ACCENT
+    "head", parent=BASE, fontName=fonts.BOLD, fontSize=7.5, leading=9, textColor=ACCENT
 )
 HEAD_RIGHT = ParagraphStyle("head_right", parent=HEAD, alignment=TA_RIGHT)
 
@@ -142,7 +143,7 @@ class _Labels:
 
 
 def _p(text: str, style: ParagraphStyle = BASE) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    return Paragraph(escape(fonts.printable(text)).replace("\n", "<br/>"), style)
 
 
 def _party_block(label: str, party: Party, labels: _Labels) -> list[Flowable]:
@@ -175,7 +176,11 @@ def _header(data: InvoiceData, labels: _Labels) -> list[Flowable]:
     fact_table = Table(
         [[_p(key, SMALL), _p(value, BOLD)] for key, value in facts],
         colWidths=[38 * mm, 50 * mm],
-        style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
+        style=[
+            ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ],
     )
     buyer_label = labels("buyer" if data.kind is DocumentKind.SELF_BILLED else "customer")
     top = Table(
@@ -188,6 +193,7 @@ def _header(data: InvoiceData, labels: _Labels) -> list[Flowable]:
         ],
         colWidths=[92 * mm, 88 * mm],
         style=[
+            ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 6 * mm),
@@ -215,6 +221,7 @@ def _table_style() -> TableStyle:
             ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
             ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
             ("VALIGN", (0, 1), (-1, -1), "TOP"),
+            ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
             ("FONTSIZE", (0, 1), (-1, -1), 9),
         ]
     )
@@ -299,16 +306,21 @@ def _summary(data: InvoiceData, totals: Totals, labels: _Labels) -> Table:
         colWidths=[52 * mm, 36 * mm],
         style=[
             ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
             ("FONTSIZE", (0, 0), (-1, -1), 9),
             ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
-            ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 10),
+            ("FONT", (0, -1), (-1, -1), fonts.BOLD, 10),
             ("BACKGROUND", (0, -1), (-1, -1), SHADE),
         ],
     )
     return Table(
         [[vat_table, totals_table]],
         colWidths=[92 * mm, 88 * mm],
-        style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
+        style=[
+            ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ],
     )
 
 
@@ -346,7 +358,8 @@ def _payment(data: InvoiceData, totals: Totals, labels: _Labels) -> list[Flowabl
             style=[
                 ("BOX", (0, 0), (-1, -1), 0.8, ACCENT),
                 ("BACKGROUND", (0, 0), (-1, -1), SHADE),
-                ("FONT", (1, 0), (1, -1), "Helvetica-Bold", 10),
+                ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
+                ("FONT", (1, 0), (1, -1), fonts.BOLD, 10),
                 ("FONTSIZE", (0, 0), (0, -1), 9),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ],
@@ -356,6 +369,7 @@ def _payment(data: InvoiceData, totals: Totals, labels: _Labels) -> list[Flowabl
 
 def render_pdf(data: InvoiceData, language: str = "fr") -> bytes:
     """Render the document as a PDF: parties, lines, VAT summary, totals and payment details."""
+    fonts.register()
     labels = _Labels(language)
     totals = compute_totals(data)
     buffer = io.BytesIO()
@@ -371,13 +385,14 @@ def render_pdf(data: InvoiceData, language: str = "fr") -> bytes:
         author=data.seller.name,
         # Same data, same bytes: the delivery layer compares files by checksum.
         invariant=True,
+        initialFontName=fonts.REGULAR,
     )
 
     def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont(fonts.REGULAR, 7.5)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(15 * mm, 10 * mm, f"{data.seller.name} - {title}")
+        canvas.drawString(15 * mm, 10 * mm, fonts.printable(f"{data.seller.name} - {title}"))
         canvas.drawRightString(195 * mm, 10 * mm, f"{labels('page')} {doc.page}")
         canvas.restoreState()
 

@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from . import fonts
 from .build import CAC, CBC
 
 __all__ = ["ReceivedFields", "ReceivedLine", "read_fields", "render_received_pdf", "with_pdf"]
@@ -201,14 +202,14 @@ def with_pdf(tree: etree._ElementTree[etree._Element], pdf: bytes, filename: str
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-_BASE = ParagraphStyle("received", fontName="Helvetica", fontSize=9, leading=11.5)
-_BOLD = ParagraphStyle("received-bold", parent=_BASE, fontName="Helvetica-Bold")
-_TITLE = ParagraphStyle("received-title", parent=_BASE, fontName="Helvetica-Bold", fontSize=16)
+_BASE = ParagraphStyle("received", fontName=fonts.REGULAR, fontSize=9, leading=11.5)
+_BOLD = ParagraphStyle("received-bold", parent=_BASE, fontName=fonts.BOLD)
+_TITLE = ParagraphStyle("received-title", parent=_BASE, fontName=fonts.BOLD, fontSize=16)
 _SMALL = ParagraphStyle("received-small", parent=_BASE, fontSize=7.5, textColor=colors.grey)
 
 
 def _p(text: str, style: ParagraphStyle = _BASE) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    return Paragraph(escape(fonts.printable(text)).replace("\n", "<br/>"), style)
 
 
 def _amount(value: Decimal | None, currency: str) -> str:
@@ -218,6 +219,7 @@ def _amount(value: Decimal | None, currency: str) -> str:
 def render_received_pdf(fields: ReceivedFields) -> bytes:
     """A plain rendition of a received document that came without a PDF, labelled as such,
     so that an accountant's software that shows PDFs has something faithful to show."""
+    fonts.register()
     title = "Credit note / Note de crédit" if fields.is_credit_note else "Invoice / Facture"
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -230,6 +232,7 @@ def render_received_pdf(fields: ReceivedFields) -> bytes:
         title=f"{title} {fields.number}",
         author=fields.supplier_name,
         invariant=True,
+        initialFontName=fonts.REGULAR,
     )
 
     def party(label: str, name: str, vat: str, endpoint: tuple[str, str]) -> list[Flowable]:
@@ -276,11 +279,17 @@ def render_received_pdf(fields: ReceivedFields) -> bytes:
                 ]
             ],
             colWidths=[90 * mm, 90 * mm],
-            style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
+            style=[
+                ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ],
         ),
         Spacer(1, 4 * mm),
         Table(
-            [[_p(k, _SMALL), _p(v, _BOLD)] for k, v in facts if v], colWidths=[60 * mm, 120 * mm]
+            [[_p(k, _SMALL), _p(v, _BOLD)] for k, v in facts if v],
+            colWidths=[60 * mm, 120 * mm],
+            style=[("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)],
         ),
         Spacer(1, 4 * mm),
         Table(
@@ -289,6 +298,7 @@ def render_received_pdf(fields: ReceivedFields) -> bytes:
             repeatRows=1,
             style=TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                     ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -306,7 +316,8 @@ def render_received_pdf(fields: ReceivedFields) -> bytes:
             colWidths=[140 * mm, 40 * mm],
             style=[
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),
+                ("FONT", (0, -1), (-1, -1), fonts.BOLD),
             ],
         ),
     ]
