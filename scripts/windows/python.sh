@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The Windows Python of the test leg, under Wine: `scripts/windows/python.sh -m pytest …`.
+# Prepared by `scripts/windows/prepare.sh` (make test-windows).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+export WINEPREFIX="${WINEPREFIX:-$root/.tools/windows/prefix}"
+export WINEDEBUG="${WINEDEBUG:--all}"
+exec /usr/lib/wine/wine64 "$root/.tools/windows/current/python/python.exe" "$@"
