@@ -44,7 +44,7 @@ def describe_device(name: str | None = None) -> PairingRequest:
 
 
 def operating_system() -> str:
-    """"Windows 11", "Linux 6.1.0"... On Windows from the kernel's version rather than
+    """ "Windows 11", "Linux 6.1.0"... On Windows from the kernel's version rather than
     `platform`, whose WMI queries can hang on a busy machine (and abort under Wine)."""
     if sys.platform == "win32":
         build = sys.getwindowsversion().build

@@ -80,11 +80,11 @@ def links_unsupported(exc: OSError) -> bool:
 def retry_shared(
     operation: Callable[[], T],
     *,
-    delays: tuple[float, ...] = SHARING_DELAYS,
+    delays: tuple[float, ...] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run `operation`, again after a pause while another program holds the file."""
-    for delay in delays:
+    for delay in SHARING_DELAYS if delays is None else delays:
         try:
             return operation()
         except OSError as exc:
