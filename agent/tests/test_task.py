@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path, PureWindowsPath
 
@@ -137,3 +139,18 @@ def test_uninstall_stops_and_removes_the_task(tmp_path: Path) -> None:
     assert schtasks.commands[-1] == task.delete_command()
     assert not (tmp_path / task.TASK_FILE).exists()
     assert not task.uninstall(home=tmp_path, run=schtasks)
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="needs Windows' Task Scheduler")
+def test_the_task_scheduler_accepts_the_definition(tmp_path: Path) -> None:
+    path = task.install(home=tmp_path, register=False)
+    stored = Path(os.environ["SYSTEMROOT"], "System32", "Tasks", task.TASK_NAME)
+    try:
+        created = subprocess.run(
+            task.create_command(path), stdin=subprocess.DEVNULL, capture_output=True, check=False
+        )
+        assert created.returncode == 0, created
+        assert stored.exists()
+    finally:
+        subprocess.run(task.delete_command(), stdin=subprocess.DEVNULL, check=False)
+    assert not stored.exists()

@@ -6,4 +6,5 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export WINEPREFIX="${WINEPREFIX:-$root/.tools/windows/prefix}"
 export WINEDEBUG="${WINEDEBUG:--all}"
-exec /usr/lib/wine/wine64 "$root/.tools/windows/current/python/python.exe" "$@"
+# Through pipes: under Wine 8, Python cannot open a standard stream redirected to a file.
+/usr/lib/wine/wine64 "$root/.tools/windows/current/python/python.exe" "$@" > >(cat) 2> >(cat >&2)

@@ -31,6 +31,7 @@ from ledgerdrop_agent.winfs import (
     flush_file,
     is_sharing_violation,
     links_unsupported,
+    may_be_shared,
     plain,
     retry_shared,
 )
@@ -163,6 +164,8 @@ def local_problem(exc: OSError, what: str) -> PlacementError:
     elif exc.errno in {errno.EACCES, errno.EPERM, errno.EROFS}:
         reason = FailReason.FOLDER_NOT_WRITABLE
         text = "permission denied"
+        if may_be_shared(exc):
+            text += ", or the file is in use by another program (the accounting software?)"
     elif exc.errno == errno.ENOENT:
         reason = FailReason.FOLDER_MISSING
         text = "folder missing"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
@@ -163,11 +164,11 @@ def uninstall(*, home: Path, run: Run | None = None) -> bool:
 def state(*, run: Run | None = None) -> TaskState:
     run = run or _run
     answer = run(["schtasks", "/Query", "/TN", TASK_NAME, "/FO", "CSV", "/NH"])
-    if answer.returncode != 0:
+    # One line per trigger: "\Ledgerdrop downloader","<next run time>","<status>"
+    lines = [line for line in answer.stdout.splitlines() if TASK_NAME in line]
+    if answer.returncode != 0 or not lines:
         return TaskState(registered=False, status="")
-    # "\Ledgerdrop downloader","<next run time>","<status>"
-    fields = [field.strip('"') for field in answer.stdout.strip().splitlines()[-1].split('","')]
-    return TaskState(registered=True, status=fields[-1].strip('"') if fields else "")
+    return TaskState(registered=True, status=lines[-1].rsplit('","', 1)[-1].strip().strip('"'))
 
 
 def _check(answer: subprocess.CompletedProcess[str], what: str) -> None:
@@ -177,7 +178,16 @@ def _check(answer: subprocess.CompletedProcess[str], what: str) -> None:
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    # Output through a file, not pipes: a pipe stays open for as long as any process that
+    # inherited it lives (the Task Scheduler service started on the way), and reading it would
+    # wait for that. No stdin: schtasks would wait on a console that a service does not have.
+    with tempfile.TemporaryFile() as output:
+        done = subprocess.run(
+            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
+        output.seek(0)
+        text = output.read().decode(errors="replace")
+    return subprocess.CompletedProcess(command, done.returncode, text, "")
 
 
 def _run_interactive(command: list[str]) -> subprocess.CompletedProcess[str]:

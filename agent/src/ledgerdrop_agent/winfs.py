@@ -69,6 +69,14 @@ def is_sharing_violation(exc: OSError) -> bool:
     return getattr(exc, "winerror", None) in _SHARING
 
 
+def may_be_shared(exc: OSError) -> bool:
+    """A sharing violation, or an error that may hide one: opening a file goes through the C
+    runtime, which reports a sharing violation as a plain EACCES without the Windows code."""
+    if is_sharing_violation(exc):
+        return True
+    return os.name == "nt" and exc.errno == errno.EACCES and getattr(exc, "winerror", None) is None
+
+
 def links_unsupported(exc: OSError) -> bool:
     """The file system has no hard links (as opposed to: the name is taken, or access denied)."""
     winerror = getattr(exc, "winerror", None)
@@ -88,7 +96,7 @@ def retry_shared(
         try:
             return operation()
         except OSError as exc:
-            if not is_sharing_violation(exc):
+            if not may_be_shared(exc):
                 raise
         sleep(delay)
     return operation()
