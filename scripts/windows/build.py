@@ -91,9 +91,9 @@ def embeddable_python(into: Path) -> None:
                 (into / name[len(prefix) :]).write_bytes(embedded.read(name))
 
 
-def windows_wheels(target: Path, *, test_tools: bool = False) -> None:
+def windows_wheels(target: Path, scratch: Path, *, test_tools: bool = False) -> None:
     """Install the Windows wheels of the agent's locked dependencies into `target`."""
-    requirements = target.parent / "requirements.txt"
+    requirements = scratch / "requirements.txt"
     text = _export("--package", "ledgerdrop-agent", "--no-dev")
     if test_tools:
         text += _only(_export("--only-group", "dev"), TEST_PACKAGES)
@@ -106,9 +106,9 @@ def windows_wheels(target: Path, *, test_tools: bool = False) -> None:
     )  # fmt: skip
 
 
-def own_wheels(target: Path) -> None:
+def own_wheels(target: Path, scratch: Path) -> None:
     """The agent and the protocol package, built from this tree, into `target`."""
-    dist = target.parent / "dist"
+    dist = scratch / "dist"
     for package in ("ledgerdrop-protocol", "ledgerdrop-agent"):
         subprocess.run(
             [_uv(), "build", "--quiet", "--wheel", "--package", package, "--out-dir", dist],
@@ -138,8 +138,8 @@ def build_zip(destination: Path) -> Path:
     tree = work / "tree"
     embeddable_python(tree / "python")
     write_pth(tree / "python", "..\\lib")
-    windows_wheels(tree / "lib")
-    own_wheels(tree / "lib")
+    windows_wheels(tree / "lib", work)
+    own_wheels(tree / "lib", work)
     for scripts in (tree / "lib" / "bin", tree / "lib" / "Scripts"):
         shutil.rmtree(scripts, ignore_errors=True)  # Linux-built entry points: the .cmd instead
     (tree / "ledgerdrop-agent.cmd").write_bytes(LAUNCHER.replace("\n", "\r\n").encode())
@@ -147,7 +147,7 @@ def build_zip(destination: Path) -> Path:
     partial = destination.with_name(destination.name + ".part")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path in sorted(tree.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and "__pycache__" not in path.parts and path.name != ".lock":
                 # A fixed date: the same tree gives the same zip.
                 info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), (2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -173,7 +173,7 @@ def build_test_env() -> Path:
              HERE / "bcryptprimitives.def", "-ladvapi32"],
             check=True,
         )  # fmt: skip
-        windows_wheels(home / "site-packages", test_tools=True)
+        windows_wheels(home / "site-packages", home, test_tools=True)
         (home / "ready").touch()
     # The working tree's sources, so that the leg tests what is checked out (relative paths:
     # the checkout may move).
