@@ -60,6 +60,20 @@ class WindowsAgent(Agent):
         )  # fmt: skip
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wineserver() -> Iterator[None]:
+    """One Wine server for the whole leg: without it, every agent started would boot Wine's
+    services again (seconds each)."""
+    env = {**os.environ, "WINEPREFIX": str(PREFIX)}
+    server = subprocess.Popen(
+        ["/usr/lib/wine/wineserver", "--persistent"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield
+    subprocess.run(["/usr/lib/wine/wineserver", "--kill"], env=env, check=False)
+    server.wait(timeout=30)
+
+
 @pytest.fixture
 def agent(live_service: LiveService) -> Iterator[WindowsAgent]:
     """A Windows agent whose main folder is on its C: drive, as on an accounting firm's PC."""
