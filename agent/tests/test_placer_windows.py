@@ -16,7 +16,7 @@ import pytest
 
 from ledgerdrop_agent import placer as placer_module
 from ledgerdrop_agent import winfs
-from ledgerdrop_agent.placer import ChecksumMismatchError, PlacementError, Placer
+from ledgerdrop_agent.placer import ChecksumMismatchError, PlacementError, Placer, resolve_root
 
 # Lines end in \n, as UBL does; a text-mode write would make them \r\n.
 UBL = b'<?xml version="1.0"?>\n<Invoice>\n  <ID>2026-0042</ID>\n</Invoice>\n'
@@ -223,3 +223,9 @@ def _open_exclusively(path: Path) -> int:
 def _close(handle: int) -> None:
     kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined, unused-ignore]
     kernel32.CloseHandle(ctypes.c_void_p(handle))
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="a Windows main folder is Windows' own")
+@pytest.mark.parametrize("configured", [r"c:\bob-demat", "C:/bob-demat", r"\\server\demat"])
+def test_a_windows_main_folder_is_used_as_set_on_windows(configured: str) -> None:
+    assert resolve_root(configured) == Path(configured)

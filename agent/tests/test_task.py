@@ -11,6 +11,7 @@ from pathlib import Path, PureWindowsPath
 import pytest
 
 from ledgerdrop_agent import task
+from ledgerdrop_agent.cli import main
 
 NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
 HOME = PureWindowsPath(r"C:\Users\kevin\AppData\Local\ledgerdrop-agent")
@@ -154,3 +155,14 @@ def test_the_task_scheduler_accepts_the_definition(tmp_path: Path) -> None:
     finally:
         subprocess.run(task.delete_command(), stdin=subprocess.DEVNULL, check=False)
     assert not stored.exists()
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="`service install` writes a task on Windows")
+def test_service_install_on_windows_writes_the_task_and_shows_how_to_register_it(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["service", "install", "--no-enable", "--run-as", r"CABINET\demat"]) == 0
+
+    definition = (home / task.TASK_FILE).read_bytes().decode("utf-16")
+    assert r"<UserId>CABINET\demat</UserId>" in definition
+    assert "schtasks /Create" in capsys.readouterr().out
