@@ -147,9 +147,8 @@ def test_the_task_scheduler_accepts_the_definition(tmp_path: Path) -> None:
     path = task.install(home=tmp_path, register=False)
     stored = Path(os.environ["SYSTEMROOT"], "System32", "Tasks", task.TASK_NAME)
     try:
-        created = subprocess.run(
-            task.create_command(path), stdin=subprocess.DEVNULL, capture_output=True, check=False
-        )
+        # No pipes: the Task Scheduler service it may start would inherit and hold them.
+        created = subprocess.run(task.create_command(path), stdin=subprocess.DEVNULL, check=False)
         assert created.returncode == 0, created
         assert stored.exists()
     finally:

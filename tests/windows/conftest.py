@@ -64,11 +64,15 @@ class WindowsAgent(Agent):
 def wineserver() -> Iterator[None]:
     """One Wine server for the whole leg: without it, every agent started would boot Wine's
     services again (seconds each)."""
-    env = {**os.environ, "WINEPREFIX": str(PREFIX)}
-    server = subprocess.Popen(
-        ["/usr/lib/wine/wineserver", "--persistent"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    env = {**os.environ, "WINEPREFIX": str(PREFIX), "WINEDEBUG": "-all"}
+    quiet: dict[str, Any] = {
+        "env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+    }  # fmt: skip
+    server = subprocess.Popen(["/usr/lib/wine/wineserver", "--persistent"], **quiet)
+    # Boot Wine's services now, from a process without pipes: they inherit the standard
+    # streams of the process that starts them, and would hold a test's captured output open.
+    subprocess.run(["/usr/lib/wine/wine64", "cmd.exe", "/c", "exit"], **quiet, check=True)
     yield
     subprocess.run(["/usr/lib/wine/wineserver", "--kill"], env=env, check=False)
     server.wait(timeout=30)

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery
 from tests.system.test_one_document_end_to_end import (  # the Linux tests, run by Windows
@@ -103,3 +104,43 @@ def test_after_the_machine_slept_the_agent_picks_up_what_arrived_meanwhile(
         process.communicate(timeout=60)
 
     assert_delivered_exactly_once(agent.root, sources, device)
+
+
+# Paths a compromised or buggy server could send, each a way out of the main folder or onto a
+# name Windows treats specially (a device, an alternate data stream, a drive, a share).
+HOSTILE_PATHS = [
+    "../escape.xml",
+    "DOSSIER/../../escape.xml",
+    "C:/Windows/escape.xml",
+    "//server/share/escape.xml",
+    "DOSSIER\\achats\\escape.xml",
+    "DOSSIER/achats/CON.xml",
+    "DOSSIER/aux/f.xml",
+    "DOSSIER/achats/f.xml:hidden",
+    "DOSSIER/achats/f.xml.",
+]
+
+
+def test_the_windows_agent_refuses_hostile_paths_and_writes_nothing_outside(
+    agent: WindowsAgent,
+) -> None:
+    device = paired_device(agent)
+    good = queue_documents(device, 1, rng=random.Random(3))
+    blob = storage.put(b"<Invoice>hostile</Invoice>")
+    for path in HOSTILE_PATHS:  # straight into the table: as a server that skipped its checks
+        Delivery.objects.create(
+            firm=device.firm, device=device, relative_path=path, sha256=blob.sha256, size=blob.size
+        )
+    outside_before = sorted(agent.root.parent.parent.rglob("*"))
+
+    agent.run("run", "--once", "--root", str(agent.root))
+
+    hostile = Delivery.objects.filter(device=device, relative_path__in=HOSTILE_PATHS)
+    assert set(hostile.values_list("state", "failure_reason")) == {
+        (Delivery.State.FAILED, "unsafe_path")
+    }
+    placed = [p.relative_to(agent.root).as_posix() for p in placed_files(agent.root)]
+    assert placed == list(good)
+    outside_after = sorted(agent.root.parent.parent.rglob("*"))
+    new_outside = [p for p in outside_after if p not in outside_before]
+    assert all(p.is_relative_to(agent.root) or p.is_relative_to(agent.home) for p in new_outside)
