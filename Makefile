@@ -4,7 +4,8 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup demo serve test lint typecheck test-sqlite test-postgres bench
+.PHONY: help setup demo serve test lint typecheck test-sqlite test-postgres test-windows \
+	windows-zip bench
 
 help:
 	@echo "make demo   run Ledgerdrop with demo data and a local downloader (http://127.0.0.1:8000;"
@@ -41,7 +42,18 @@ test-sqlite: setup
 test-postgres: setup
 	scripts/with-postgres.sh $(UV) run pytest
 
-test: lint typecheck test-sqlite test-postgres
+# The downloader as Windows runs it: the official embeddable CPython under Wine (see
+# scripts/windows/README.md): its own suite, then the system tests against the real service.
+test-windows: setup
+	scripts/windows/prepare.sh
+	scripts/windows/python.sh -m pytest agent/tests
+	env -u DATABASE_URL $(UV) run pytest -m windows tests/windows
+
+# The one download for Windows: $$LEDGERDROP_DOWNLOADS_DIR/ledgerdrop-agent-windows.zip.
+windows-zip: setup
+	$(UV) run python scripts/windows/build.py zip
+
+test: lint typecheck test-sqlite test-postgres test-windows
 
 bench: setup
 	scripts/ensure-bench-peers.sh

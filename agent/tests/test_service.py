@@ -3,7 +3,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from ledgerdrop_agent.service import UNIT_NAME, install, render_unit
+
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="systemd is Linux's; Windows has a scheduled task (test_task)"
+)
 
 
 def test_the_user_unit_runs_this_python_and_restarts_always() -> None:

@@ -1,4 +1,4 @@
-"""`ledgerdrop-agent pair | run | status | unpair | service install`."""
+"""`ledgerdrop-agent pair | run | status | unpair | service install | service uninstall`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from ledgerdrop_agent import __version__, i18n, policy, service
+from ledgerdrop_agent import __version__, i18n, policy, service, task
 from ledgerdrop_agent.client import (
     DeviceClient,
     ProblemError,
@@ -129,17 +129,36 @@ def _parser() -> argparse.ArgumentParser:
 
     policy.add_command(commands)
 
-    svc = commands.add_parser("service", help=_("run the agent as a systemd service"))
+    svc = commands.add_parser(
+        "service",
+        help=_("run the agent unattended (Windows: a scheduled task; Linux: systemd)"),
+    )
     svc_commands = svc.add_subparsers(required=True, metavar="ACTION")
     install = svc_commands.add_parser(
-        "install", help=_("write (and enable) a systemd unit"), parents=common
+        "install",
+        help=_("register and start a scheduled task (Windows) or a systemd unit"),
+        parents=common,
     )
     install.add_argument(
         "--user", action="store_true", help=_("a user unit instead of a system one")
     )
     install.add_argument("--root", type=Path, help=_("main folder passed to `run --root`"))
-    install.add_argument("--no-enable", action="store_true", help=_("only write the unit file"))
+    install.add_argument(
+        "--no-enable", action="store_true", help=_("only write the unit or task file")
+    )
+    install.add_argument(
+        "--run-as",
+        metavar="USER",
+        help=_(
+            "Windows: run the task as this user (e.g. one that can write a network share; "
+            "asks for the password) instead of SYSTEM"
+        ),
+    )
     install.set_defaults(handler=_service_install)
+    uninstall = svc_commands.add_parser(
+        "uninstall", help=_("stop and remove the scheduled task"), parents=common
+    )
+    uninstall.set_defaults(handler=_service_uninstall)
     return parser
 
 
@@ -327,6 +346,8 @@ def _status(args: argparse.Namespace, home: Path) -> int:
             (_("Device:"), str(credential.device_id)),
         ]
     lines.append((_("Agent home:"), str(home)))
+    if sys.platform == "win32":
+        lines.append((_("Service:"), _task_state()))
     journal_path = home / JOURNAL_FILE
     if not journal_path.exists():
         lines.append((_("Last contact:"), _("never")))
@@ -373,6 +394,8 @@ def _unpair(args: argparse.Namespace, home: Path) -> int:
 
 def _service_install(args: argparse.Namespace, home: Path) -> int:
     root = args.root.expanduser().resolve() if args.root else None
+    if sys.platform == "win32":
+        return _task_install(home, root, args.run_as, register=not args.no_enable)
     try:
         installed = service.install(
             home=home, user_unit=args.user, root=root, enable=not args.no_enable
@@ -399,6 +422,43 @@ def _service_install(args: argparse.Namespace, home: Path) -> int:
     if args.user:
         print(_("For a user unit to run without a login session: loginctl enable-linger"))
     return EXIT_OK
+
+
+def _task_install(home: Path, root: Path | None, run_as: str | None, *, register: bool) -> int:
+    try:
+        path = task.install(home=home, root=root, run_as=run_as, register=register)
+    except (task.TaskError, OSError) as exc:
+        _err(f"The scheduled task could not be set up: {exc}. Run as an administrator.")
+        return EXIT_INCOMPLETE
+    print(f"Wrote {path}")
+    if register:
+        print(f"Registered and started the scheduled task {task.TASK_NAME!r}: it starts at boot.")
+    else:
+        print("Register it with: " + subprocess.list2cmdline(task.create_command(path, run_as)))
+    return EXIT_OK
+
+
+def _service_uninstall(args: argparse.Namespace, home: Path) -> int:
+    if sys.platform != "win32":
+        _err(f"Remove the systemd unit: systemctl disable --now {service.UNIT_NAME}")
+        return EXIT_USAGE
+    try:
+        removed = task.uninstall(home=home)
+    except task.TaskError as exc:
+        _err(f"{exc}. Run as an administrator.")
+        return EXIT_INCOMPLETE
+    print("Scheduled task removed." if removed else "No scheduled task was registered.")
+    return EXIT_OK
+
+
+def _task_state() -> str:
+    try:
+        state = task.state()
+    except OSError as exc:  # no schtasks here
+        return _("unknown ({detail})").format(detail=exc)
+    if not state.registered:
+        return _("not installed (ledgerdrop-agent service install)")
+    return _("scheduled task registered, {state}").format(state=state.status or _("state unknown"))
 
 
 def _when(moment: datetime | None) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
+from ledgerdrop_agent.winfs import retry_shared
+
 HOME_ENV = "LEDGERDROP_AGENT_HOME"
 CREDENTIAL_FILE = "credential.json"
 JOURNAL_FILE = "journal.sqlite3"
@@ -71,7 +73,8 @@ def save_credential(home: Path, credential: Credential) -> Path:
             json.dump(asdict(credential), handle)
             handle.flush()
             os.fsync(handle.fileno())
-        temporary.replace(path)
+        # On Windows a replace fails while `status` or an antivirus reads the old file.
+        retry_shared(lambda: temporary.replace(path))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()

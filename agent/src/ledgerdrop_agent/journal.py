@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from ledgerdrop_agent.winfs import on_network_drive
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY,
@@ -74,8 +76,11 @@ class Journal:
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False)
+        # WAL needs memory shared between processes, which a network drive (an agent home on a
+        # share, a redirected AppData) does not give: there, SQLite's classic rollback journal.
+        self.journal_mode = "delete" if on_network_drive(path.parent) else "wal"
+        self._db.execute(f"PRAGMA journal_mode={self.journal_mode}")
         # FULL: a placement recorded here must survive a power cut, or it could be placed twice.
-        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 

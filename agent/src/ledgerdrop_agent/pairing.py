@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import platform
 import socket
+import sys
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from ledgerdrop_agent.client import DeviceClient, ServerUnavailable
 from ledgerdrop_agent.i18n import _
 from ledgerdrop_protocol import PairingRequest, PairingStarted, TokenGranted, TokenRequest
 
+WINDOWS_11_BUILD = 22000
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5: "the interval MUST be increased by 5 seconds"
 
 
@@ -30,10 +32,20 @@ def describe_device(name: str | None = None) -> PairingRequest:
     return PairingRequest(
         name=(name or hostname or "downloader")[:100],
         hostname=hostname[:255],
-        os=f"{platform.system()} {platform.release()}".strip()[:100],
+        os=operating_system()[:100],
         os_user=os_user[:100],
         agent_version=__version__,
     )
+
+
+def operating_system() -> str:
+    """ "Windows 11", "Linux 6.1.0"... On Windows from the kernel's version rather than
+    `platform`, whose WMI queries can hang on a busy machine (and abort under Wine)."""
+    if sys.platform == "win32":
+        build = sys.getwindowsversion().build
+        # Windows 11 kept major version 10; its builds start at 22000.
+        return f"Windows {11 if build >= WINDOWS_11_BUILD else 10}"
+    return f"{platform.system()} {platform.release()}".strip()
 
 
 def pair_with_code(

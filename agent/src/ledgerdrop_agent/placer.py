@@ -2,8 +2,10 @@
 never over another file, never twice.
 
 The order is fixed: download into `<main folder>/.ledgerdrop-staging/`, fsync, verify size and
-SHA-256, then link the staged file into place (a hard link fails if the name is taken, so
-nothing is ever overwritten), fsync the folder. Only then may the caller journal and ack.
+SHA-256 of the file as it lies on disk, then link the staged file into place (a hard link fails
+if the name is taken, so nothing is ever overwritten), fsync the folder. Only then may the
+caller journal and ack. Windows specifics (binary mode, long paths, files held open by another
+program, no hard links on FAT or some shares) are in `winfs`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ledgerdrop_agent.config import fsync_folder
+from ledgerdrop_agent.winfs import (
+    O_BINARY,
+    extended,
+    flush_file,
+    is_sharing_violation,
+    links_unsupported,
+    may_be_shared,
+    plain,
+    retry_shared,
+)
 from ledgerdrop_protocol import FailReason
 
 STAGING_FOLDER = ".ledgerdrop-staging"
@@ -38,10 +50,8 @@ _RESERVED_NAMES = frozenset(
 )
 _PUNCTUATION = frozenset(" -_.()")
 _WINDOWS_PATH = re.compile(r"^([A-Za-z]:|\\\\|//)|\\")
-# The errors with which a file system says it has no hard links (FAT, exFAT, some SMB mounts).
-_NO_LINKS = frozenset(
-    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS, errno.EMLINK}
-)
+# Binary: in the C runtime's default text mode, Windows would write every \n as \r\n.
+_CREATE = os.O_WRONLY | os.O_CREAT | O_BINARY
 
 
 class PlacementError(Exception):
@@ -137,7 +147,7 @@ def resolve_root(configured: str, override: Path | None = None) -> Path:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with retry_shared(lambda: path.open("rb")) as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -145,12 +155,17 @@ def sha256_of(path: Path) -> str:
 
 def local_problem(exc: OSError, what: str) -> PlacementError:
     """Name an operating system error in the words the server's UI uses."""
-    if exc.errno in {errno.ENOSPC, errno.EDQUOT}:
+    if is_sharing_violation(exc):
+        reason = FailReason.OTHER
+        text = "the file is in use by another program (the accounting software, an antivirus?)"
+    elif exc.errno in {errno.ENOSPC, errno.EDQUOT}:
         reason = FailReason.DISK_FULL
         text = "the disk is full"
     elif exc.errno in {errno.EACCES, errno.EPERM, errno.EROFS}:
         reason = FailReason.FOLDER_NOT_WRITABLE
         text = "permission denied"
+        if may_be_shared(exc):
+            text += ", or the file is in use by another program (the accounting software?)"
     elif exc.errno == errno.ENOENT:
         reason = FailReason.FOLDER_MISSING
         text = "folder missing"
@@ -171,7 +186,9 @@ class Placer:
 
     def __init__(self, root: Path, *, hard_links: bool = True) -> None:
         self.root = root
-        self.staging = root / STAGING_FOLDER
+        # Every file operation goes through the long-path form on Windows; `root` stays as set.
+        self._base = extended(root)
+        self.staging = self._base / STAGING_FOLDER
         self._hard_links = hard_links
 
     def prepare(self) -> None:
@@ -204,7 +221,7 @@ class Placer:
             self._undo_placeholder(marker)
         for leftover in self.staging.iterdir():
             if leftover.is_file() or leftover.is_symlink():
-                leftover.unlink()
+                retry_shared(leftover.unlink)
                 removed += 1
         fsync_folder(self.staging)
         return removed
@@ -213,7 +230,7 @@ class Placer:
         problems: list[PlacementError] = []
         for folder in folders:
             try:
-                self._ensure_folder(self.root.joinpath(*check_relative_path(folder)))
+                self._ensure_folder(self._base.joinpath(*check_relative_path(folder)))
             except PlacementError as exc:
                 problems.append(exc)
             except OSError as exc:
@@ -232,19 +249,14 @@ class Placer:
         """
         path = self.staging_file(delivery_id)
         try:
-            with path.open("w+b") as handle:
+            with retry_shared(lambda: path.open("w+b")) as handle:
                 fill(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-            actual_size = path.stat().st_size
-            if actual_size != size:
-                raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
-            actual = sha256_of(path)
-            if actual != sha256:
-                raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
+            _verify_on_disk(path, size, sha256)
         except OSError as exc:
             _remove(path)
-            raise local_problem(exc, f"cannot write {path}") from exc
+            raise local_problem(exc, f"cannot write {plain(path)}") from exc
         except BaseException:
             _remove(path)
             raise
@@ -253,8 +265,9 @@ class Placer:
     def stage_bytes(
         self, delivery_id: int, size: int, sha256: str, data: bytes, *, sync: bool = True
     ) -> Path:
-        """Like `stage`, for bytes already in memory: verified before anything is written.
-        With `sync=False` the caller makes the file durable (`make_durable`) before placing."""
+        """Like `stage`, for bytes already in memory: verified before anything is written, and
+        again as read back from the disk. With `sync=False` the caller makes the file durable
+        (`make_durable`) before placing."""
         if len(data) != size:
             raise ChecksumMismatchError(f"got {len(data)} bytes, expected {size}")
         actual = hashlib.sha256(data).hexdigest()
@@ -262,7 +275,7 @@ class Placer:
             raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
         path = self.staging_file(delivery_id)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fd = retry_shared(lambda: os.open(path, _CREATE | os.O_TRUNC, 0o644))
             try:
                 view = memoryview(data)
                 while view:
@@ -271,9 +284,10 @@ class Placer:
                     os.fsync(fd)
             finally:
                 os.close(fd)
+            _verify_on_disk(path, size, sha256)
         except OSError as exc:
             _remove(path)
-            raise local_problem(exc, f"cannot write {path}") from exc
+            raise local_problem(exc, f"cannot write {plain(path)}") from exc
         except BaseException:
             _remove(path)
             raise
@@ -327,11 +341,7 @@ class Placer:
                 os.close(fd)
             return
         for path in files:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            flush_file(path)
         for folder in folders:
             fsync_folder(folder)
 
@@ -340,7 +350,7 @@ class Placer:
     ) -> tuple[Placement, Path | None]:
         """Link into place; the folder returned (if any) still needs an fsync."""
         segments = check_relative_path(relative_path)
-        target = self.root.joinpath(*segments)
+        target = self._base.joinpath(*segments)
         try:
             self._ensure_folder(target.parent)
             for number in range(1, MAX_SUFFIX + 1):
@@ -365,7 +375,7 @@ class Placer:
         """`mkdir -p` below the main folder, each new entry made durable: a file fsynced into a
         folder whose own entry was lost in a power cut would be lost with it."""
         missing: list[Path] = []
-        while folder != self.root and not folder.is_dir():
+        while folder != self._base and not folder.is_dir():
             missing.append(folder)
             folder = folder.parent
         for path in reversed(missing):
@@ -377,22 +387,24 @@ class Placer:
         """Put `staged` at `candidate` if the name is free; False if it is taken."""
         if self._hard_links:
             try:
-                os.link(staged, candidate)
+                retry_shared(lambda: os.link(staged, candidate))
             except FileExistsError:
                 return False
             except OSError as exc:
-                if exc.errno not in _NO_LINKS:
+                if not links_unsupported(exc):
                     raise
                 self._hard_links = False
             else:
-                staged.unlink()
+                # Placed: a staged copy an antivirus still holds is cleared on the next start.
+                with contextlib.suppress(OSError):
+                    retry_shared(staged.unlink)
                 return True
         return self._claim_without_links(staged, candidate)
 
     def _claim_without_links(self, staged: Path, candidate: Path) -> bool:
         if os.name == "nt":  # On Windows a rename refuses to replace an existing file.
             try:
-                staged.rename(candidate)
+                retry_shared(lambda: staged.rename(candidate))
             except FileExistsError:
                 return False
             return True
@@ -401,7 +413,7 @@ class Placer:
         marker = staged.with_suffix(".target")
         marker.write_text(self._relative(candidate), encoding="utf-8")
         try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(candidate, _CREATE | os.O_EXCL, 0o644)
         except FileExistsError:
             marker.unlink()
             return False
@@ -414,14 +426,14 @@ class Placer:
     def _undo_placeholder(self, marker: Path) -> None:
         staged = marker.with_suffix(".part")
         if staged.exists():  # the rename never happened: the reservation is still empty
-            placeholder = self.root.joinpath(*marker.read_text(encoding="utf-8").split("/"))
+            placeholder = self._base.joinpath(*marker.read_text(encoding="utf-8").split("/"))
             with contextlib.suppress(FileNotFoundError):
                 if placeholder.stat().st_size == 0:
                     placeholder.unlink()
         marker.unlink()
 
     def _relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        return path.relative_to(self._base).as_posix()
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -441,6 +453,16 @@ _syncfs = _load_syncfs()
 
 def _numbered(target: Path, number: int) -> Path:
     return target.with_name(f"{target.stem} ({number}){target.suffix}")
+
+
+def _verify_on_disk(path: Path, size: int, sha256: str) -> None:
+    """Check the file as the disk gives it back, not the bytes that were meant to be written."""
+    actual_size = path.stat().st_size
+    if actual_size != size:
+        raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
+    actual = sha256_of(path)
+    if actual != sha256:
+        raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
 
 
 def _same_file(path: Path, sha256: str) -> bool:

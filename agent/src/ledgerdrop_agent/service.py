@@ -1,11 +1,8 @@
 """Running the agent unattended: a systemd unit on Linux.
 
-On Windows the agent runs as a service through a service wrapper rather than code of its own:
-with NSSM, `nssm install ledgerdrop-agent "C:\\path\\to\\python.exe" -m ledgerdrop_agent run`,
-then set the environment `LEDGERDROP_AGENT_HOME` to a folder the service account owns (pair
-with that same home first) and choose *Restart application* on exit. Windows' own Task
-Scheduler "At startup, restart on failure" works too. The log goes to `agent.log` in the home,
-since a service has no terminal.
+On Windows, `ledgerdrop-agent service install` registers a scheduled task instead (`task.py`):
+started at boot, started again if it stopped, as SYSTEM or as a user that can write a share.
+The log goes to `agent.log` in the home, since a service has no terminal.
 """
 
 from __future__ import annotations
