@@ -499,7 +499,7 @@ def list_deliveries(
             failed_at=delivery.failed_at,
             cancelled_at=delivery.cancelled_at,
             failure_reason=delivery.failure_reason,
-            failure_message=delivery.failure_message,
+            failure_message=delivery.failure_text,
         )
         for delivery in deliveries
     ]

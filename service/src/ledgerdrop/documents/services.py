@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import audit, storage
@@ -491,7 +492,7 @@ def confirm_addressee(document: Document, *, by: User | None) -> Document:
     if not document.addressed_to:
         raise DocumentError(
             "wrong_status",
-            "This document is addressed to the company: there is nothing to confirm.",
+            _("This document is addressed to the company: there is nothing to confirm."),
         )
     if document.addressee_confirmed_at is not None:
         return document
