@@ -168,3 +168,10 @@ def test_the_delivery_history_has_states_and_failure_reasons(api: Api, firm: Org
         "no e:\\",
     )
     assert failure["device_name"] == "PC Kevin"
+
+
+def test_a_document_filter_beyond_any_record_is_a_problem_not_a_server_error(api: Api) -> None:
+    answer = api.get("/deliveries", document_id=2**64)
+
+    assert answer.status_code == 422
+    assert answer["Content-Type"] == "application/problem+json"
