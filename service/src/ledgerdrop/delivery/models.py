@@ -41,7 +41,8 @@ ROOT_FOLDER_REFUSALS = {
     ),
     Refusal.NOT_PLAIN: _(
         "Write the folder in full: no . or .., no environment variables, no short names "
-        "such as PROGRA~1 and no device paths."
+        "such as PROGRA~1, no device paths or names (CON, NUL) and none of the characters "
+        '< > " | ? *.'
     ),
     Refusal.ROOT: _("The root of a drive or of the file system cannot be the main folder."),
     Refusal.SYSTEM: _("This is a system folder: the downloader never writes there."),
