@@ -120,7 +120,8 @@ def _why(problem: FolderProblem) -> str:
         Refusal.NOT_ABSOLUTE: _("the main folder must be an absolute path"),
         Refusal.NOT_PLAIN: _(
             "write the main folder in full: no . or .., variables, short names such as "
-            "PROGRA~1, streams or device paths"
+            "PROGRA~1, streams, device paths or names (CON, NUL), nor the characters "
+            '< > " | ? *'
         ),
         Refusal.ROOT: _("the root of a drive or of the file system is not a main folder"),
         Refusal.SYSTEM: _("it is a system folder"),
