@@ -233,3 +233,17 @@ MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
 )
 def test_the_file_system_of_a_folder_is_read_from_the_mount_table(path: str, kind: str) -> None:
     assert mount_type(path, MOUNTINFO) == kind
+
+
+def test_a_refused_main_folder_is_reported_in_the_machines_language(
+    paired: Path, server: DeviceServer
+) -> None:
+    server.root_folder = "C:\\Windows\\System32"
+    server.add("ACME01/achats/f.xml", INVOICE)
+
+    assert main(["run", "--once", "--log-file", "--lang", "fr"]) == 1
+
+    message = server.fail_reports[1]["message"]
+    assert "a été refusé par cet appareil" in message
+    assert "c'est un dossier système" in message
+    assert "Choisissez un dossier" in message

@@ -65,6 +65,15 @@ REFUSED = [
     (r"C:\%USERPROFILE%\bob", Refusal.NOT_PLAIN),
     (r"\\?\C:\bob-demat", Refusal.NOT_PLAIN),
     (r"\\.\PhysicalDrive0", Refusal.NOT_PLAIN),
+    # A device name (CON, NUL, COM1…) or a character Windows refuses in a name: the folder
+    # could never be made, so it is refused where it is typed, not at the first delivery.
+    (r"C:\bob-demat\CON", Refusal.NOT_PLAIN),
+    (r"D:\nul.txt\bob", Refusal.NOT_PLAIN),
+    (r"\\nas\compta\COM1", Refusal.NOT_PLAIN),
+    (r"C:\bob<demat>", Refusal.NOT_PLAIN),
+    (r"C:\bob|demat", Refusal.NOT_PLAIN),
+    (r"C:\bob-demat?", Refusal.NOT_PLAIN),
+    (r"C:\bob*", Refusal.NOT_PLAIN),
     (r"\\evil.example\share", Refusal.NETWORK),
     (r"\\nas\compta\bob-demat", Refusal.NETWORK),
     ("//nas/compta/bob-demat", Refusal.NETWORK),

@@ -20,7 +20,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from ledgerdrop_agent import i18n
 from ledgerdrop_agent.config import ensure_home, fsync_folder
+from ledgerdrop_agent.i18n import _
 from ledgerdrop_agent.placer import (
     PlacementError,
     Placer,
@@ -30,6 +32,7 @@ from ledgerdrop_agent.placer import (
 )
 from ledgerdrop_protocol import FailReason
 from ledgerdrop_protocol.paths import (
+    FolderProblem,
     Refusal,
     folder_problem,
     is_network_form,
@@ -69,7 +72,9 @@ class RefusedMainFolderError(PlacementError):
     def __init__(self, folder: str, why: str) -> None:
         super().__init__(
             FailReason.UNSAFE_MAIN_FOLDER,
-            f"the main folder {folder!r} was refused by this device: {why}",
+            _("the main folder {folder} was refused by this device: {why}").format(
+                folder=repr(folder), why=why
+            ),
             permanent=True,
         )
 
@@ -85,8 +90,9 @@ def main_folder(configured: str, override: Path | None, home: Path | None) -> Pa
     if override is None:
         problem = main_folder_problem(configured, network_allowed=network_allowed)
         if problem is not None:
-            why = _advice(problem.refusal, problem.message, configured)
-            raise RefusedMainFolderError(configured, why)
+            raise RefusedMainFolderError(
+                configured, _advice(problem.refusal, _why(problem), configured)
+            )
     root = resolve_root(configured, override)
     local = str(root)
     real = os.path.realpath(root)
@@ -95,20 +101,47 @@ def main_folder(configured: str, override: Path | None, home: Path | None) -> Pa
     )
     for candidate in dict.fromkeys([local, real]):  # where a link or junction really leads too
         if problem := main_folder_problem(candidate, network_allowed=network_allowed):
-            raise RefusedMainFolderError(local, _advice(problem.refusal, problem.message, local))
+            raise RefusedMainFolderError(local, _advice(problem.refusal, _why(problem), local))
     if not network_allowed and (network := network_location(Path(real))):
-        why = f"it is on the network ({network}); only a folder allowed on this machine may be"
+        why = _(
+            "it is on the network ({where}); only a folder allowed on this machine may be"
+        ).format(where=network)
         raise RefusedMainFolderError(local, _advice(Refusal.NETWORK, why, local))
     return root
 
 
+def _why(problem: FolderProblem) -> str:
+    """The refusal in the user's language. The shared rules name the exact folder at fault in
+    English only (ledgerdrop_protocol has no catalogue); another language says which kind of
+    folder it is."""
+    if i18n.language() == i18n.SOURCE_LANGUAGE:
+        return problem.message
+    kinds = {
+        Refusal.NOT_ABSOLUTE: _("the main folder must be an absolute path"),
+        Refusal.NOT_PLAIN: _(
+            "write the main folder in full: no . or .., variables, short names such as "
+            "PROGRA~1, streams, device paths or names (CON, NUL), nor the characters "
+            '< > " | ? *'
+        ),
+        Refusal.ROOT: _("the root of a drive or of the file system is not a main folder"),
+        Refusal.SYSTEM: _("it is a system folder"),
+        Refusal.PROGRAMS: _("programs are installed there"),
+        Refusal.STARTUP: _("files there start at sign-in or start-up"),
+        Refusal.PROFILE: _("it is a user profile folder or a folder of a user's settings"),
+        Refusal.NETWORK: _("it is a network folder"),
+    }
+    return kinds[problem.refusal]
+
+
 def _advice(refusal: Refusal, why: str, folder: str) -> str:
     if refusal is Refusal.NETWORK:
-        return (
-            f"{why}. If this machine should write to that shared folder, allow it here: "
-            f"ledgerdrop-agent allow-network-folder {_quoted(folder)}"
-        )
-    return f"{why}. Choose a dedicated folder, such as c:\\bob-demat or /srv/bob-demat"
+        return _(
+            "{why}. If this machine should write to that shared folder, allow it here: "
+            "ledgerdrop-agent allow-network-folder {folder}"
+        ).format(why=why, folder=_quoted(folder))
+    return _("{why}. Choose a dedicated folder, such as c:\\bob-demat or /srv/bob-demat").format(
+        why=why
+    )
 
 
 def _quoted(folder: str) -> str:
@@ -119,18 +152,18 @@ def network_location(path: Path) -> str | None:
     """What makes `path` a network folder on this machine (a UNC path, a network drive, a
     network file system's mount), or None when it is local."""
     if is_network_form(str(path)):
-        return "a UNC path"
+        return _("a UNC path")
     if sys.platform == "win32":
         drive = os.path.splitdrive(path)[0]
         if drive and ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == _DRIVE_REMOTE:
-            return f"{drive} is a network drive"
+            return _("{drive} is a network drive").format(drive=drive)
         return None
     try:
         mountinfo = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
     except OSError:
         return None
     kind = mount_type(str(path), mountinfo)
-    return f"a {kind} mount" if kind in NETWORK_FILE_SYSTEMS else None
+    return _("a {kind} mount").format(kind=kind) if kind in NETWORK_FILE_SYSTEMS else None
 
 
 def mount_type(path: str, mountinfo: str) -> str | None:
@@ -210,20 +243,35 @@ def set_network_folder(home: Path, folder: str, *, allowed: bool) -> list[str]:
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser(
         "allow-network-folder",
-        help="let the server's main folder be this network folder (UNC path, network drive "
-        "or mount)",
+        help=_(
+            "let the server's main folder be this network folder (UNC path, network drive or mount)"
+        ),
     )
-    command.add_argument("folder", help=r"exactly as set on the server, e.g. \\nas\compta\bob")
-    command.add_argument("--remove", action="store_true", help="no longer allow it")
+    command.add_argument(
+        "folder",
+        help=_("exactly as set on the server, e.g. {example}").format(example=r"\\nas\compta\bob"),
+    )
+    command.add_argument("--remove", action="store_true", help=_("no longer allow it"))
     command.set_defaults(handler=_allow_network_folder)
 
 
 def _allow_network_folder(args: argparse.Namespace, home: Path) -> int:
     folder: str = args.folder
     if not args.remove and (problem := main_folder_problem(folder, network_allowed=True)):
-        print(f"{folder} cannot be a main folder: {problem.message}.", file=sys.stderr)
+        print(
+            _("{folder} cannot be a main folder: {why}.").format(folder=folder, why=_why(problem)),
+            file=sys.stderr,
+        )
         return 2
     folders = set_network_folder(home, folder, allowed=not args.remove)
-    print(f"{'No longer allowed' if args.remove else 'Allowed'}: {folder}")
-    print("Network main folders allowed on this machine: " + (", ".join(folders) or "none"))
+    print(
+        (_("No longer allowed: {folder}") if args.remove else _("Allowed: {folder}")).format(
+            folder=folder
+        )
+    )
+    print(
+        _("Network main folders allowed on this machine: {folders}").format(
+            folders=", ".join(folders) or _("none")
+        )
+    )
     return 0

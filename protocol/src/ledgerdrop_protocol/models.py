@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PROTOCOL_VERSION = "1"
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+# A delivery's id is a 64-bit database key: a larger number names nothing, and refused here it
+# never reaches a query (where SQLite and PostgreSQL fail on it).
+MAX_ID = 2**63 - 1
+DeliveryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class _Message(BaseModel):
@@ -77,7 +81,7 @@ class DeviceSettings(_Message):
 class Offer(_Message):
     """One file the device should place: where it goes, how big it is and what it hashes to."""
 
-    id: int
+    id: DeliveryId
     relative_path: str
     size: int = Field(ge=0)
     sha256: str = Field(pattern=SHA256_PATTERN)
@@ -99,7 +103,7 @@ class Ack(_Message):
 
     `placed_path` is relative to the main folder: the path actually written."""
 
-    id: int
+    id: DeliveryId
     sha256: str = Field(pattern=SHA256_PATTERN)
     placed_path: str
 
@@ -154,7 +158,7 @@ class ContentsRequest(_Message):
     """`POST deliveries/contents`: the bytes of several deliveries in one answer, so that a
     backlog of small files costs one request per batch instead of one per file."""
 
-    ids: list[int] = Field(min_length=1, max_length=MAX_BUNDLE_IDS)
+    ids: list[DeliveryId] = Field(min_length=1, max_length=MAX_BUNDLE_IDS)
 
 
 class BundlePart(_Message):

@@ -43,6 +43,13 @@ _WINDOWS_FORM = re.compile(r"^(?:[A-Za-z]:|\\\\|//[^/])|\\")
 _DEVICE_NAMESPACE = re.compile(r"^\\\\[?.]\\|^\\\?\?\\")
 _SHORT_NAME = re.compile(r"~\d")  # PROGRA~1: an 8.3 alias could hide any of the names below
 _WINDOWS_VARIABLE = re.compile(r"%[^%]*%")
+# Names Windows keeps for devices (in any folder, with any extension) and characters it refuses
+# in a name: such a main folder could never be made.
+_WINDOWS_DEVICE_NAMES = frozenset(
+    ["con", "prn", "aux", "nul", "conin$", "conout$"]
+    + [f"{port}{n}" for port in ("com", "lpt") for n in [*"123456789", "¹", "²", "³"]]
+)
+_WINDOWS_FORBIDDEN = re.compile(r'[<>"|?*\x00-\x1f]')
 _POSIX_VARIABLE = re.compile(r"\$")
 
 _WINDOWS_SYSTEM = frozenset(
@@ -300,6 +307,14 @@ def _plain_problem(segments: list[str], *, windows: bool) -> FolderProblem | Non
                 Refusal.NOT_PLAIN,
                 f"{segment!r}: write each folder's full name (no ~1 short names, streams, "
                 "or trailing dots and spaces)",
+            )
+        if windows and (
+            _WINDOWS_FORBIDDEN.search(segment)
+            or segment.split(".")[0].rstrip(" ").casefold() in _WINDOWS_DEVICE_NAMES
+        ):
+            return FolderProblem(
+                Refusal.NOT_PLAIN,
+                f"{segment!r} is a device name or has a character Windows refuses in a name",
             )
     return None
 

@@ -28,6 +28,7 @@ def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None
     """The web app and both APIs under uvicorn; on the embedded default also the task worker
     and the nightly scheduler, as threads of this one process."""
     import uvicorn
+    from django.conf import settings
 
     _setup_django()
     if migrate:
@@ -43,6 +44,9 @@ def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None
             host=host,
             port=port,
             lifespan="off",
+            # uvicorn would take any loopback client's X-Forwarded-For as its address; whether
+            # that header is to be believed is LEDGERDROP_TRUSTED_PROXIES's to say (client_ip).
+            proxy_headers=settings.LEDGERDROP_TRUSTED_PROXIES > 0,
             timeout_graceful_shutdown=5,
             log_level=os.environ.get("LEDGERDROP_LOG_LEVEL", "info").lower(),
         )

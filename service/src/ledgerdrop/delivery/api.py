@@ -12,7 +12,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -22,6 +22,7 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError
 from ninja.responses import Status
 from ninja.security import HttpBearer
+from pydantic import Field
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import overload, problems, storage
@@ -44,7 +45,7 @@ from ledgerdrop_protocol import (
     TokenGranted,
     TokenRequest,
 )
-from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, BundlePart, ContentsRequest
+from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, MAX_ID, BundlePart, ContentsRequest
 
 MAX_OFFERS_PER_ANSWER = 500
 
@@ -478,7 +479,7 @@ def list_deliveries(
     request: HttpRequest,
     firm_id: int,
     state: Literal["queued", "delivered", "failed", "cancelled"] | None = None,
-    document_id: int | None = None,
+    document_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None,
     limit: int = 500,
 ) -> list[DeliveryOut]:
     deliveries = services.deliveries_of(
@@ -500,7 +501,7 @@ def list_deliveries(
             failed_at=delivery.failed_at,
             cancelled_at=delivery.cancelled_at,
             failure_reason=delivery.failure_reason,
-            failure_message=delivery.failure_message,
+            failure_message=delivery.failure_text,
         )
         for delivery in deliveries
     ]

@@ -45,7 +45,8 @@ ROOT_FOLDER_REFUSALS = {
     ),
     Refusal.NOT_PLAIN: _(
         "Write the folder in full: no . or .., no environment variables, no short names "
-        "such as PROGRA~1 and no device paths."
+        "such as PROGRA~1, no device paths or names (CON, NUL) and none of the characters "
+        '< > " | ? *.'
     ),
     Refusal.ROOT: _("The root of a drive or of the file system cannot be the main folder."),
     Refusal.SYSTEM: _("This is a system folder: the downloader never writes there."),
@@ -243,6 +244,10 @@ FAILURE_REASONS = {
 # Why a delivery was cancelled before its device placed it.
 UNLINKED = "company_unlinked"
 CANCEL_REASONS = {UNLINKED: _("the company removed its accountant")}
+# The same, said in full to the firm (the API's `failure_message` of a cancelled delivery).
+CANCEL_MESSAGES = {
+    UNLINKED: _("The company removed its accountant: its documents no longer go to this firm.")
+}
 
 
 class Delivery(models.Model):
@@ -294,6 +299,14 @@ class Delivery(models.Model):
     def failure_reason_label(self) -> str:
         labels = {**FAILURE_REASONS, **CANCEL_REASONS}
         return str(labels.get(self.failure_reason, self.failure_reason))
+
+    @property
+    def failure_text(self) -> str:
+        """What went wrong, in words: the device's own on a failure; on a cancellation, its
+        reason in the reader's language (nothing is stored in one language for it)."""
+        if self.state == self.State.CANCELLED and self.failure_reason in CANCEL_MESSAGES:
+            return str(CANCEL_MESSAGES[self.failure_reason])
+        return self.failure_message
 
     @property
     def waiting_reason(self) -> str:

@@ -180,14 +180,16 @@ def update_device(
         name = name.strip()
         if not name or len(name) > 100:
             raise DeliveryError(
-                "invalid_name", "A device name has 1 to 100 characters.", status=422
+                "invalid_name", _("A device name has 1 to 100 characters."), status=422
             )
         changes["name"] = name
     if root_folder is not None:
         root_folder = root_folder.strip()
         if len(root_folder) > 255:
             raise DeliveryError(
-                "invalid_root_folder", "The main folder has at most 255 characters.", status=422
+                "invalid_root_folder",
+                _("The main folder has at most 255 characters."),
+                status=422,
             )
         changes["root_folder"] = root_folder
     shared = device.is_shared_server if is_shared_server is None else is_shared_server
@@ -411,8 +413,10 @@ def _guess(firm: Organisation, user_code: str, by: User | None) -> DevicePairing
     ):
         return DeliveryError(
             "too_many_attempts",
-            "Too many wrong codes were entered. Wait 15 minutes, then enter the code the "
-            "downloader shows now.",
+            _(
+                "Too many wrong codes were entered. Wait 15 minutes, then enter the code the "
+                "downloader shows now."
+            ),
             status=429,
         )
     pairing = find_pending_pairing(user_code)
@@ -420,8 +424,10 @@ def _guess(firm: Organisation, user_code: str, by: User | None) -> DevicePairing
     if pairing is None:
         return DeliveryError(
             "unknown_user_code",
-            "This code is unknown, already used or expired. Start the pairing again on the "
-            "device (ledgerdrop-agent pair) and enter the new code.",
+            _(
+                "This code is unknown, already used or expired. Start the pairing again on the "
+                "device (ledgerdrop-agent pair) and enter the new code."
+            ),
             status=404,
         )
     return pairing
@@ -460,7 +466,7 @@ def _decide(
     if locked.state != DevicePairing.State.PENDING or locked.is_expired:
         raise DeliveryError(
             "unknown_user_code",
-            "This code was used or expired meanwhile. Start the pairing again on the device.",
+            _("This code was used or expired meanwhile. Start the pairing again on the device."),
             status=404,
         )
     if not approve:
@@ -741,8 +747,7 @@ def cancel_company_deliveries(
         state=Delivery.State.CANCELLED,
         cancelled_at=timezone.now(),
         failure_reason=UNLINKED,
-        failure_message="The company removed its accountant: its documents no longer go to "
-        "this firm.",
+        failure_message="",  # said in the reader's language: Delivery.failure_text
         document=None,
         relative_path="",
     )

@@ -688,7 +688,7 @@ def confirm_addressee(document: Document, *, by: User | None) -> Document:
     if not document.addressed_to:
         raise DocumentError(
             "wrong_status",
-            "This document is addressed to the company: there is nothing to confirm.",
+            _("This document is addressed to the company: there is nothing to confirm."),
         )
     if document.addressee_confirmed_at is not None:
         return document

@@ -200,6 +200,20 @@ def test_a_malformed_ack_gets_problem_details_naming_the_field(paired: Paired) -
     assert {"acks.0.sha256", "acks.0.placed_path"} <= fields
 
 
+def test_an_id_beyond_any_record_is_a_problem_naming_the_field_not_a_server_error(
+    paired: Paired,
+) -> None:
+    _, client = paired
+    beyond = 2**64  # more than a database id column holds
+
+    ack = client.post("/acks", {"acks": [{"id": beyond, "sha256": "0" * 64, "placed_path": "x"}]})
+    contents = client.post("/deliveries/contents", {"ids": [beyond]})
+
+    assert (ack.status_code, contents.status_code) == (422, 422)
+    assert ack.json()["errors"][0]["field"] == "acks.0.id"
+    assert contents.json()["errors"][0]["field"] == "ids.0"
+
+
 def test_a_resumed_download_gets_the_rest_of_the_bytes_with_206(paired: Paired) -> None:
     device, client = paired
     delivery = queued_delivery(device)

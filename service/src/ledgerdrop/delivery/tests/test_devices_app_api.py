@@ -68,7 +68,7 @@ def test_a_wrong_user_code_is_a_problem_with_a_way_forward(api: Api) -> None:
 
     assert answer.status_code == 404
     assert answer["Content-Type"] == "application/problem+json"
-    assert "Start the pairing again" in answer.json()["title"]
+    assert "Relancez le jumelage" in answer.json()["title"]  # French: the default language
 
 
 def test_guessing_codes_through_the_api_is_stopped_with_429(api: Api) -> None:
@@ -168,3 +168,10 @@ def test_the_delivery_history_has_states_and_failure_reasons(api: Api, firm: Org
         "no e:\\",
     )
     assert failure["device_name"] == "PC Kevin"
+
+
+def test_a_document_filter_beyond_any_record_is_a_problem_not_a_server_error(api: Api) -> None:
+    answer = api.get("/deliveries", document_id=2**64)
+
+    assert answer.status_code == 422
+    assert answer["Content-Type"] == "application/problem+json"

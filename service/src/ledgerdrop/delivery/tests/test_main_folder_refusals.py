@@ -64,6 +64,9 @@ def patch(client: Client, device: Device, body: dict[str, object]) -> object:
         ("fr", UNC, "dossier réseau"),
         ("nl", UNC, "netwerkmap"),
         ("en", UNC, "network folder"),
+        ("fr", r"C:\bob<demat>", "caractères"),
+        ("nl", r"C:\bob-demat\CON", "(CON, NUL)"),
+        ("en", r"C:\bob|demat", "characters"),
     ],
 )
 def test_the_settings_form_refuses_a_dangerous_main_folder_and_says_why(

@@ -67,7 +67,7 @@ def test_a_device_code_gives_a_credential_only_once() -> None:
 
 
 def test_an_unknown_user_code_is_refused_with_a_way_forward() -> None:
-    with pytest.raises(services.DeliveryError, match="Start the pairing again"):
+    with pytest.raises(services.DeliveryError, match="Relancez le jumelage"):
         services.approve_pairing(testing.firm(), "BCDF-GHJK", by=None)
 
 
@@ -129,7 +129,7 @@ def test_after_too_many_wrong_codes_a_user_is_stopped_even_with_the_right_code()
         services.approve_pairing(firm, started["user_code"], by=firm_user)
 
     assert (refused.value.code, refused.value.status) == ("too_many_attempts", 429)
-    assert "Wait 15 minutes" in refused.value.message
+    assert "Attendez 15 minutes" in refused.value.message
     assert not Device.objects.exists()
 
 

@@ -181,3 +181,22 @@ def test_another_companys_deliveries_to_the_same_firm_go_on(setup: Setup) -> Non
     assert kept.state == Delivery.State.QUEUED
     offered = device_api(setup).get("/api/device/v1/deliveries").json()["deliveries"]
     assert [offer["id"] for offer in offered] == [kept.pk]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", "De onderneming heeft haar boekhouder verwijderd"),
+        ("en", "The company removed its accountant"),
+    ],
+)
+def test_the_firm_reads_why_they_were_cancelled_in_its_own_language(
+    setup: Setup, language: str, words: str
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(setup.firm.memberships.get().user)
+    remove_the_accountant(setup.company)
+
+    listed = client.get(f"/api/v1/firms/{setup.firm.pk}/deliveries?state=cancelled").json()
+
+    assert {row["failure_message"].split(":")[0] for row in listed} == {words}
