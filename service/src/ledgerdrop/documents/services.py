@@ -590,7 +590,7 @@ def receive(
     fields = read_fields(tree)
     amounts = (fields.payable, fields.total, fields.net_total, fields.vat_total)
     if any(amount is not None and abs(amount) > MAX_AMOUNT for amount in amounts):
-        raise DocumentError("invalid_document", "The amounts of this document are out of range.")
+        raise DocumentError("invalid_document", _("The amounts of this document are out of range."))
     addressed_to = addressee.addressed_elsewhere(company, fields)
     original = storage.put(data)
     pdf = fields.embedded_pdf
@@ -600,7 +600,7 @@ def receive(
         filename = re.sub(r"[^A-Za-z0-9._-]+", "-", fields.number).strip("-") or "document"
         accountant_copy = with_pdf(tree, pdf, f"{filename}.pdf")
         if validation.validate(accountant_copy).errors:
-            raise DocumentError("invalid_document", "The PDF could not be added to this file.")
+            raise DocumentError("invalid_document", _("The PDF could not be added to this file."))
     ubl_blob, pdf_blob = storage.put(accountant_copy), storage.put(pdf)
     # Validation and rendering above take milliseconds to a second of CPU: only the rows are
     # written under the database's write lock.
