@@ -6,13 +6,11 @@ removing the accountant, and pages that fit a 1,280 px window and a 375 px phone
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import translation
@@ -30,18 +28,7 @@ from tests.conftest import LiveService
 
 pytestmark = pytest.mark.e2e
 
-PEPPOL_SCH = "bis-billing-3.0.19/sch/PEPPOL-EN16931-UBL.sch"
 LANGUAGES = ["fr", "nl"]
-
-
-@pytest.fixture(autouse=True)
-def peppol_rules_for_the_server(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    """The server process, and this one where tests issue documents, use the official rules."""
-    material = os.environ.get("LEDGERDROP_PEPPOL_MATERIAL") or str(
-        Path(__file__).resolve().parents[2].parent / "shared" / "peppol"
-    )
-    monkeypatch.setenv("LEDGERDROP_PEPPOL_RULES", str(Path(material) / PEPPOL_SCH))
-    settings.LEDGERDROP_PEPPOL_RULES = str(Path(material) / PEPPOL_SCH)
 
 
 @contextmanager

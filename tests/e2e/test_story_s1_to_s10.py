@@ -1,8 +1,9 @@
-"""The whole story of DESIGN.md §2 in the help page's own order — sign-up, link, install and
-pair, main folder, connection, documents to process, default device, automatic transfer, client
-sending — in French through the real UI, with the real downloader placing the files. Nothing is
-done behind the UI's back but running the downloader (and letting the night come, see S8).
-Saves screenshots of the main screens into docs/screenshots/ for the README."""
+"""The whole story of DESIGN.md §2 in the help page's own order — sign-up, link, install from
+the download page and pair, main folder, connection, documents to process, default device,
+automatic transfer, client sending — in French through the real UI, with the real downloader
+placing the files. Nothing is done behind the UI's back but running the downloader (and letting
+the night come, see S8). Saves screenshots of the main screens into docs/screenshots/ for the
+README."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from ledgerdrop.documents.ubl import peppol_bis
 from ledgerdrop.documents.ubl.validate import Validator
 from tests.conftest import Agent, LiveService
 from tests.e2e.test_accounts_link import add_external_user, sign_out
-from tests.e2e.test_devices_pairing_and_settings import read_user_code
 
 pytestmark = pytest.mark.e2e
 
@@ -151,16 +151,21 @@ def test_the_whole_story_in_the_help_pages_order_to_files_that_bob_demat_imports
     expect(page.get_by_role("row").filter(has_text="Boulangerie Dupont")).to_have_count(1)
     shoot(page, "dossiers")
 
-    # S3: the downloader is installed and paired; after a refresh it is listed. (Installing
-    # stays the command line's job here: the download page is being built elsewhere.)
-    pairing = agent.start("pair", "--server", agent.server, "--name", "PC Kevin")
-    code = read_user_code(pairing)
+    # S3: the download page shows the Linux command with a one-time key in it; the
+    # downloader is paired with that key, as the install script does after installing it
+    # (the script itself is run end to end by tests/system/test_install_script.py). After a
+    # refresh the device is listed.
     menu.get_by_role("link", name="Appareils de téléchargement").click()
-    page.get_by_label("Code affiché par l'Accounting Downloader").fill(code)
-    page.get_by_role("button", name="Vérifier le code").click()
-    page.get_by_role("button", name="Approuver cet appareil").click()
-    assert pairing.wait(timeout=30) == 0
-    page.reload()
+    page.get_by_role("link", name="Télécharger l'Accounting Downloader").click()
+    shown = re.fullmatch(
+        r"curl -fsSL (\S+)/downloads/agent/install\.sh \| LEDGERDROP_ENROLMENT_KEY=(\S+) sh",
+        page.locator("#linux-command").inner_text(),
+    )
+    assert shown is not None
+    server, key = shown.groups()
+    paired = agent.run("pair", "--server", server, "--enrolment-key", key, "--name", "PC Kevin")
+    assert paired.returncode == 0, paired.stdout + paired.stderr
+    page.get_by_role("link", name="Retour aux appareils de téléchargement").click()
     expect(page.get_by_role("row").filter(has_text="PC Kevin")).to_have_count(1)
 
     # S5 (device): its main folder, then the downloader runs.

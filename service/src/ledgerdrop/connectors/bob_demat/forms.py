@@ -119,10 +119,14 @@ class DocumentFilterForm(forms.Form):
 
 
 class DeviceWithStatusChoiceField(DeviceChoiceField):
-    """Devices as the send dialog lists them: with whether each is online now."""
+    """Devices as the send dialog lists them: with their state as the device page shows it (an
+    unusable main folder before online, since nothing sent there would be placed)."""
 
     def label_from_instance(self, obj: Device) -> str:
-        status = _("online") if obj.is_online else _("offline")
+        if obj.folder_problem:
+            status = _("main folder unusable")
+        else:
+            status = _("online") if obj.is_online else _("offline")
         return f"{super().label_from_instance(obj)} ({status})"
 
 

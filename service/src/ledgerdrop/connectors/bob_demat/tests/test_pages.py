@@ -14,6 +14,7 @@ from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery
+from ledgerdrop_protocol.models import DeviceStatus, MainFolderProblem
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,25 @@ def test_the_send_dialog_shows_whether_each_device_is_online(
 
     assert "PC Kevin (en ligne)" in page
     assert "Serveur (hors ligne)" in page
+
+
+def test_the_send_dialog_shows_a_running_device_whose_main_folder_vanished_as_unusable(
+    accountant: tuple[Client, Organisation],
+) -> None:
+    client, firm = accountant
+    company = testing.company()
+    testing.connected_dossier(firm, company)
+    testing.document(company)
+    unplugged = delivery_services.register_device(firm, name="PC Kevin").device
+    delivery_services.note_contact(unplugged)
+    delivery_services.report_status(
+        unplugged, DeviceStatus(main_folder="D:\\bob-demat", problem=MainFolderProblem.VANISHED)
+    )
+
+    page = client.get(f"/firms/{firm.pk}/documents-to-process/").content.decode()
+
+    assert "PC Kevin (dossier principal inutilisable)" in page
+    assert "PC Kevin (en ligne)" not in page
 
 
 def test_sending_to_an_offline_device_warns_first_and_sends_only_once_confirmed(
