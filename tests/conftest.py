@@ -4,20 +4,31 @@ server uses (pytest-django's test database, committed by `transactional_db`)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from django.db import connection
 from pytest_django import Settings as SettingsWrapper
+
+T = TypeVar("T")
+
+
+def run_on_own_loop(scenario: Coroutine[Any, Any, T]) -> T:
+    """Run an async scenario to its end on a loop of its own thread: the browser tests'
+    Playwright may keep an event loop running in this one, where `asyncio.run` refuses."""
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, scenario).result()
 
 
 def free_port() -> int:

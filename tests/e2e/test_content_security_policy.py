@@ -114,7 +114,7 @@ def test_the_companys_and_public_pages_keep_to_the_policy_and_still_work(page: P
     page.get_by_label("Description").first.fill("Réglage éclairage scène")
     page.get_by_label("Quantité").first.fill("2")
     page.get_by_label("Prix unitaire").first.fill("100")
-    expect(page.locator('[data-total="payable"]')).to_have_text("242,00")
+    expect(page.locator('[data-total="payable"]')).to_have_text("242,00 €")
 
     # htmx adds the external user in place.
     _visit(page, f"/companies/{company.pk}/settings/users/")

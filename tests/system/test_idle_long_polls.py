@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
-from tests.conftest import LiveService
+from tests.conftest import LiveService, run_on_own_loop
 
 pytestmark = pytest.mark.system
 
@@ -61,9 +60,7 @@ def test_sixty_waiting_downloaders_hold_no_thread_each_and_one_still_gets_its_fi
             await asyncio.gather(*polls[1:], return_exceptions=True)
             return threads, answer, latency
 
-    # A thread of its own: the browser tests' Playwright may keep an event loop in this one.
-    with ThreadPoolExecutor(max_workers=1) as runner:
-        threads, answer, latency = runner.submit(asyncio.run, scenario()).result()
+    threads, answer, latency = run_on_own_loop(scenario())
 
     assert threads < WAITING // 2, f"{threads} server threads for {WAITING} waiting polls"
     assert [offer["relative_path"] for offer in answer["deliveries"]] == [  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ have come back as told, every document asked for exists exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from django.db import connection
 from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts
 from ledgerdrop.documents.models import Document
-from tests.conftest import LiveService
+from tests.conftest import LiveService, run_on_own_loop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import loadgen
@@ -46,7 +45,7 @@ def run_busy_node(live_service: LiveService, **budget: str) -> loadgen.Outcome:
     live_service.env.update(budget, LEDGERDROP_BUSY_WAIT_SECONDS="0.3")
     live_service.start()
     clients, purchases = clients_of_six_companies()
-    return asyncio.run(
+    return run_on_own_loop(
         loadgen.run_clients(live_service.url, clients, PER_CLIENT, loadgen.mixed(purchases))
     )
 
