@@ -3,6 +3,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+
+class FastPasswordHasher(PBKDF2PasswordHasher):
+    """PBKDF2 at one iteration. The suite makes hundreds of users, and the real hasher spends a
+    third of a second on each. A server process started by a test still verifies these hashes:
+    PBKDF2 takes the iteration count written in the hash."""
+
+    iterations = 1
+
+
+def use_fast_password_hashing() -> None:
+    from django.conf import global_settings, settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = [
+        f"{__name__}.FastPasswordHasher",
+        *global_settings.PASSWORD_HASHERS,  # what a server process wrote still verifies here
+    ]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("django"):
+        use_fast_password_hashing()
 
 
 @pytest.fixture(autouse=True)
