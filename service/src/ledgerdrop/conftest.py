@@ -16,14 +16,15 @@ class FastPasswordHasher(PBKDF2PasswordHasher):
 
 def use_fast_password_hashing() -> None:
     from django.conf import global_settings, settings
-    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+    from django.core.signals import setting_changed
 
-    settings.PASSWORD_HASHERS = [
+    hashers = [
         f"{__name__}.FastPasswordHasher",
         *global_settings.PASSWORD_HASHERS,  # what a server process wrote still verifies here
     ]
-    get_hashers.cache_clear()
-    get_hashers_by_algorithm.cache_clear()
+    settings.PASSWORD_HASHERS = hashers
+    # As `override_settings` does, so that hashers looked up already are looked up again.
+    setting_changed.send(sender=None, setting="PASSWORD_HASHERS", value=hashers, enter=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
