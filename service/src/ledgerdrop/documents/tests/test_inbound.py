@@ -80,7 +80,7 @@ def test_amounts_beyond_any_real_invoice_are_refused() -> None:
     company = testing.invoicing_company()
     data = testing.received_ubl(company, unit_price=Decimal("100000000000"))
 
-    with pytest.raises(DocumentError, match="out of range"):
+    with pytest.raises(DocumentError, match="sortent des limites"):
         receive(company, data)
 
 
