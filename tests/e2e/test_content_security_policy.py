@@ -76,7 +76,9 @@ def test_the_firms_pages_keep_to_the_policy_and_still_work(page: Page) -> None:
     # htmx still swaps the automatic-transfer form in place.
     _visit(page, f"/firms/{firm.pk}/sage-demat/connections/{connection.pk}/")
     page.get_by_label("Transférer automatiquement les documents d'achat et de vente").check()
-    expect(page.locator("#auto-transfer")).to_contain_text("activé")
+    expect(page.locator("#auto-transfer").get_by_role("status")).to_contain_text(
+        "Le transfert automatique est activé"
+    )
     assert DematConnection.objects.get(pk=connection.pk).auto_transfer
 
     # Removing the connection asks first: "cancel" keeps it, "OK" removes it.
