@@ -138,6 +138,9 @@ def test_status_speaks_dutch_when_asked(
     assert "Geplaatst:" in out
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="on Windows the display language decides, not LANG"
+)
 def test_a_pairing_error_speaks_the_systems_language(home: Path, server: DeviceServer) -> None:
     server.token_answers = [(400, {"error": "invalid_grant"})]
     environ = {**os.environ, "LEDGERDROP_AGENT_HOME": str(home), "LANG": "fr_BE.UTF-8"}

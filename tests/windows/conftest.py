@@ -38,6 +38,9 @@ class WindowsAgent(Agent):
             **os.environ,
             "LEDGERDROP_AGENT_HOME": windows_path(self.home),
             "WINEPREFIX": str(PREFIX),
+            # Piped, Windows' Python writes the ANSI code page ("…" is 0x85); these tests read
+            # UTF-8, as a log collector would be set up to.
+            "PYTHONIOENCODING": "utf-8",
         }
 
     def command(self, args: tuple[str, ...]) -> list[str]:

@@ -57,7 +57,7 @@ def launch(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["/usr/lib/wine/wine64", "cmd.exe", "/c", launcher, *args],
         env={**os.environ, "WINEPREFIX": str(PREFIX), "WINEDEBUG": "-all",
-             "LEDGERDROP_AGENT_HOME": windows_path(folder / "home")},
+             "PYTHONIOENCODING": "utf-8", "LEDGERDROP_AGENT_HOME": windows_path(folder / "home")},
         capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
