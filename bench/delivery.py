@@ -105,7 +105,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 def start_server(data_dir: Path, port: int, log: Path, **extra: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ledgerdrop.core.cli", "serve", "--no-migrate",
+            [sys.executable, "-m", "ledgerdrop.config.cli", "serve", "--no-migrate",
              "--port", str(port)],
             env=server_env(data_dir, **extra), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -76,7 +76,7 @@ class LiveService:
         port = self.url.rsplit(":", 1)[1]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ledgerdrop.core.cli", "serve", "--no-migrate",
+                [sys.executable, "-m", "ledgerdrop.config.cli", "serve", "--no-migrate",
                  "--port", port],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip

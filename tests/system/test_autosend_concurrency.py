@@ -40,7 +40,7 @@ def test_two_concurrent_autosend_runs_queue_each_document_once(
 
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "ledgerdrop.core.cli", "autosend", "--date", "2026-11-29"],
+            [sys.executable, "-m", "ledgerdrop.config.cli", "autosend", "--date", "2026-11-29"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

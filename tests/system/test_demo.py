@@ -44,7 +44,7 @@ def test_the_demo_on_a_busy_port_says_how_to_pick_another_and_pairs_nothing(
     busy_port: int, tmp_path: Path
 ) -> None:
     demo = subprocess.run(
-        [sys.executable, "-m", "ledgerdrop.core.cli", "demo", "--port", str(busy_port)],
+        [sys.executable, "-m", "ledgerdrop.config.cli", "demo", "--port", str(busy_port)],
         env=demo_env(tmp_path), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Dossier, Organisation, User
+from ledgerdrop.config import demo_documents
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.connectors.bob_demat.models import DematConnection
-from ledgerdrop.core import demo_documents
 from ledgerdrop.documents import services as documents_services
 from ledgerdrop.documents.models import Document, InvoicingProfile
 from ledgerdrop.documents.ubl import build, model, pdf

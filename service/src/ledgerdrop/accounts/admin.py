@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from ledgerdrop.accounts.models import (
     ApiToken,
+    AuditEntry,
     Dossier,
     ExternalUser,
     Membership,
@@ -57,3 +58,9 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_display = ["prefix", "user", "label", "created_at", "last_used_at", "revoked_at"]
     search_fields = ["user__email", "label", "prefix"]
     readonly_fields = ["user", "token_hash", "prefix", "created_at", "last_used_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+    list_display = ["at", "organisation", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action"]

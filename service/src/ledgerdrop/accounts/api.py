@@ -17,8 +17,8 @@ from ninja.responses import Status
 from ledgerdrop.accounts import applications, services
 from ledgerdrop.accounts.http import client_ip, known_device, site_url
 from ledgerdrop.accounts.models import ApiToken, Dossier, ExternalUser, Organisation, User
+from ledgerdrop.accounts.tenancy import company_for, dossier_for, firm_for
 from ledgerdrop.core import problems
-from ledgerdrop.core.tenancy import company_for, dossier_for, firm_for
 
 router = Router(tags=["accounts"])
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import vat as be_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ledgerdrop.accounts import signals, tasks
+from ledgerdrop.accounts import audit, signals, tasks
 from ledgerdrop.accounts.models import (
     ApiToken,
     Dossier,
@@ -26,7 +26,6 @@ from ledgerdrop.accounts.models import (
     SignupAttempt,
     User,
 )
-from ledgerdrop.core import audit
 from ledgerdrop.core.tasks import enqueue_on_commit
 
 # Sign-in limits: enough for a person who mistypes, far too few for someone guessing. They count

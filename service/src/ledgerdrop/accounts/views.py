@@ -32,7 +32,7 @@ from ledgerdrop.accounts.forms import (
 )
 from ledgerdrop.accounts.http import client_ip, remember_device, site_url
 from ledgerdrop.accounts.models import ApiToken, ExternalUser, Organisation, User
-from ledgerdrop.core.tenancy import company_for, dossier_for, firm_for
+from ledgerdrop.accounts.tenancy import company_for, dossier_for, firm_for
 from ledgerdrop.documents.models import Document
 
 

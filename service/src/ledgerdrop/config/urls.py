@@ -3,13 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ledgerdrop.config import views as config_views
 from ledgerdrop.config.api import api
-from ledgerdrop.core import views as core_views
 from ledgerdrop.delivery.api import device_api
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("", config_views.home, name="home"),
+    path("healthz", config_views.healthz, name="healthz"),
     path("", include("ledgerdrop.accounts.urls")),
     path("", include("ledgerdrop.delivery.urls")),
     path("", include("ledgerdrop.documents.urls")),

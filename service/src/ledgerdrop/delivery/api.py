@@ -25,8 +25,8 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.accounts.tenancy import organisation_for
 from ledgerdrop.core import overload, problems, storage
-from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.delivery import downloads, services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import hub

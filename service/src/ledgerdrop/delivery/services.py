@@ -15,8 +15,9 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Organisation, User
-from ledgerdrop.core import audit, storage
+from ledgerdrop.core import storage
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import (
     ONLINE_AFTER_CONTACT,

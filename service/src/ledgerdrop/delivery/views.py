@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.tenancy import organisation_for, organisations_of
+from ledgerdrop.accounts.tenancy import organisation_for, organisations_of
 from ledgerdrop.delivery import downloads, services
 from ledgerdrop.delivery.api import pair_command, server_url
 from ledgerdrop.delivery.forms import DeviceSettingsForm, PairingCodeForm

@@ -16,8 +16,8 @@ from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.accounts.tenancy import organisation_for
 from ledgerdrop.core.problems import problem_response
-from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.documents import bounds, findings, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES, size_refusal

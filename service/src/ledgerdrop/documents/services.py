@@ -23,8 +23,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Organisation, User
-from ledgerdrop.core import audit, storage
+from ledgerdrop.core import storage
 from ledgerdrop.documents import addressee, bounds, building, findings, validation
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.tenancy import firm_for, organisation_for
+from ledgerdrop.accounts.tenancy import firm_for, organisation_for
 from ledgerdrop.documents import building, findings, forms, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl

@@ -5,8 +5,8 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from ledgerdrop import testing
+from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.connectors.bob_demat.models import DematSettings
-from ledgerdrop.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

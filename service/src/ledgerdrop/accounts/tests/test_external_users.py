@@ -11,8 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from ledgerdrop import testing
 from ledgerdrop.accounts import services
-from ledgerdrop.accounts.models import Dossier, ExternalUser, Organisation
-from ledgerdrop.core.models import AuditEntry
+from ledgerdrop.accounts.models import AuditEntry, Dossier, ExternalUser, Organisation
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop import testing
-from ledgerdrop.accounts.models import Membership, Organisation, User
-from ledgerdrop.core.models import AuditEntry
+from ledgerdrop.accounts.models import AuditEntry, Membership, Organisation, User
 
 pytestmark = pytest.mark.django_db
 

@@ -39,7 +39,7 @@ def test_with_an_smtp_host_configured_mail_leaves_over_smtp(tmp_path: Path) -> N
             "LEDGERDROP_SMTP_STARTTLS": "0",
         }
         subprocess.run(
-            [sys.executable, "-m", "ledgerdrop.core.cli", "manage", "sendtestemail",
+            [sys.executable, "-m", "ledgerdrop.config.cli", "manage", "sendtestemail",
              "kevin@fiduciaire.be"],
             env=env, check=True, capture_output=True, timeout=60,
         )  # fmt: skip

@@ -11,10 +11,10 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
+from ledgerdrop.accounts.tenancy import organisation_for
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.core import problems
-from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat import naming, rules
 from ledgerdrop.connectors.bob_demat.models import (
@@ -24,7 +25,7 @@ from ledgerdrop.connectors.bob_demat.models import (
     Transmission,
     validate_dossier_code,
 )
-from ledgerdrop.core import audit, periodic, storage
+from ledgerdrop.core import periodic, storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.accounts.tenancy import organisation_for
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.forms import (
     ConnectionEditForm,
@@ -25,7 +26,6 @@ from ledgerdrop.connectors.bob_demat.forms import (
     SendForm,
 )
 from ledgerdrop.connectors.bob_demat.models import DematConnection
-from ledgerdrop.core.tenancy import organisation_for
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
 

@@ -16,9 +16,9 @@ from django.test import AsyncClient, Client
 from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop import testing
+from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
-from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device

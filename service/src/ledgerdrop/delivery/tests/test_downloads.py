@@ -19,7 +19,7 @@ from django.test import AsyncClient, Client
 from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop import testing
-from ledgerdrop.core.cli import main as ledgerdrop
+from ledgerdrop.config.cli import main as ledgerdrop
 from ledgerdrop.delivery import downloads
 from ledgerdrop.delivery import services as delivery_services
 

@@ -11,10 +11,9 @@ from django.core import mail
 from django.test import Client
 
 from ledgerdrop import testing
-from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.accounts.models import AuditEntry, Organisation
 from ledgerdrop.connectors.bob_demat import digest
 from ledgerdrop.connectors.bob_demat import services as bob_demat
-from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
 

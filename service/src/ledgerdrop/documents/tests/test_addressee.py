@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 
 from ledgerdrop import testing
-from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.models import AuditEntry
+from ledgerdrop.accounts.models import AuditEntry, Organisation
 from ledgerdrop.documents import addressee, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import parse_ubl

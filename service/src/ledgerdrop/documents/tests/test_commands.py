@@ -46,7 +46,7 @@ def test_a_file_that_is_not_schematron_is_not_installed(tmp_path: Path) -> None:
 
 def test_the_rules_install_command_says_what_went_wrong(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ledgerdrop.core.cli", "rules", "install",
+        [sys.executable, "-m", "ledgerdrop.config.cli", "rules", "install",
          "--from", str(tmp_path / "missing.sch"), "--sha256", "0" * 64],
         capture_output=True, text=True, timeout=60,
         env={"LEDGERDROP_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from lxml import etree
 
-from ledgerdrop.core import demo_documents
+from ledgerdrop.config import demo_documents
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.received import embedded_pdf
 from ledgerdrop.documents.ubl.validate import Validator

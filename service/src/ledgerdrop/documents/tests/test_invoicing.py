@@ -12,8 +12,8 @@ from django.db import connection
 from lxml import etree
 
 from ledgerdrop import testing
+from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.core import storage
-from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.services import DocumentError, LineInput

@@ -11,10 +11,9 @@ import pytest
 from django.test import Client
 
 from ledgerdrop import testing
-from ledgerdrop.accounts.models import ExternalUser, Organisation
+from ledgerdrop.accounts.models import AuditEntry, ExternalUser, Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
-from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents import queries

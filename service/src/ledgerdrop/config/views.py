@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.core.tenancy import organisations_of
+from ledgerdrop.accounts.tenancy import organisations_of
 
 
 @login_required

@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from ledgerdrop.accounts import applications
-from ledgerdrop.core.tenancy import current_organisation, organisations_of
+from ledgerdrop.accounts.tenancy import current_organisation, organisations_of
 
 
 def organisations(request: HttpRequest) -> dict[str, Any]:

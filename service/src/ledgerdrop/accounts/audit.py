@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from ledgerdrop.core.models import AuditEntry
+from ledgerdrop.accounts.models import AuditEntry
 
 if TYPE_CHECKING:
     from ledgerdrop.accounts.models import Organisation, User

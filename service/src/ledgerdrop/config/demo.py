@@ -24,9 +24,9 @@ from django.db import transaction
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.config import demo_documents
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.connectors.bob_demat.models import DematConnection
-from ledgerdrop.core import demo_documents
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents import services as documents_services
@@ -227,7 +227,16 @@ def _run(*, host: str, port: int) -> int:
     agent_env = {**os.environ, "LEDGERDROP_AGENT_HOME": str(settings.DATA_DIR / "agent")}
 
     server = _child(
-        [sys.executable, "-m", "ledgerdrop.core.cli", "serve", "--host", host, "--port", str(port)]
+        [
+            sys.executable,
+            "-m",
+            "ledgerdrop.config.cli",
+            "serve",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
     )
     agent: subprocess.Popen[bytes] | None = None
     try:

@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     elif args.command == "demo":
         _setup_django()
-        from ledgerdrop.core import demo
+        from ledgerdrop.config import demo
 
         sys.exit(demo.run(host=args.host, port=args.port))
     elif args.command == "worker":
