@@ -19,7 +19,7 @@ import platform
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -248,18 +248,12 @@ class Placer:
         On any error the staging file is gone: nothing half-written stays behind.
         """
         path = self.staging_file(delivery_id)
-        try:
+        with _removed_on_error(path):
             with retry_shared(lambda: path.open("w+b")) as handle:
                 fill(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             _verify_on_disk(path, size, sha256)
-        except OSError as exc:
-            _remove(path)
-            raise local_problem(exc, f"cannot write {plain(path)}") from exc
-        except BaseException:
-            _remove(path)
-            raise
         return path
 
     def stage_bytes(
@@ -274,7 +268,7 @@ class Placer:
         if actual != sha256:
             raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
         path = self.staging_file(delivery_id)
-        try:
+        with _removed_on_error(path):
             fd = retry_shared(lambda: os.open(path, _CREATE | os.O_TRUNC, 0o644))
             try:
                 view = memoryview(data)
@@ -285,12 +279,6 @@ class Placer:
             finally:
                 os.close(fd)
             _verify_on_disk(path, size, sha256)
-        except OSError as exc:
-            _remove(path)
-            raise local_problem(exc, f"cannot write {plain(path)}") from exc
-        except BaseException:
-            _remove(path)
-            raise
         return path
 
     def place(self, staged: Path, relative_path: str, sha256: str) -> Placement:
@@ -470,6 +458,20 @@ def _same_file(path: Path, sha256: str) -> bool:
         return path.is_file() and sha256_of(path) == sha256
     except FileNotFoundError:
         return False
+
+
+@contextlib.contextmanager
+def _removed_on_error(path: Path) -> Iterator[None]:
+    """Staging `path`: on any error it is gone, so nothing half-written stays behind; a
+    system error becomes the placement problem it is."""
+    try:
+        yield
+    except OSError as exc:
+        _remove(path)
+        raise local_problem(exc, f"cannot write {plain(path)}") from exc
+    except BaseException:
+        _remove(path)
+        raise
 
 
 def _remove(path: Path) -> None:

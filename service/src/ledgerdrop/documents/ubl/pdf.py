@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -23,6 +22,7 @@ from reportlab.platypus.flowables import Flowable
 from . import fonts
 from .codes import DEFAULT_EXEMPTION_TEXTS, VatCategory
 from .model import DocumentKind, InvoiceData, Party, format_ogm
+from .pages import a4_document
 from .totals import Totals, compute_totals
 
 __all__ = ["LANGUAGES", "render_pdf"]
@@ -369,24 +369,11 @@ def _payment(data: InvoiceData, totals: Totals, labels: _Labels) -> list[Flowabl
 
 def render_pdf(data: InvoiceData, language: str = "fr") -> bytes:
     """Render the document as a PDF: parties, lines, VAT summary, totals and payment details."""
-    fonts.register()
     labels = _Labels(language)
     totals = compute_totals(data)
     buffer = io.BytesIO()
     title = f"{labels(data.kind.value)} {data.number}"
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author=data.seller.name,
-        # Same data, same bytes: the delivery layer compares files by checksum.
-        invariant=True,
-        initialFontName=fonts.REGULAR,
-    )
+    document = a4_document(buffer, title=title, author=data.seller.name, bottom_margin=18 * mm)
 
     def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()

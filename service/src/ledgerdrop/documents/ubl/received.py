@@ -19,14 +19,14 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from . import fonts
 from .build import CAC, CBC
+from .pages import a4_document
 
 __all__ = ["ReceivedFields", "ReceivedLine", "read_fields", "render_received_pdf", "with_pdf"]
 
@@ -219,21 +219,9 @@ def _amount(value: Decimal | None, currency: str) -> str:
 def render_received_pdf(fields: ReceivedFields) -> bytes:
     """A plain rendition of a received document that came without a PDF, labelled as such,
     so that an accountant's software that shows PDFs has something faithful to show."""
-    fonts.register()
     title = "Credit note / Note de crédit" if fields.is_credit_note else "Invoice / Facture"
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=f"{title} {fields.number}",
-        author=fields.supplier_name,
-        invariant=True,
-        initialFontName=fonts.REGULAR,
-    )
+    document = a4_document(buffer, title=f"{title} {fields.number}", author=fields.supplier_name)
 
     def party(label: str, name: str, vat: str, endpoint: tuple[str, str]) -> list[Flowable]:
         details = [f"VAT / TVA: {vat}" if vat else "", ":".join(endpoint).strip(":")]
