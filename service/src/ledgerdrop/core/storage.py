@@ -4,14 +4,14 @@ the name a delivery or a document refers to, and the same bytes are stored once.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+
+from ledgerdrop.core.files import write_durably
 
 
 @dataclass(frozen=True)
@@ -33,26 +33,11 @@ def put(data: bytes) -> Blob:
     if default_storage.exists(blob.name):
         return blob
     if isinstance(default_storage, FileSystemStorage):
-        _write_durably(Path(default_storage.path(blob.name)), data)
+        # A blob is trusted by its name: a crash must never leave part of it under that name.
+        write_durably(Path(default_storage.path(blob.name)), data)
     else:
         default_storage.save(blob.name, ContentFile(data))
     return blob
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    # A blob is trusted by its name, so a crash must never leave a partial file under that name:
-    # write aside, fsync, then rename over (the same bytes, if a concurrent writer won).
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def open_blob(sha256: str) -> IO[bytes]:

@@ -4,12 +4,11 @@ service looks for them (the `LEDGERDROP_PEPPOL_RULES` setting)."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import httpx
 
+from ledgerdrop.core.files import write_durably
 from ledgerdrop.documents.ubl.schematron import SchematronError
 from ledgerdrop.documents.ubl.validate import RuleSet
 
@@ -47,20 +46,13 @@ def install(source: str, sha256: str, target: Path) -> Path:
         raise RulesInstallError(
             f"The SHA-256 of {source} is {actual}, not the expected {sha256}; not installed."
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".sch")
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+
+    def compiles(candidate: Path) -> None:
         # A file that does not compile would make every later validation fail: refuse it now.
         try:
-            RuleSet.from_schematron("peppol", temp)
+            RuleSet.from_schematron("peppol", candidate)
         except SchematronError as exc:
             raise RulesInstallError(f"{source} is not a usable Schematron file: {exc}") from exc
-        temp.replace(target)
-    finally:
-        temp.unlink(missing_ok=True)
+
+    write_durably(target, data, check=compiles)
     return target
