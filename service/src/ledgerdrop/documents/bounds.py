@@ -5,7 +5,7 @@ PostgreSQL would refuse it with an error).
 
 Quantities and unit prices are the line columns (14 digits, 4 after the point); the amounts
 computed from them (a line's amount, the document's totals) are the document columns (14 digits,
-2 after the point). VAT rates are a closed list (`building.VAT_CHOICES`)."""
+2 after the point). VAT rates are a closed list (`to_ubl.VAT_CHOICES`)."""
 
 from __future__ import annotations
 

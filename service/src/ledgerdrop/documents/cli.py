@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
         smtpd.serve(args.host, args.port)
         return 0
-    from ledgerdrop.documents import rules
+    from ledgerdrop.documents import rules_install
 
     try:
-        path = rules.install(args.source, args.sha256, settings.LEDGERDROP_PEPPOL_RULES)
-    except rules.RulesInstallError as error:
+        path = rules_install.install(args.source, args.sha256, settings.LEDGERDROP_PEPPOL_RULES)
+    except rules_install.RulesInstallError as error:
         print(error, file=sys.stderr)
         return 1
     print(f"PEPPOL rules installed at {path}; restart the service to use them.")

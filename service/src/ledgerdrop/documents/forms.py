@@ -11,7 +11,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.be import vat
 
-from ledgerdrop.documents import bounds, building, services
+from ledgerdrop.documents import bounds, services, to_ubl
 from ledgerdrop.documents.models import Document, InvoicingProfile
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
 
@@ -25,7 +25,7 @@ def local_date() -> forms.DateInput:
 
 
 def _vat_choices() -> list[tuple[str, Any]]:
-    return [(choice.key, choice.label) for choice in building.VAT_CHOICES]
+    return [(choice.key, choice.label) for choice in to_ubl.VAT_CHOICES]
 
 
 class DocumentForm(forms.Form):
@@ -135,7 +135,7 @@ def initial_lines(document: Document | None, ahead: int = LINE_ROWS_AHEAD) -> li
                 "description": line.description,
                 "quantity": line.quantity.normalize(),
                 "unit_price": line.unit_price.normalize(),
-                "vat_rate": building.vat_key(line.vat_category, line.vat_rate),
+                "vat_rate": to_ubl.vat_key(line.vat_category, line.vat_rate),
             }
             for line in document.lines.all()
         ]

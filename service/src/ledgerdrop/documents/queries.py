@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import storage
 from ledgerdrop.delivery.models import Delivery
-from ledgerdrop.documents import building, services
+from ledgerdrop.documents import services, to_ubl
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.model import format_ogm
 from ledgerdrop.documents.ubl.parse import parse_ubl
@@ -169,7 +169,7 @@ def detail(document: Document) -> dict[str, Any]:
                 "description": line.description,
                 "quantity": line.quantity.normalize(),
                 "unit_price": line.unit_price.normalize(),
-                "vat_rate": building.vat_key(line.vat_category, line.vat_rate),
+                "vat_rate": to_ubl.vat_key(line.vat_category, line.vat_rate),
                 "net_amount": line.net_amount,
                 "exemption_reason": line.exemption_reason,
             }
@@ -220,7 +220,7 @@ def as_input(document: Document) -> services.DocumentInput:
                 description=line.description,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
-                vat_rate=building.vat_key(line.vat_category, line.vat_rate),
+                vat_rate=to_ubl.vat_key(line.vat_category, line.vat_rate),
                 exemption_reason=line.exemption_reason,
             )
             for line in document.lines.all()

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
-from ledgerdrop.documents import addressee, bounds, building, findings, validation
+from ledgerdrop.documents import addressee, bounds, findings, peppol_validator, to_ubl
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.build import build_ubl
@@ -210,7 +210,7 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
     rows = []
     for position, line in enumerate(lines, start=1):
         try:
-            choice = building.vat_choice(line.vat_rate)
+            choice = to_ubl.vat_choice(line.vat_rate)
         except ubl.InvoiceDataError as error:
             raise DocumentError(
                 "invalid",
@@ -230,7 +230,7 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
             )
         )
     try:
-        totals = building.line_totals(rows)
+        totals = to_ubl.line_totals(rows)
     except ubl.InvoiceDataError as error:
         raise DocumentError("invalid", translated(error)) from error
     if errors := bounds.amount_errors(
@@ -246,7 +246,7 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
 
 
 def _store_lines(document: Document, rows: list[DocumentLine]) -> None:
-    totals = building.line_totals(rows)
+    totals = to_ubl.line_totals(rows)
     document.lines.all().delete()
     for row in rows:
         row.document = document  # saved by now
@@ -357,7 +357,7 @@ def _number(
     if document.kind == Document.Kind.SALES_INVOICE and not document.iban:
         document.iban = profile.iban
     if document.due_date is None and document.kind != Document.Kind.CREDIT_NOTE:
-        document.due_date = document.issue_date + dt.timedelta(days=building.DEFAULT_PAYMENT_DAYS)
+        document.due_date = document.issue_date + dt.timedelta(days=to_ubl.DEFAULT_PAYMENT_DAYS)
 
 
 def _check_free_number(document: Document, number: str) -> None:
@@ -392,8 +392,8 @@ class _Files:
 def _require_invoicing_details(document: Document, rows: list[DocumentLine]) -> None:
     """A company issues only once its own address (and IBAN, when the document asks to be
     paid) is known: the first issue sends the user to *Invoicing details* with what is missing."""
-    document.total = building.line_totals(rows).payable_amount
-    missing = building.missing_invoicing_details(document, building.profile_of(document.company))
+    document.total = to_ubl.line_totals(rows).payable_amount
+    missing = to_ubl.missing_invoicing_details(document, to_ubl.profile_of(document.company))
     if missing:
         names = {name: str(label) for name, label in missing.items()}
         raise DocumentError(
@@ -411,12 +411,12 @@ def _build(document: Document, rows: list[DocumentLine], profile: InvoicingProfi
     """The PDF and the UBL (PDF inside), validated and stored; DocumentError if they cannot be
     built or do not validate."""
     try:
-        data = building.invoice_data(document, profile, rows)
+        data = to_ubl.invoice_data(document, profile, rows)
         pdf = render_pdf(data, profile.language or "fr")
         xml = build_ubl(data, pdf)
     except ubl.InvoiceDataError as error:
         raise DocumentError("invalid", translated(error)) from error
-    report = validation.validate(xml)
+    report = peppol_validator.validate(xml)
     if report.errors:
         raise _refused(report)
     return _Files(data, storage.put(xml), storage.put(pdf), report)
@@ -430,7 +430,7 @@ def _prepared(document: Document, rows: list[DocumentLine], number: str) -> _Fil
     if transaction.get_connection().in_atomic_block or (number and document.pk is None):
         return None
     ahead = copy.copy(document)
-    profile = building.profile_of(document.company)
+    profile = to_ubl.profile_of(document.company)
     _number(ahead, profile, number=number, sequence=None if number else _peek_sequence(ahead))
     return _build(ahead, rows, profile)
 
@@ -481,14 +481,14 @@ def _issue_locked(
     by: User | None,
     prepared: _Files | None,
 ) -> Document:
-    profile = building.profile_of(document.company)
+    profile = to_ubl.profile_of(document.company)
     if number:
         _check_free_number(document, number)
         _number(document, profile, number=number, sequence=None)
     else:
         _number(document, profile, number="", sequence=_claim_sequence(document))
     files = prepared
-    if files is None or files.data != building.invoice_data(document, profile, rows):
+    if files is None or files.data != to_ubl.invoice_data(document, profile, rows):
         files = _build(document, rows, profile)
     document.ubl_sha256, document.ubl_size = files.ubl.sha256, files.ubl.size
     document.pdf_sha256, document.pdf_size = files.pdf.sha256, files.pdf.size
@@ -537,7 +537,7 @@ def credit(invoice: Document, *, by: User | None) -> Document:
             description=row.description,
             quantity=row.quantity,
             unit_price=row.unit_price,
-            vat_rate=building.vat_key(row.vat_category, row.vat_rate),
+            vat_rate=to_ubl.vat_key(row.vat_category, row.vat_rate),
             exemption_reason=row.exemption_reason,
         )
         for row in invoice.lines.all()
@@ -584,7 +584,7 @@ def receive(
     """Keep a received UBL document exactly as it came, with its validation report; refuse it
     (DocumentError with the report) when validation finds errors. `register` enters it as a
     purchase invoice directly (Purchases module), else it waits in the processing list."""
-    report = validation.validate(data)
+    report = peppol_validator.validate(data)
     if report.errors:
         raise _refused(report)
     tree = parse_ubl(data)
@@ -600,7 +600,7 @@ def receive(
         pdf = render_received_pdf(fields)
         filename = re.sub(r"[^A-Za-z0-9._-]+", "-", fields.number).strip("-") or "document"
         accountant_copy = with_pdf(tree, pdf, f"{filename}.pdf")
-        if validation.validate(accountant_copy).errors:
+        if peppol_validator.validate(accountant_copy).errors:
             raise DocumentError("invalid_document", _("The PDF could not be added to this file."))
     ubl_blob, pdf_blob = storage.put(accountant_copy), storage.put(pdf)
     # Validation and rendering above take milliseconds to a second of CPU: only the rows are

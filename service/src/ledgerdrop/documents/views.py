@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.accounts.tenancy import firm_for, organisation_for
-from ledgerdrop.documents import building, findings, forms, inbound, queries, services
+from ledgerdrop.documents import findings, forms, inbound, queries, services, to_ubl
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
@@ -97,7 +97,7 @@ def _editor_context(
         "credited": credited,
         "totals": _totals(lines),
         "currency": _typed_currency(header.data) if header.is_bound else header.initial["currency"],
-        "vat_choices": building.VAT_CHOICES,
+        "vat_choices": to_ubl.VAT_CHOICES,
     }
 
 
@@ -112,7 +112,7 @@ def _totals(lines: Any) -> Totals | None:
         if not form.is_valid() or not form.cleaned_data.get("description"):
             continue
         try:
-            choice = building.vat_choice(form.cleaned_data["vat_rate"])
+            choice = to_ubl.vat_choice(form.cleaned_data["vat_rate"])
             rows.append(
                 ubl.Line(
                     form.cleaned_data["description"],
@@ -120,7 +120,7 @@ def _totals(lines: Any) -> Totals | None:
                     form.cleaned_data["unit_price"],
                     choice.category,
                     choice.rate,
-                    exemption_reason=building.DEFAULT_EXEMPT_REASON
+                    exemption_reason=to_ubl.DEFAULT_EXEMPT_REASON
                     if choice.category is ubl.VatCategory.EXEMPT
                     else None,
                 )
@@ -263,7 +263,7 @@ def _report_context(document: Document) -> dict[str, Any]:
 
 @login_required
 def firm_document(request: HttpRequest, firm_id: int, document_id: int) -> HttpResponse:
-    """A client's document as its accountant reads it: facts, lines, files, validation."""
+    """A client's document as its accountant reads it: facts, lines, files, peppol_validator."""
     firm = firm_for(request.user, firm_id)
     document = queries.document_of_dossier(firm, document_id)
     return render(
@@ -412,7 +412,7 @@ def purchases(request: HttpRequest, company_id: int) -> HttpResponse:
 @login_required
 def invoicing_details(request: HttpRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
-    profile = building.profile_of(company)
+    profile = to_ubl.profile_of(company)
     form = forms.InvoicingProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         services.update_profile(profile, form.cleaned_data, by=request.user)  # type: ignore[arg-type]

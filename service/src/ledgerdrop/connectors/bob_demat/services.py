@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
-from ledgerdrop.connectors.bob_demat import naming, rules
+from ledgerdrop.connectors.bob_demat import eligibility, naming
 from ledgerdrop.connectors.bob_demat.models import (
     AutosendRun,
     DematConnection,
@@ -237,7 +237,7 @@ def documents_to_process(
             company__accountant_links__firm=firm,
             company__accountant_links__bob_demat_connection__isnull=False,
         )
-        .exclude(status__in=rules.NEVER_SENT_STATUSES)
+        .exclude(status__in=eligibility.NEVER_SENT_STATUSES)
         .exclude(
             Exists(Transmission.objects.filter(document=OuterRef("pk"), connection__firm=firm))
         )
@@ -267,7 +267,7 @@ def _connection_for(firm: Organisation, document: Document) -> DematConnection:
 
 
 def _check_deliverable(document: Document) -> None:
-    problem = rules.why_not_deliverable(document)
+    problem = eligibility.why_not_deliverable(document)
     if problem:
         raise ConnectorError("not_deliverable", problem, 422)
 
@@ -424,14 +424,14 @@ def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None)
     for connection in connections:
         started_at = timezone.now()
         device = connection.device or default_device(connection.firm)
-        reason = rules.why_autosend_cannot_run(default_device(connection.firm), device)
+        reason = eligibility.why_autosend_cannot_run(default_device(connection.firm), device)
         queued = refused = 0
         if reason:
             report.skipped_connections[connection.pk] = reason
         else:
             assert device is not None
             for document in _autosend_candidates(connection, on):
-                if rules.why_not_deliverable(document):
+                if eligibility.why_not_deliverable(document):
                     refused += 1
                     continue
                 delivery = _queue(
@@ -453,7 +453,7 @@ def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None)
 
 def _autosend_candidates(connection: DematConnection, on: dt.date) -> Iterator[Document]:
     """The documents of the dossier that the automatic transfer takes on that day, in date
-    order: dated from the connection's start on, never transmitted, allowed by the rules."""
+    order: dated from the connection's start on, never transmitted, allowed by the eligibility."""
     candidates = (
         Document.objects.filter(
             company=connection.dossier.company_id,
@@ -466,7 +466,7 @@ def _autosend_candidates(connection: DematConnection, on: dt.date) -> Iterator[D
         .select_related("company")
         .order_by("issue_date", "id")
     )
-    return (document for document in candidates if rules.goes_automatically(document))
+    return (document for document in candidates if eligibility.goes_automatically(document))
 
 
 def next_autosend_at(now: dt.datetime | None = None) -> dt.datetime:
@@ -538,5 +538,5 @@ def autosend_warnings(firm: Organisation) -> list[str]:
     """Why automatic transfer, switched on for some dossiers, cannot run (shown on the page)."""
     if not DematConnection.objects.filter(firm=firm, auto_transfer=True).exists():
         return []
-    reason = rules.why_autosend_cannot_run(default_device(firm), default_device(firm))
+    reason = eligibility.why_autosend_cannot_run(default_device(firm), default_device(firm))
     return [reason] if reason else []

@@ -16,7 +16,7 @@ import pytest
 from django.core import mail
 
 from ledgerdrop import testing
-from ledgerdrop.documents import inbound, rules, smtpd
+from ledgerdrop.documents import inbound, rules_install, smtpd
 from ledgerdrop.documents.models import Document
 
 
@@ -26,11 +26,11 @@ def test_rules_are_installed_only_with_the_expected_checksum(
     target = tmp_path / "rules" / "PEPPOL-EN16931-UBL.sch"
     digest = hashlib.sha256(peppol_rules.read_bytes()).hexdigest()
 
-    with pytest.raises(rules.RulesInstallError, match="SHA-256"):
-        rules.install(str(peppol_rules), "0" * 64, target)
+    with pytest.raises(rules_install.RulesInstallError, match="SHA-256"):
+        rules_install.install(str(peppol_rules), "0" * 64, target)
     assert not target.exists()
 
-    assert rules.install(str(peppol_rules), digest, target) == target
+    assert rules_install.install(str(peppol_rules), digest, target) == target
     assert target.read_bytes() == peppol_rules.read_bytes()
 
 
@@ -39,8 +39,8 @@ def test_a_file_that_is_not_schematron_is_not_installed(tmp_path: Path) -> None:
     source.write_bytes(b"<not-schematron/>")
     target = tmp_path / "installed.sch"
 
-    with pytest.raises(rules.RulesInstallError, match="not a usable Schematron"):
-        rules.install(str(source), hashlib.sha256(b"<not-schematron/>").hexdigest(), target)
+    with pytest.raises(rules_install.RulesInstallError, match="not a usable Schematron"):
+        rules_install.install(str(source), hashlib.sha256(b"<not-schematron/>").hexdigest(), target)
     assert not target.exists()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop.documents import rules, validation
+from ledgerdrop.documents import peppol_validator, rules_install
 from ledgerdrop.documents.ubl import peppol_bis
 from ledgerdrop.documents.ubl.validate import Validator
 
@@ -28,7 +28,7 @@ def test_with_nothing_installed_the_shipped_rules_are_used(
 ) -> None:
     settings.LEDGERDROP_PEPPOL_RULES = tmp_path / "rules" / "PEPPOL-EN16931-UBL.sch"
 
-    assert validation.peppol_rules_path() == peppol_bis.RULES
+    assert peppol_validator.peppol_rules_path() == peppol_bis.RULES
 
 
 def test_a_release_installed_with_rules_install_takes_the_place_of_the_shipped_one(
@@ -37,9 +37,9 @@ def test_a_release_installed_with_rules_install_takes_the_place_of_the_shipped_o
     target = tmp_path / "rules" / "PEPPOL-EN16931-UBL.sch"
     settings.LEDGERDROP_PEPPOL_RULES = target
 
-    rules.install(str(peppol_bis.RULES), peppol_bis.RULES_SHA256, target)
+    rules_install.install(str(peppol_bis.RULES), peppol_bis.RULES_SHA256, target)
 
-    assert validation.peppol_rules_path() == target
+    assert peppol_validator.peppol_rules_path() == target
 
 
 def test_a_missing_rules_file_is_reported_without_the_servers_path(
