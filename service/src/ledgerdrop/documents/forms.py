@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -88,10 +87,6 @@ class LineForm(forms.Form):
             field.widget.attrs["aria-label"] = field.label
             # On a phone the lines stack without their column heads: the field says its name.
             field.widget.attrs.setdefault("placeholder", field.label)
-
-    def is_blank(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return not data.get("description") and data.get("unit_price") in (None, Decimal(0))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
