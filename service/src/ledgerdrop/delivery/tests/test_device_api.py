@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
-from django.db import connection
-from django.test import AsyncClient, Client
-from pytest_django import Settings as SettingsWrapper
+from django.test import Client
 
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
@@ -22,10 +16,11 @@ from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
+from ledgerdrop_protocol import routes
 
 pytestmark = pytest.mark.django_db
 
-BASE = "/api/device/v1"
+BASE = routes.PREFIX
 
 
 class DeviceClient:
@@ -291,71 +286,3 @@ def test_offers_carry_the_main_folder_set_in_the_devices_settings(paired: Paired
     services.update_device(device, root_folder=r"d:\demat", by=None)
 
     assert client.get("/deliveries").json()["settings"] == {"root_folder": r"d:\demat"}
-
-
-def close_connection() -> None:
-    connection.close()
-
-
-def queue_and_disconnect(device: Device) -> None:
-    try:
-        queued_delivery(device)
-    finally:
-        close_connection()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process() -> None:
-    firm = testing.firm()
-    credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
-    headers = {"Authorization": f"Bearer {credential.token}"}
-
-    async def poll_and_queue() -> tuple[dict[str, Any], float]:
-        poll = asyncio.create_task(
-            AsyncClient().get(f"{BASE}/deliveries", {"wait": 20}, headers=headers)
-        )
-        await asyncio.sleep(0.5)
-        queued_at = time.monotonic()
-        # Another thread, as a worker would: the poll holds the thread-sensitive executor.
-        await sync_to_async(queue_and_disconnect, thread_sensitive=False)(credential.device)
-        answer = await poll
-        waited = time.monotonic() - queued_at
-        await sync_to_async(close_connection)()  # the view's thread's; PostgreSQL drops the db
-        return answer.json(), waited
-
-    # A thread of its own: the browser tests' Playwright may keep an event loop in this one.
-    with ThreadPoolExecutor(max_workers=1) as runner:
-        answer, waited = runner.submit(asyncio.run, poll_and_queue()).result()
-
-    assert len(answer["deliveries"]) == 1
-    assert waited < 1.0
-
-
-def test_a_poll_is_held_no_longer_than_the_servers_bound(
-    paired: Paired, settings: SettingsWrapper
-) -> None:
-    _, client = paired
-    settings.LEDGERDROP_LONG_POLL_MAX_SECONDS = 1
-    started = time.monotonic()
-
-    answer = client.get("/deliveries", wait=600)
-
-    assert answer.json()["deliveries"] == []
-    assert 0.9 < time.monotonic() - started < 5
-
-
-def test_a_poll_with_an_outdated_state_is_answered_at_once_with_the_new_folders(
-    paired: Paired,
-) -> None:
-    device, client = paired
-    before = client.get("/deliveries").json()
-    company = testing.company()
-    testing.connected_dossier(device.firm, company, code="DUPONT")
-    bob_demat.set_default_device(device.firm, device, by=None)
-
-    started = time.monotonic()
-    after = client.get("/deliveries", wait=20, state=before["state"]).json()
-
-    assert time.monotonic() - started < 2.0
-    assert after["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
-    assert after["state"] != before["state"]
