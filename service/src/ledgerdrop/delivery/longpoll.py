@@ -60,33 +60,49 @@ def _quiet_state(device: Device, known_state: str | None) -> str | None:
     return None if queued else state
 
 
-def _begin_hold(
-    token: str, known_state: str | None, until: dt.datetime
-) -> tuple[Device | None, Held | None]:
-    """The active device with this token, looked up this once for the whole poll; and when it
-    has nothing new to hear, the hold begun (the device online till `until`), else None."""
+def _begin_hold(token: str, known_state: str | None, until: dt.datetime) -> Held | Handover:
+    """The active device with this token, looked up this once for the whole poll: handed over
+    at once when it has news (or is unknown), else held (online till `until`)."""
     from ledgerdrop.delivery.services import authenticate_device, note_poll_held
 
     device = authenticate_device(token)
     state = None if device is None else _quiet_state(device, known_state)
     if device is None or state is None:
-        return device, None
-    return device, Held(state=state, mark=note_poll_held(device, until))
+        return Handover(device)
+    return Held(device_id=device.pk, state=state, mark=note_poll_held(device, until))
 
 
-def _look_again(device_id: int, known_state: str) -> tuple[Device | None, bool]:
-    """The device as it is now (None once revoked) and whether it has news: revocation is news
-    too, answered 401 at once. By its id: the token was checked when the poll came in."""
+def _device_now(device_id: int) -> Device | None:
+    """The held device as it is now, None once revoked. By its id: the token was checked when
+    the poll came in."""
     from ledgerdrop.delivery.models import Device
 
-    device = Device.objects.active().select_related("firm").filter(pk=device_id).first()
-    return device, device is None or _quiet_state(device, known_state) is None
+    return Device.objects.active().select_related("firm").filter(pk=device_id).first()
+
+
+def _news(device_id: int, known_state: str) -> Handover | None:
+    """The hand-over when the held device has news (revocation is news too: 401 at once),
+    else None: it goes on waiting."""
+    device = _device_now(device_id)
+    if device is not None and _quiet_state(device, known_state) is not None:
+        return None
+    return Handover(device)
+
+
+# While a poll waits, the gate keeps only these few fields, never a model instance: ten
+# thousand idle downloaders must cost little memory (bench/idle.py).
+@dataclass(frozen=True)
+class Held:
+    device_id: int
+    state: str
+    mark: dt.datetime  # the device's `online_until` as this hold wrote it
 
 
 @dataclass(frozen=True)
-class Held:
-    state: str
-    mark: dt.datetime  # the device's `online_until` as this hold wrote it
+class Handover:
+    """What the gate passes on to Django: the active device with the poll's token, or None."""
+
+    device: Device | None
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -173,16 +189,15 @@ class LongPollGate:
         `HungUp` when the downloader hangs up meanwhile."""
         from ledgerdrop.delivery import services
 
-        look_again = _on_gate_threads(_look_again)
+        news = _on_gate_threads(_news)
         deadline = time.monotonic() + wait
         until = timezone.now() + dt.timedelta(seconds=wait)
-        device, held = await _on_gate_threads(_begin_hold)(token, known_state, until)
-        if device is None or held is None:
-            return device  # an unknown token (401), or news already
-        device_id = device.pk
+        held = await _on_gate_threads(_begin_hold)(token, known_state, until)
+        if isinstance(held, Handover):
+            return held.device  # an unknown token (401), or news already
         loop = asyncio.get_running_loop()
         while True:
-            woken = hub.register(device_id)
+            woken = hub.register(held.device_id)
             # One event for every reason to stop waiting (news, hang-up, end of the wait):
             # no task per held poll besides the hang-up watcher, so that ten thousand idle
             # downloaders cost little memory.
@@ -192,25 +207,26 @@ class LongPollGate:
             try:
                 # Look again once registered, so that a change made in between is not missed;
                 # a wake-up with nothing new (a listener reconnecting) just goes on waiting.
-                device, news = await look_again(device_id, known_state or held.state)
-                if news:
-                    await _note(services.note_poll_answered, device_id, held)
-                    return device
+                handover = await news(held.device_id, known_state or held.state)
+                if handover is not None:
+                    await _note(services.note_poll_answered, held)
+                    return handover.device
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return device
+                    break
                 timer = loop.call_later(remaining, woken.set)
                 await woken.wait()
                 if gone.done():
-                    await _note(services.note_poll_dropped, device_id, held)
+                    await _note(services.note_poll_dropped, held)
                     raise HungUp
                 if time.monotonic() >= deadline:
-                    return device  # the wait is over
+                    break  # the wait is over
             finally:
                 if timer is not None:
                     timer.cancel()
                 gone.remove_done_callback(wake)
-                hub.unregister(device_id, woken)
+                hub.unregister(held.device_id, woken)
+        return await _on_gate_threads(_device_now)(held.device_id)
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:
@@ -220,8 +236,8 @@ def _setter(event: asyncio.Event) -> Callable[[object], None]:
     return set_event
 
 
-async def _note(presence: Callable[[int, dt.datetime], None], device_id: int, held: Held) -> None:
-    await _on_gate_threads(presence)(device_id, held.mark)
+async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> None:
+    await _on_gate_threads(presence)(held.device_id, held.mark)
 
 
 async def _hung_up(receive: Callable[[], Awaitable[Any]]) -> None:
