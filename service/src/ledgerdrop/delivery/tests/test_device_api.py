@@ -285,3 +285,11 @@ def test_offers_carry_the_main_folder_set_in_the_devices_settings(paired: Paired
     services.update_device(device, root_folder=r"d:\demat", by=None)
 
     assert client.get(routes.OFFERS.url()).json()["settings"] == {"root_folder": r"d:\demat"}
+
+
+def test_the_device_api_serves_each_route_the_protocol_names_and_no_other() -> None:
+    named = {value for value in vars(routes).values() if isinstance(value, routes.Route)}
+
+    document = Client().get(f"{routes.PREFIX}/openapi.json").json()
+
+    assert set(document["paths"]) == {routes.PREFIX + route.path for route in named}
