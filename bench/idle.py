@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from peers import cpu_seconds, rss_bytes, thread_count
 
+from ledgerdrop_protocol import routes
+
 OPEN_AT_ONCE = 200
 
 
@@ -101,7 +103,7 @@ def memory_per_connection(pid: int, port: int, requests: list[bytes]) -> Holding
 
 def long_poll_request(token: str, wait: int) -> bytes:
     return (
-        f"GET /api/device/v1/deliveries?wait={wait}&limit=100 HTTP/1.1\r\n"
+        f"GET {routes.OFFERS.url()}?wait={wait}&limit=100 HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
     ).encode()
 

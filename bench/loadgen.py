@@ -21,6 +21,8 @@ from typing import Any
 
 import aiohttp
 
+from ledgerdrop_protocol import routes
+
 API = "/api/v1"
 PROBLEM = "application/problem+json"
 # Shorter than the server's (uvicorn: 5 s), as a well-behaved client's: a connection the
@@ -247,7 +249,7 @@ class LongPolls:
             try:
                 response = await _answer(
                     self._http.get(
-                        "/api/device/v1/deliveries",
+                        routes.OFFERS.url(),
                         params={"wait": wait, "limit": 100},
                         headers=headers,
                     )

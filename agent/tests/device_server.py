@@ -17,10 +17,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ledgerdrop_protocol import routes
 from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE
 
-API = "/api/device/v1/"
 TOKEN = "device-token-of-the-tests"
+
+
+def _delivery_id(route: routes.Route, path: str) -> int | None:
+    """The delivery named in `path` when it is a request to `route`, else None."""
+    pattern = re.escape(route.url(delivery_id="ID")).replace("ID", r"(\d+)")
+    match = re.fullmatch(pattern, path)
+    return int(match[1]) if match else None
 
 
 @dataclass
@@ -131,33 +138,37 @@ def _handler_for(server: DeviceServer) -> type[BaseHTTPRequestHandler]:
                             503, json.dumps(body).encode(), {"Retry-After": server.retry_after}
                         )
                     return self._json(503, body)
-            route = parts.path.removeprefix(API)
-            if method == "POST" and route == "pairings":
+            path = parts.path
+            if method == "POST" and path == routes.PAIRINGS.url():
                 return self._json(200, _pairing_started(server))
-            if method == "POST" and route == "token":
+            if method == "POST" and path == routes.TOKEN.url():
                 server.token_requests.append(body)
                 status, answer = server.token_answers.pop(0)
                 return self._json(status, answer)
             if self.headers.get("Authorization") != f"Bearer {TOKEN}" or server.revoked:
                 return self._json(401, {"title": "Unknown or revoked credential", "status": 401})
-            if method == "GET" and route == "deliveries":
+            if method == "GET" and path == routes.OFFERS.url():
                 return self._json(200, _offers(server, parse_qs(parts.query)))
-            match = re.fullmatch(r"deliveries/(\d+)/(content|fail)", route)
-            delivery = server.deliveries.get(int(match[1])) if match else None
-            if match and delivery is None:
+            content_of, fail_of = (
+                _delivery_id(routes.CONTENT, path),
+                _delivery_id(routes.FAIL, path),
+            )
+            delivery_id = content_of if content_of is not None else fail_of
+            delivery = None if delivery_id is None else server.deliveries.get(delivery_id)
+            if delivery_id is not None and delivery is None:
                 return self._json(404, {"title": "No such delivery", "status": 404})
-            if delivery and method == "GET" and route.endswith("/content"):
+            if delivery and method == "GET" and content_of is not None:
                 return self._content(delivery)
-            if method == "POST" and route == "deliveries/contents" and server.bundles:
+            if method == "POST" and path == routes.CONTENTS.url() and server.bundles:
                 return self._bundle(body["ids"])
-            if method == "POST" and route == "status" and server.status_endpoint:
+            if method == "POST" and path == routes.STATUS.url() and server.status_endpoint:
                 server.statuses.append(body)
                 return self._send(204, b"", {})
-            if method == "POST" and route == "acks":
+            if method == "POST" and path == routes.ACKS.url():
                 if server.refused_acks & {ack["id"] for ack in body["acks"]}:
                     return self._json(409, {"title": "Delivery was cancelled", "status": 409})
                 return self._json(200, _acks(server, body))
-            if delivery and method == "POST" and route.endswith("/fail"):
+            if delivery and method == "POST" and fail_of is not None:
                 with server.lock:
                     server.fail_reports[delivery.id] = body
                     delivery.state = "failed"
@@ -297,7 +308,7 @@ def _offers(server: DeviceServer, query: dict[str, list[str]]) -> dict[str, Any]
                 "relative_path": d.relative_path,
                 "size": len(d.content),
                 "sha256": d.sha256,
-                "content_url": f"{API}deliveries/{d.id}/content",
+                "content_url": routes.CONTENT.url(delivery_id=d.id),
             }
             for d in queued
         ],

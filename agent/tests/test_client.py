@@ -14,7 +14,7 @@ from ledgerdrop_agent.client import (
     Unauthorized,
 )
 from ledgerdrop_agent.pairing import PairingFailed, describe_device, pair_with_code, pair_with_key
-from ledgerdrop_protocol import AckBatch, FailReason, FailReport, PairingStarted
+from ledgerdrop_protocol import AckBatch, FailReason, FailReport, PairingStarted, routes
 
 PENDING = (400, {"error": "authorization_pending"})
 SLOW_DOWN = (400, {"error": "slow_down"})
@@ -27,7 +27,7 @@ def test_every_call_carries_the_credential_and_the_agent_version(
     client.offers(wait=0, limit=10)
 
     _, path, headers = server.requests[-1]
-    assert path == "/api/device/v1/deliveries"
+    assert path == routes.OFFERS.url()
     assert headers["Authorization"] == f"Bearer {TOKEN}"
     assert headers["User-Agent"] == f"ledgerdrop-agent/{__version__}"
 
@@ -97,7 +97,7 @@ def test_acks_go_out_in_one_request(server: DeviceServer, client: DeviceClient) 
     )
 
     assert result.acknowledged == [1, 2]
-    assert server.paths("POST") == ["/api/device/v1/acks"]
+    assert server.paths("POST") == [routes.ACKS.url()]
 
 
 def test_the_credential_is_never_sent_to_another_server(client: DeviceClient) -> None:

@@ -15,6 +15,7 @@ from device_server import TOKEN, DeviceServer
 from ledgerdrop_agent.cli import main
 from ledgerdrop_agent.config import Credential, save_credential
 from ledgerdrop_agent.policy import mount_type
+from ledgerdrop_protocol import routes
 
 INVOICE = b"<Invoice>hostile</Invoice>"
 PAYLOAD = b"#!/bin/sh\necho owned\n"
@@ -156,7 +157,7 @@ def test_a_hostile_main_folder_is_refused_and_every_offer_reported_failed(
         assert report["reason"] == "unsafe_main_folder"
         assert why in report["message"]
     assert not [p for p in server.paths("GET") if p.endswith("/content")]
-    assert not server.paths("POST").count("/api/device/v1/deliveries/contents")
+    assert not server.paths("POST").count(routes.CONTENTS.url())
     assert {p for p in files_under(tmp_path) if not p.startswith("agent-home/")} == set()
 
 

@@ -14,6 +14,7 @@ from device_server import DeviceServer
 from ledgerdrop_agent.journal import Journal
 from ledgerdrop_agent.mainfolder import MARKER
 from ledgerdrop_agent.runner import Runner
+from ledgerdrop_protocol import routes
 
 INVOICE = b"<Invoice>main folder</Invoice>"
 
@@ -130,7 +131,7 @@ def test_an_older_server_without_the_status_endpoint_is_not_asked_again(
     root.rename(root.with_name("away"))
     runner.cycle(0)
 
-    assert server.paths("POST").count("/api/device/v1/status") == 1
+    assert server.paths("POST").count(routes.STATUS.url()) == 1
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a Windows main folder is Windows' own")

@@ -7,11 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from device_server import API, DeviceServer
+from device_server import DeviceServer
 
 from ledgerdrop_agent.client import Unauthorized
 from ledgerdrop_agent.journal import Journal, State
 from ledgerdrop_agent.runner import Runner
+from ledgerdrop_protocol import routes
 
 INVOICE = b"<Invoice>" + b"x" * 5000 + b"</Invoice>"
 
@@ -40,9 +41,9 @@ def test_a_backlog_travels_in_a_few_bundles_not_one_request_per_file(
 
     assert runner.run_once()
 
-    assert server.paths("GET").count(f"{API}deliveries") == 2  # the backlog, then nothing
+    assert server.paths("GET").count(routes.OFFERS.url()) == 2  # the backlog, then nothing
     assert not [p for p in server.paths("GET") if p.endswith("/content")]
-    bundles = server.paths("POST").count(f"{API}deliveries/contents")
+    bundles = server.paths("POST").count(routes.CONTENTS.url())
     assert bundles <= 200 / 8  # files travel by the dozen
     assert len(server.ack_batches) <= bundles  # and are acknowledged so too
     for delivery in server.deliveries.values():
@@ -59,7 +60,7 @@ def test_a_file_corrupted_in_its_bundle_is_fetched_again_on_its_own(
 
     assert (root / "ACME01/achats/f.xml").read_bytes() == INVOICE
     assert [p for p in server.paths("GET") if p.endswith("/content")] == [
-        f"{API}deliveries/1/content"
+        routes.CONTENT.url(delivery_id=1)
     ]
 
 
@@ -141,7 +142,7 @@ def test_an_unsafe_path_is_reported_failed_and_nothing_is_written(
     assert server.fail_reports[1]["reason"] == "unsafe_path"
     assert server.deliveries[2].state == "delivered"
     assert not list(tmp_path.rglob("escaped.xml"))
-    assert server.paths("GET").count("/api/device/v1/deliveries/1/content") == 0
+    assert server.paths("GET").count(routes.CONTENT.url(delivery_id=1)) == 0
 
 
 def test_a_corrupted_download_is_fetched_again(server: DeviceServer, runner: Runner) -> None:
@@ -208,7 +209,7 @@ def test_placed_but_unacknowledged_files_are_acknowledged_at_start(
     assert server.ack_batches[0] == [
         {"id": 1, "sha256": delivery.sha256, "placed_path": "ACME01/achats/f.xml"}
     ]
-    assert "/api/device/v1/deliveries/1/content" not in server.paths("GET")
+    assert routes.CONTENT.url(delivery_id=1) not in server.paths("GET")
     assert journal.get(1).state is State.ACKED  # type: ignore[union-attr]
 
 
@@ -255,7 +256,7 @@ def test_a_file_taken_away_by_the_accounting_software_is_not_placed_again(
 
     assert not (root / "ACME01/achats/f.xml").exists()
     assert len(server.ack_batches) == 2
-    assert server.paths("POST").count(f"{API}deliveries/contents") == 1  # the first time only
+    assert server.paths("POST").count(routes.CONTENTS.url()) == 1  # the first time only
     assert not [p for p in server.paths("GET") if p.endswith("/content")]
 
 

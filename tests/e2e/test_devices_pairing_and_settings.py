@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from ledgerdrop import testing
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
+from ledgerdrop_protocol import routes
 from tests.conftest import Agent
 from tests.e2e.conftest import sign_in
 
@@ -94,7 +95,7 @@ def test_s5_the_main_folder_is_set_in_the_devices_settings(page: Page, agent: Ag
         r"d:\compta\bob-demat"
     )
     offers = httpx.get(
-        f"{agent.server}/api/device/v1/deliveries",
+        f"{agent.server}{routes.OFFERS.url()}",
         headers={"Authorization": f"Bearer {credential.token}"},
     ).json()
     assert offers["settings"]["root_folder"] == r"d:\compta\bob-demat"

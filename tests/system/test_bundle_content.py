@@ -10,6 +10,7 @@ from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop_agent.client import read_bundle
+from ledgerdrop_protocol import routes
 from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def queued(device: Device, number: int) -> Delivery:
 
 def contents(token: str, ids: list[int]) -> tuple[int, str, bytes]:
     response = Client().post(
-        "/api/device/v1/deliveries/contents",
+        routes.CONTENTS.url(),
         {"ids": ids},
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},

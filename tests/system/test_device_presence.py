@@ -14,6 +14,7 @@ import pytest
 from ledgerdrop import testing
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import ONLINE_AFTER_CONTACT, Device
+from ledgerdrop_protocol import routes
 from tests.conftest import Agent, LiveService
 
 pytestmark = pytest.mark.system
@@ -62,7 +63,7 @@ def test_a_long_poll_whose_connection_drops_shows_offline_within_seconds(
     live_service: LiveService,
 ) -> None:
     credential = services.register_device(testing.firm(), name="PC Kevin", os="Linux")
-    offers = f"{live_service.url}/api/device/v1/deliveries"
+    offers = f"{live_service.url}{routes.OFFERS.url()}"
     auth = {"Authorization": f"Bearer {credential.token}"}
     state = httpx.get(offers, headers=auth).json()["state"]
     Device.objects.filter(pk=credential.device.pk).update(online_until=None)

@@ -14,6 +14,7 @@ from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services
+from ledgerdrop_protocol import routes
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.system
@@ -30,7 +31,7 @@ def test_a_connection_without_a_default_device_reaches_every_waiting_device_with
     answers: dict[str, tuple[float, list[str]]] = {}
 
     def poll(name: str, token: str) -> None:
-        offers = f"{live_service.url}/api/device/v1/deliveries"
+        offers = f"{live_service.url}{routes.OFFERS.url()}"
         auth = {"Authorization": f"Bearer {token}"}
         state = httpx.get(offers, headers=auth, timeout=10).json()["state"]
         response = httpx.get(offers, params={"wait": 20, "state": state}, headers=auth, timeout=30)

@@ -13,6 +13,7 @@ import pytest
 from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
+from ledgerdrop_protocol import routes
 from tests.conftest import LiveService, run_on_own_loop
 
 pytestmark = pytest.mark.system
@@ -32,7 +33,7 @@ def test_sixty_waiting_downloaders_hold_no_thread_each_and_one_still_gets_its_fi
     tokens = [services.register_device(firm, name=f"PC {i}").token for i in range(WAITING)]
     first = services.authenticate_device(tokens[0])
     assert first is not None
-    url = f"{live_service.url}/api/device/v1/deliveries"
+    url = f"{live_service.url}{routes.OFFERS.url()}"
 
     async def poll(client: httpx.AsyncClient, token: str) -> dict[str, object]:
         answer = await client.get(
@@ -75,7 +76,7 @@ def test_a_downloader_that_has_not_seen_its_current_folders_is_answered_at_once(
     firm = testing.firm()
     credential = services.register_device(firm, name="PC Kevin")
     headers = {"Authorization": f"Bearer {credential.token}"}
-    url = f"{live_service.url}/api/device/v1/deliveries"
+    url = f"{live_service.url}{routes.OFFERS.url()}"
     current = httpx.get(url, params={"wait": 0}, headers=headers).json()["state"]
 
     started = time.monotonic()
@@ -90,7 +91,7 @@ def test_a_downloader_that_has_seen_nothing_yet_is_answered_at_once(
     live_service: LiveService,
 ) -> None:
     credential = services.register_device(testing.firm(), name="PC Kevin")
-    url = f"{live_service.url}/api/device/v1/deliveries"
+    url = f"{live_service.url}{routes.OFFERS.url()}"
 
     started = time.monotonic()
     first = httpx.get(

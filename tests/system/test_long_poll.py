@@ -13,6 +13,7 @@ import pytest
 from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
+from ledgerdrop_protocol import routes
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.system
@@ -26,7 +27,7 @@ def test_a_waiting_poll_returns_within_a_second_of_a_delivery_queued_elsewhere(
 
     def poll() -> None:
         response = httpx.get(
-            f"{live_service.url}/api/device/v1/deliveries",
+            f"{live_service.url}{routes.OFFERS.url()}",
             params={"wait": 20},
             headers={"Authorization": f"Bearer {credential.token}"},
             timeout=30,

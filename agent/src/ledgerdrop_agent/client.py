@@ -1,4 +1,4 @@
-"""The device API (`<server>/api/device/v1/`) over one keep-alive httpx client.
+"""The device API (its routes in `ledgerdrop_protocol.routes`) over one keep-alive httpx client.
 
 Network faults, 5xx and 429 are retried here with exponential backoff and jitter; after a few
 tries `ServerUnavailable` tells the caller to come back later. A 401 is never retried: the
@@ -36,10 +36,10 @@ from ledgerdrop_protocol import (
     TokenError,
     TokenGranted,
     TokenRequest,
+    routes,
 )
 from ledgerdrop_protocol.models import BundlePart, ContentsRequest
 
-API_PATH = "/api/device/v1/"
 MAX_WAIT = 60  # the server clamps longer long-polls anyway
 _RETRIABLE = frozenset({408, 429, 500, 502, 503, 504})
 # A JSON answer (offers, acks) is a few hundred kilobytes at most; anything far beyond is not
@@ -188,7 +188,7 @@ class DeviceClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
-            base_url=self.server + API_PATH,
+            base_url=self.server,
             headers=headers,
             timeout=timeout,
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
@@ -210,11 +210,13 @@ class DeviceClient:
     # -- pairing (no credential yet) --------------------------------------------------------
 
     def start_pairing(self, request: PairingRequest) -> PairingStarted:
-        response = self._send("POST", "pairings", json=_body(request))
+        response = self._send("POST", routes.PAIRINGS.url(), json=_body(request))
         return _parse(PairingStarted, self._expect(response, 200))
 
     def request_token(self, request: TokenRequest) -> TokenGranted | TokenError:
-        response = self._send("POST", "token", json=_body(request, exclude_defaults=True))
+        response = self._send(
+            "POST", routes.TOKEN.url(), json=_body(request, exclude_defaults=True)
+        )
         if response.status_code == 400:
             try:
                 return TokenError.model_validate_json(response.content)
@@ -230,7 +232,7 @@ class DeviceClient:
         wait = max(0, min(wait, MAX_WAIT))
         response = self._send(
             "GET",
-            "deliveries",
+            routes.OFFERS.url(),
             params={"wait": wait, "limit": limit, "state": state},
             timeout=httpx.Timeout(self._timeout, read=wait + self._timeout),
         )
@@ -282,7 +284,7 @@ class DeviceClient:
         raises `ServerUnavailable`, keeping the files handed over before."""
         body = _body(ContentsRequest(ids=list(expected)))
         allowed = sum(expected.values()) + MAX_BUNDLE_HEADER * len(expected)
-        url = f"{self.server}{API_PATH}deliveries/contents"
+        url = f"{self.server}{routes.CONTENTS.url()}"
         meter = _Meter(self.limits, allowed, self._cancelled, f"POST {url}")
         failure = ""
         for attempt in range(self.attempts):
@@ -292,7 +294,7 @@ class DeviceClient:
             try:
                 with self._http.stream(
                     "POST",
-                    "deliveries/contents",
+                    routes.CONTENTS.url(),
                     json=body,
                     headers={"Accept-Encoding": IDENTITY},
                     timeout=self._stream_timeout(),
@@ -314,17 +316,17 @@ class DeviceClient:
         raise ServerUnavailable(f"POST {url}: {failure}")
 
     def ack(self, batch: AckBatch) -> AckResult:
-        response = self._send("POST", "acks", json=_body(batch))
+        response = self._send("POST", routes.ACKS.url(), json=_body(batch))
         return _parse(AckResult, self._expect(response, 200))
 
     def fail(self, delivery_id: int, report: FailReport) -> None:
-        response = self._send("POST", f"deliveries/{delivery_id}/fail", json=_body(report))
+        response = self._send("POST", routes.FAIL.url(delivery_id=delivery_id), json=_body(report))
         self._expect(response, 200, 204)
 
     def report_status(self, status: DeviceStatus) -> bool:
         """Tell the server the state of the main folder; False from a server without the
         endpoint (older than the downloader)."""
-        response = self._send("POST", "status", json=_body(status))
+        response = self._send("POST", routes.STATUS.url(), json=_body(status))
         if response.status_code in {404, 405}:
             return False
         self._expect(response, 200, 204)
@@ -370,7 +372,7 @@ class DeviceClient:
             failure = f"HTTP {response.status_code}"
             # A busy server (503, 429) says when to come back; never longer than our own cap.
             asked_to_wait = min(_retry_after(response), self.backoff.cap)
-        raise ServerUnavailable(f"{method} {self.server}{API_PATH}{url}: {failure}")
+        raise ServerUnavailable(f"{method} {self.server}{url}: {failure}")
 
     def _pause(self, attempt: int, at_least: float = 0.0) -> None:
         self._sleep(max(self.backoff.delay(attempt - 1), at_least))

@@ -1,4 +1,4 @@
-"""Messages of the device API (`/api/device/v1/`). Fields may be added; none renamed or removed."""
+"""Messages of the device API (`routes`). Fields may be added; none renamed or removed."""
 
 from __future__ import annotations
 

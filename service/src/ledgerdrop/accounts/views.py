@@ -1,5 +1,5 @@
 """Pages of accounts: sign-up, settings, company users (S2), dossiers, applications (S4).
-Views parse, authorise through `core.tenancy`, call a service and render."""
+Views parse, authorise through `accounts.tenancy`, call a service and render."""
 
 from __future__ import annotations
 

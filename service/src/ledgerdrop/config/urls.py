@@ -6,6 +6,7 @@ from django.urls import include, path
 from ledgerdrop.config import views as config_views
 from ledgerdrop.config.api import api
 from ledgerdrop.delivery.api import device_api
+from ledgerdrop_protocol import routes
 
 urlpatterns = [
     path("", config_views.home, name="home"),
@@ -16,6 +17,6 @@ urlpatterns = [
     path("", include("ledgerdrop.connectors.bob_demat.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
-    path("api/device/v1/", device_api.urls),
+    path(f"{routes.PREFIX.removeprefix('/')}/", device_api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,15 +1,12 @@
-"""The device API (`/api/device/v1/`): pairing, long-poll offers, content, acks, failures;
-and the firm's side of devices in the application API (`router`, under `/api/v1/`).
+"""The device API (`ledgerdrop_protocol.routes`): pairing, long-poll offers, content, acks,
+failures; and the firm's side of devices in the application API (`router`, under `/api/v1/`).
 
 Handlers parse, authenticate, call a service and shape the answer; nothing else."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import functools
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any, Literal, TypeVar
@@ -19,7 +16,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Router, Schema
-from ninja.errors import AuthenticationError
 from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import Field
@@ -27,9 +23,8 @@ from pydantic import Field
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.accounts.tenancy import organisation_for
 from ledgerdrop.core import overload, problems, storage
-from ledgerdrop.delivery import downloads, services
+from ledgerdrop.delivery import downloads, longpoll, services
 from ledgerdrop.delivery.models import Delivery, Device
-from ledgerdrop.delivery.wakeups import hub
 from ledgerdrop_protocol import (
     PROTOCOL_VERSION,
     AckBatch,
@@ -44,6 +39,7 @@ from ledgerdrop_protocol import (
     TokenError,
     TokenGranted,
     TokenRequest,
+    routes,
 )
 from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, MAX_ID, BundlePart, ContentsRequest
 
@@ -52,7 +48,12 @@ MAX_OFFERS_PER_ANSWER = 500
 
 class DeviceBearer(HttpBearer):
     async def authenticate(self, request: HttpRequest, token: str) -> Device | None:
-        device = await sync_to_async(services.authenticate_device)(token)
+        scope = getattr(request, "scope", {})
+        if longpoll.DEVICE in scope:
+            # A poll held by the gate in front of Django, which looked the token up already.
+            device: Device | None = scope[longpoll.DEVICE]
+        else:
+            device = await sync_to_async(services.authenticate_device)(token)
         if device is not None:
             await sync_to_async(services.note_contact)(device)
         return device
@@ -84,7 +85,7 @@ def _verification_uri(request: HttpRequest) -> str:
     return f"{server_url(request)}/devices/pair/"
 
 
-@device_api.post("/pairings", response=PairingStarted, auth=None)
+@device_api.post(routes.PAIRINGS.path, response=PairingStarted, auth=None)
 async def start_pairing(request: HttpRequest, body: PairingRequest) -> PairingStarted:
     pairing, device_code = await sync_to_async(services.start_pairing)(body)
     uri = _verification_uri(request)
@@ -98,7 +99,7 @@ async def start_pairing(request: HttpRequest, body: PairingRequest) -> PairingSt
     )
 
 
-@device_api.post("/token", response=TokenGranted, auth=None)
+@device_api.post(routes.TOKEN.path, response=TokenGranted, auth=None)
 async def token(request: HttpRequest, body: TokenRequest) -> TokenGranted:
     credential = await sync_to_async(services.exchange_for_token)(body)
     return TokenGranted(device_id=credential.device.pk, token=credential.token)
@@ -116,46 +117,24 @@ def _offers(device: Device, limit: int) -> Offers:
                 relative_path=delivery.relative_path,
                 size=delivery.size,
                 sha256=delivery.sha256,
-                content_url=f"/api/device/v1/deliveries/{delivery.pk}/content",
+                content_url=routes.CONTENT.url(delivery_id=delivery.pk),
             )
             for delivery in services.pending_offers(device, limit)
         ],
     )
 
 
-@device_api.get("/deliveries", response=Offers)
+@device_api.get(routes.OFFERS.path, response=Offers)
 async def offers(
     request: HttpRequest, wait: float = 0, limit: int = 100, state: str | None = None
 ) -> Offers:
-    """Answer at once when something is queued, or when the device's settings or folders
-    differ from the `state` it last saw; else hold the request up to `wait` seconds."""
+    """What the device is to place, with its main folder and folders. A poll with a `wait` is
+    held before it gets here, by the gate in front of Django (`longpoll.py`), until something is
+    queued for the device, its settings or folders differ from the `state` it last saw, or the
+    wait is over; here it is answered at once."""
     device: Device = request.auth  # type: ignore[attr-defined]
     limit = max(1, min(limit, MAX_OFFERS_PER_ANSWER))
-    deadline = time.monotonic() + max(0.0, min(wait, settings.LEDGERDROP_LONG_POLL_MAX_SECONDS))
-    first: Offers | None = None
-    while True:
-        # Register before looking, so that a delivery queued between the look and the wait
-        # still wakes us.
-        woken = hub.register(device.pk)
-        try:
-            answer = await sync_to_async(_offers)(device, limit)
-            first = first or answer
-            # New folders or a new main folder are news too: a new connection's achats and
-            # ventes must appear on the device at once (S5), not at the end of the wait.
-            changed = answer.state != first.state or (state is not None and state != answer.state)
-            remaining = deadline - time.monotonic()
-            if answer.deliveries or changed or remaining <= 0:
-                return answer
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=remaining)
-            if not await sync_to_async(_still_active)(device):
-                raise AuthenticationError  # revoked while it waited
-        finally:
-            hub.unregister(device.pk, woken)
-
-
-def _still_active(device: Device) -> bool:
-    return Device.objects.active().filter(pk=device.pk).exists()
+    return await sync_to_async(_offers)(device, limit)
 
 
 def _delivery_of(device: Device, delivery_id: int) -> Delivery:
@@ -171,7 +150,7 @@ def _delivery_of(device: Device, delivery_id: int) -> Delivery:
     return delivery
 
 
-@device_api.get("/deliveries/{delivery_id}/content", response={200: None})
+@device_api.get(routes.CONTENT.path, response={200: None})
 async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """The bytes of one delivery, or the part a resuming download asks for with `Range`.
     Invoices are small, so they are read whole: an async server then sends them without
@@ -231,7 +210,7 @@ def _bundle(device: Device, ids: list[int]) -> bytes:
     return b"".join(parts)
 
 
-@device_api.post("/deliveries/contents", response={200: None})
+@device_api.post(routes.CONTENTS.path, response={200: None})
 async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
     """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
     not bytes, is what limits a backlog of small invoices."""
@@ -240,21 +219,21 @@ async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
     return HttpResponse(data, content_type=BUNDLE_MEDIA_TYPE)
 
 
-@device_api.post("/acks", response=AckResult)
+@device_api.post(routes.ACKS.path, response=AckResult)
 async def acks(request: HttpRequest, body: AckBatch) -> AckResult:
     device: Device = request.auth  # type: ignore[attr-defined]
     acknowledged = await sync_to_async(services.acknowledge)(device, body.acks)
     return AckResult(acknowledged=acknowledged)
 
 
-@device_api.post("/deliveries/{delivery_id}/fail", response={204: None})
+@device_api.post(routes.FAIL.path, response={204: None})
 async def fail(request: HttpRequest, delivery_id: int, body: FailReport) -> Status[None]:
     device: Device = request.auth  # type: ignore[attr-defined]
     await sync_to_async(services.report_failure)(device, delivery_id, body)
     return Status(204, None)
 
 
-@device_api.post("/status", response={204: None})
+@device_api.post(routes.STATUS.path, response={204: None})
 async def status(request: HttpRequest, body: DeviceStatus) -> Status[None]:
     """What the device found in its main folder; sent when it changes."""
     device: Device = request.auth  # type: ignore[attr-defined]

@@ -1,23 +1,25 @@
-"""Hold downloaders' long-polls in front of Django, without a thread each.
+"""The one long-poll: downloaders' waits for offers are held here, in front of Django, without
+a thread each.
 
 Django's ASGI handler gives every request in flight a thread of its own (its request signals
 and middleware run in one), so ten thousand idle downloaders waiting for offers would hold ten
 thousand threads and database connections. This gate, wrapped around the ASGI application,
-keeps a waiting `GET /api/device/v1/deliveries?wait=S` as nothing but an asyncio event. When
-something is queued for the device (or its folders change), or the wait is over, it passes the
-request on to Django with `wait=0`, which answers at once: the offers themselves are built in
-one place only, the device API."""
+keeps a waiting `GET deliveries?wait=S` (`ledgerdrop_protocol.routes.OFFERS`) as nothing but an
+asyncio event. It looks the device's token up once; when something is queued for the device
+(or its folders change, or it is revoked), or the wait is over, it passes the request on to
+Django with the device it found in the ASGI scope (`DEVICE`): the device API answers at once,
+without waiting or authenticating again, and the offers are built in one place only."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -25,15 +27,24 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from ledgerdrop.delivery.wakeups import hub
+from ledgerdrop_protocol import routes
 
 if TYPE_CHECKING:
     from ledgerdrop.delivery.models import Device
 
 T = TypeVar("T")
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 ASGIApp = Callable[..., Awaitable[Any]]
 
-OFFERS_PATH = "/api/device/v1/deliveries"
+OFFERS_PATH = routes.OFFERS.url()
+# The scope key under which a held poll reaches Django with the gate's verdict on its token:
+# the active device it belongs to, or None (then the answer is 401). Only the gate sets it; a
+# client cannot, since an ASGI scope is built by the server, not from the request.
+DEVICE = "ledgerdrop.device"
+
+
+class HungUp(Exception):
+    """The downloader hung up while its poll was held: there is nobody to answer."""
 
 
 def _quiet_state(device: Device, known_state: str | None) -> str | None:
@@ -49,32 +60,49 @@ def _quiet_state(device: Device, known_state: str | None) -> str | None:
     return None if queued else state
 
 
-def _idle_device(token: str, known_state: str | None) -> tuple[int, str] | None:
-    """The id and current state of the active device with this token when it has nothing new
-    to hear, else None: then Django answers at once, with the offers or with 401."""
-    from ledgerdrop.delivery.services import authenticate_device
-
-    device = authenticate_device(token)
-    state = None if device is None else _quiet_state(device, known_state)
-    return None if device is None or state is None else (device.pk, state)
-
-
-def _begin_hold(token: str, known_state: str | None, until: dt.datetime) -> Held | None:
-    """Like `_idle_device`; and when the poll is to be held, the device is online till then."""
+def _begin_hold(token: str, known_state: str | None, until: dt.datetime) -> Held | Handover:
+    """The active device with this token, looked up this once for the whole poll: handed over
+    at once when it has news (or is unknown), else held (online till `until`)."""
     from ledgerdrop.delivery.services import authenticate_device, note_poll_held
 
     device = authenticate_device(token)
     state = None if device is None else _quiet_state(device, known_state)
     if device is None or state is None:
-        return None
+        return Handover(device)
     return Held(device_id=device.pk, state=state, mark=note_poll_held(device, until))
 
 
+def _device_now(device_id: int) -> Device | None:
+    """The held device as it is now, None once revoked. By its id: the token was checked when
+    the poll came in."""
+    from ledgerdrop.delivery.models import Device
+
+    return Device.objects.active().select_related("firm").filter(pk=device_id).first()
+
+
+def _news(device_id: int, known_state: str) -> Handover | None:
+    """The hand-over when the held device has news (revocation is news too: 401 at once),
+    else None: it goes on waiting."""
+    device = _device_now(device_id)
+    if device is not None and _quiet_state(device, known_state) is not None:
+        return None
+    return Handover(device)
+
+
+# While a poll waits, the gate keeps only these few fields, never a model instance: ten
+# thousand idle downloaders must cost little memory (bench/idle.py).
 @dataclass(frozen=True)
 class Held:
     device_id: int
     state: str
     mark: dt.datetime  # the device's `online_until` as this hold wrote it
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What the gate passes on to Django: the active device with the poll's token, or None."""
+
+    device: Device | None
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -112,9 +140,9 @@ def _bearer(scope: Scope) -> str:
     return ""
 
 
-def _wait_seconds(params: list[tuple[str, str]]) -> float:
+def _wait_seconds(params: dict[str, str]) -> float:
     try:
-        wait = float(dict(params).get("wait", "0"))
+        wait = float(params.get("wait", "0"))
     except ValueError:
         return 0.0  # Django answers with the validation problem
     return max(0.0, min(wait, float(settings.LEDGERDROP_LONG_POLL_MAX_SECONDS)))
@@ -131,8 +159,8 @@ class LongPollGate:
         send: Callable[[Any], Awaitable[None]],
     ) -> Any:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == OFFERS_PATH:
-            params = parse_qsl(
-                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            params = dict(
+                parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             )
             wait, token = _wait_seconds(params), _bearer(scope)
             if wait > 0 and token:
@@ -143,31 +171,30 @@ class LongPollGate:
                 # (Device.online_until).
                 gone = asyncio.ensure_future(_hung_up(receive))
                 try:
-                    dropped = await self._hold(token, wait, dict(params).get("state"), gone)
+                    device = await self._hold(token, wait, params.get("state"), gone)
+                except HungUp:
+                    return None
                 finally:
                     gone.cancel()
-                if dropped:
-                    return None  # nobody to answer
                 receive = _replay(request, receive)
-                answer_now = [(key, value) for key, value in params if key != "wait"]
-                answer_now.append(("wait", "0"))
-                scope = {**scope, "query_string": urlencode(answer_now).encode("latin-1")}
+                scope = {**scope, DEVICE: device}
         return await self.app(scope, receive, send)
 
     @staticmethod
     async def _hold(
         token: str, wait: float, known_state: str | None, gone: asyncio.Future[Any]
-    ) -> bool:
-        """Wait until there is news for the device, the wait is over, or the downloader hangs
-        up; returns whether it hung up."""
+    ) -> Device | None:
+        """Wait until there is news for the device or the wait is over; then the device as it
+        is (None: no active device has this token, or it was revoked meanwhile). Raises
+        `HungUp` when the downloader hangs up meanwhile."""
         from ledgerdrop.delivery import services
 
-        idle = _on_gate_threads(_idle_device)
+        news = _on_gate_threads(_news)
         deadline = time.monotonic() + wait
         until = timezone.now() + dt.timedelta(seconds=wait)
         held = await _on_gate_threads(_begin_hold)(token, known_state, until)
-        if held is None:
-            return False
+        if isinstance(held, Handover):
+            return held.device  # an unknown token (401), or news already
         loop = asyncio.get_running_loop()
         while True:
             woken = hub.register(held.device_id)
@@ -180,24 +207,26 @@ class LongPollGate:
             try:
                 # Look again once registered, so that a change made in between is not missed;
                 # a wake-up with nothing new (a listener reconnecting) just goes on waiting.
-                if await idle(token, known_state or held.state) is None:
+                handover = await news(held.device_id, known_state or held.state)
+                if handover is not None:
                     await _note(services.note_poll_answered, held)
-                    return False
+                    return handover.device
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return False
+                    break
                 timer = loop.call_later(remaining, woken.set)
                 await woken.wait()
                 if gone.done():
                     await _note(services.note_poll_dropped, held)
-                    return True
+                    raise HungUp
                 if time.monotonic() >= deadline:
-                    return False  # the wait is over
+                    break  # the wait is over
             finally:
                 if timer is not None:
                     timer.cancel()
                 gone.remove_done_callback(wake)
                 hub.unregister(held.device_id, woken)
+        return await _on_gate_threads(_device_now)(held.device_id)
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:

@@ -13,6 +13,7 @@ from django.test import Client
 from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop_protocol import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_a_json_body_over_the_limit_is_a_413_problem_with_both_sizes(client: Cli
 def test_a_device_api_body_over_the_limit_is_a_413_problem(client: Client) -> None:
     body = json.dumps({"name": "x" * (3 * 1024 * 1024)})
 
-    answer = client.post("/api/device/v1/pairings", body, content_type="application/json")
+    answer = client.post(routes.PAIRINGS.url(), body, content_type="application/json")
 
     assert "the limit is 2.5 MB" in problem(answer, 413)["detail"]
 
@@ -60,7 +61,7 @@ def test_an_unhandled_error_in_the_device_api_is_a_500_problem(client: Client) -
     default_storage.delete(blob.name)  # a stored file lost on the server's disk
 
     answer = client.get(
-        f"/api/device/v1/deliveries/{delivery.pk}/content",
+        routes.CONTENT.url(delivery_id=delivery.pk),
         HTTP_AUTHORIZATION=f"Bearer {credential.token}",
     )
 
@@ -72,7 +73,7 @@ def test_an_unhandled_error_in_the_device_api_is_a_500_problem(client: Client) -
 
 def test_an_unknown_api_address_is_a_404_problem(client: Client) -> None:
     problem(client.get("/api/v1/no-such-thing"), 404)
-    problem(client.get("/api/device/v1/no-such-thing"), 404)
+    problem(client.get(f"{routes.PREFIX}/no-such-thing"), 404)
 
 
 def test_a_refused_method_is_a_405_problem_that_keeps_the_allow_header(client: Client) -> None:

@@ -29,6 +29,7 @@ from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery
 from ledgerdrop.delivery.models import Device
+from ledgerdrop_protocol import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -61,12 +62,12 @@ PUBLIC_OPERATIONS = {
     ("POST", "/api/v1/signup"),
     ("POST", "/api/v1/tokens"),
     ("POST", "/api/v1/inbound/peppol"),
-    ("POST", "/api/device/v1/pairings"),
-    ("POST", "/api/device/v1/token"),
+    ("POST", routes.PAIRINGS.url()),
+    ("POST", routes.TOKEN.url()),
 }
 # Prefixes whose pages are not the product's: Django's own staff-only admin, and the two APIs,
 # which are covered through their OpenAPI documents instead.
-NOT_PAGES = ("admin/", "api/v1/", "api/device/v1/", "static/")
+NOT_PAGES = ("admin/", "api/v1/", f"{routes.PREFIX.removeprefix('/')}/", "static/")
 REFUSALS = {401, 403, 404, 405}
 VICTIM_CODE = "VICTIM01"
 VICTIM_NUMBER = "VICTIM-0001"
@@ -347,7 +348,7 @@ def operations(client: Client, document: str) -> list[Operation]:
 
 def all_operations(client: Client) -> list[Operation]:
     return operations(client, "/api/v1/openapi.json") + operations(
-        client, "/api/device/v1/openapi.json"
+        client, f"{routes.PREFIX}/openapi.json"
     )
 
 
@@ -457,7 +458,7 @@ def test_the_matrix_finds_the_operations_of_both_apis(client: Client) -> None:
         ("GET", "/api/v1/firms/{fid}/dossiers"),
         ("POST", "/api/v1/companies/{cid}/external-users"),
         ("PUT", "/api/v1/firms/{fid}/apps/{slug}"),
-        ("GET", "/api/device/v1/deliveries"),
+        ("GET", routes.OFFERS.url()),
     } <= found
 
 
@@ -517,7 +518,7 @@ def test_the_victims_own_operations_find_their_rows_so_the_matrix_uses_real_ids(
 def test_the_device_api_refuses_user_tokens_and_other_firms_devices(client: Client) -> None:
     world = victim_world()
     failures = []
-    for op in operations(client, "/api/device/v1/openapi.json"):
+    for op in operations(client, f"{routes.PREFIX}/openapi.json"):
         if op.public:
             continue
         url, kwargs = request_for(world, op)
@@ -543,7 +544,7 @@ def test_the_victims_device_reaches_its_deliveries_so_the_matrix_uses_real_ids(
     world = victim_world()
     assert Device.objects.filter(firm=world.firm).exists()
     failures = []
-    for op in operations(client, "/api/device/v1/openapi.json"):
+    for op in operations(client, f"{routes.PREFIX}/openapi.json"):
         if op.method != "GET" or op.public:
             continue
         url, kwargs = request_for(world, op)

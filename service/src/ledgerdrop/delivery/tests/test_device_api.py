@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
-from django.db import connection
-from django.test import AsyncClient, Client
-from pytest_django import Settings as SettingsWrapper
+from django.test import Client
 
 from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry
@@ -22,10 +16,9 @@ from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
+from ledgerdrop_protocol import routes
 
 pytestmark = pytest.mark.django_db
-
-BASE = "/api/device/v1"
 
 
 class DeviceClient:
@@ -34,12 +27,10 @@ class DeviceClient:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"{BASE}{path}", params, headers=self.headers)
+        return self.client.get(path, params, headers=self.headers)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.client.post(
-            f"{BASE}{path}", body, content_type="application/json", headers=self.headers
-        )
+        return self.client.post(path, body, content_type="application/json", headers=self.headers)
 
 
 Paired = tuple[Device, DeviceClient]
@@ -74,7 +65,7 @@ def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(
     bob_demat.set_default_device(device.firm, device, by=None)
     delivery = queued_delivery(device)
 
-    answer = client.get("/deliveries", wait=0).json()
+    answer = client.get(routes.OFFERS.url(), wait=0).json()
 
     assert answer["settings"] == {"root_folder": r"c:\bob-demat"}
     assert answer["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
@@ -88,7 +79,7 @@ def test_content_is_the_exact_bytes_with_the_checksum_as_etag(paired: Paired) ->
     device, client = paired
     delivery = queued_delivery(device)
 
-    response = client.get(f"/deliveries/{delivery.pk}/content")
+    response = client.get(routes.CONTENT.url(delivery_id=delivery.pk))
 
     body = response.content
     assert hashlib.sha256(body).hexdigest() == delivery.sha256
@@ -100,16 +91,16 @@ def test_a_repeated_ack_changes_nothing(paired: Paired) -> None:
     delivery = queued_delivery(device)
     ack = {"acks": [{"id": delivery.pk, "sha256": delivery.sha256, "placed_path": "a/b.xml"}]}
 
-    first = client.post("/acks", ack)
+    first = client.post(routes.ACKS.url(), ack)
     delivery.refresh_from_db()
     delivered_at = delivery.delivered_at
-    second = client.post("/acks", ack)
+    second = client.post(routes.ACKS.url(), ack)
     delivery.refresh_from_db()
 
     assert first.status_code == second.status_code == 200
     assert delivery.state == Delivery.State.DELIVERED
     assert delivery.delivered_at == delivered_at
-    assert client.get("/deliveries").json()["deliveries"] == []
+    assert client.get(routes.OFFERS.url()).json()["deliveries"] == []
 
 
 def test_a_batch_of_acks_records_where_each_file_was_placed(paired: Paired) -> None:
@@ -118,7 +109,7 @@ def test_a_batch_of_acks_records_where_each_file_was_placed(paired: Paired) -> N
     suffixed = renamed.relative_path.replace(".xml", " (2).xml")
 
     response = client.post(
-        "/acks",
+        routes.ACKS.url(),
         {
             "acks": [
                 {"id": same.pk, "sha256": same.sha256, "placed_path": same.relative_path},
@@ -140,7 +131,8 @@ def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired: Pai
     delivery = queued_delivery(device)
 
     response = client.post(
-        "/acks", {"acks": [{"id": delivery.pk, "sha256": "0" * 64, "placed_path": "x.xml"}]}
+        routes.ACKS.url(),
+        {"acks": [{"id": delivery.pk, "sha256": "0" * 64, "placed_path": "x.xml"}]},
     )
 
     assert response.status_code == 422
@@ -155,10 +147,10 @@ def test_a_device_never_sees_another_firms_deliveries(paired: Paired) -> None:
     other = services.register_device(testing.firm(), name="Other firm's PC").device
     theirs = queued_delivery(other, code="OTHER")
 
-    assert client.get("/deliveries").json()["deliveries"] == []
-    assert client.get(f"/deliveries/{theirs.pk}/content").status_code == 404
+    assert client.get(routes.OFFERS.url()).json()["deliveries"] == []
+    assert client.get(routes.CONTENT.url(delivery_id=theirs.pk)).status_code == 404
     ack = {"acks": [{"id": theirs.pk, "sha256": theirs.sha256, "placed_path": "x.xml"}]}
-    assert client.post("/acks", ack).status_code == 404
+    assert client.post(routes.ACKS.url(), ack).status_code == 404
     theirs.refresh_from_db()
     assert theirs.state == Delivery.State.QUEUED
 
@@ -168,7 +160,7 @@ def test_a_failure_report_is_kept_with_its_reason_and_stops_the_offers(paired: P
     delivery = queued_delivery(device)
 
     response = client.post(
-        f"/deliveries/{delivery.pk}/fail",
+        routes.FAIL.url(delivery_id=delivery.pk),
         {"reason": "folder_not_writable", "message": r"c:\bob-demat is read-only"},
     )
 
@@ -176,16 +168,16 @@ def test_a_failure_report_is_kept_with_its_reason_and_stops_the_offers(paired: P
     delivery.refresh_from_db()
     assert (delivery.state, delivery.failure_reason) == ("failed", "folder_not_writable")
     assert delivery.failure_message == r"c:\bob-demat is read-only"
-    assert client.get("/deliveries").json()["deliveries"] == []
+    assert client.get(routes.OFFERS.url()).json()["deliveries"] == []
 
 
 def test_a_revoked_device_gets_401_on_its_next_request(paired: Paired) -> None:
     device, client = paired
-    assert client.get("/deliveries").status_code == 200
+    assert client.get(routes.OFFERS.url()).status_code == 200
 
     services.revoke_device(device, by=None)
 
-    response = client.get("/deliveries")
+    response = client.get(routes.OFFERS.url())
     assert response.status_code == 401
     assert response.json()["title"] == "Not authenticated"
 
@@ -193,7 +185,7 @@ def test_a_revoked_device_gets_401_on_its_next_request(paired: Paired) -> None:
 def test_a_malformed_ack_gets_problem_details_naming_the_field(paired: Paired) -> None:
     _, client = paired
 
-    response = client.post("/acks", {"acks": [{"id": 1, "sha256": "nothex"}]})
+    response = client.post(routes.ACKS.url(), {"acks": [{"id": 1, "sha256": "nothex"}]})
 
     assert response.status_code == 422
     fields = {error["field"] for error in response.json()["errors"]}
@@ -206,8 +198,10 @@ def test_an_id_beyond_any_record_is_a_problem_naming_the_field_not_a_server_erro
     _, client = paired
     beyond = 2**64  # more than a database id column holds
 
-    ack = client.post("/acks", {"acks": [{"id": beyond, "sha256": "0" * 64, "placed_path": "x"}]})
-    contents = client.post("/deliveries/contents", {"ids": [beyond]})
+    ack = client.post(
+        routes.ACKS.url(), {"acks": [{"id": beyond, "sha256": "0" * 64, "placed_path": "x"}]}
+    )
+    contents = client.post(routes.CONTENTS.url(), {"ids": [beyond]})
 
     assert (ack.status_code, contents.status_code) == (422, 422)
     assert ack.json()["errors"][0]["field"] == "acks.0.id"
@@ -217,10 +211,10 @@ def test_an_id_beyond_any_record_is_a_problem_naming_the_field_not_a_server_erro
 def test_a_resumed_download_gets_the_rest_of_the_bytes_with_206(paired: Paired) -> None:
     device, client = paired
     delivery = queued_delivery(device)
-    whole = client.get(f"/deliveries/{delivery.pk}/content").content
+    whole = client.get(routes.CONTENT.url(delivery_id=delivery.pk)).content
 
     rest = client.client.get(
-        f"{BASE}/deliveries/{delivery.pk}/content",
+        routes.CONTENT.url(delivery_id=delivery.pk),
         headers={**client.headers, "Range": "bytes=100-"},
     )
 
@@ -235,7 +229,7 @@ def test_a_range_beyond_the_end_is_refused_with_416_and_the_size(paired: Paired)
     delivery = queued_delivery(device)
 
     answer = client.client.get(
-        f"{BASE}/deliveries/{delivery.pk}/content",
+        routes.CONTENT.url(delivery_id=delivery.pk),
         headers={**client.headers, "Range": f"bytes={delivery.size}-"},
     )
 
@@ -248,7 +242,7 @@ def test_a_range_for_other_bytes_than_the_etag_names_gets_the_whole_file(paired:
     delivery = queued_delivery(device)
 
     answer = client.client.get(
-        f"{BASE}/deliveries/{delivery.pk}/content",
+        routes.CONTENT.url(delivery_id=delivery.pk),
         headers={**client.headers, "Range": "bytes=10-", "If-Range": '"another-file"'},
     )
 
@@ -280,7 +274,7 @@ def test_offers_come_oldest_first_and_at_most_the_limit(paired: Paired) -> None:
     device, client = paired
     deliveries = [queued_delivery(device) for _ in range(3)]
 
-    answer = client.get("/deliveries", limit=2).json()
+    answer = client.get(routes.OFFERS.url(), limit=2).json()
 
     assert [offer["id"] for offer in answer["deliveries"]] == [d.pk for d in deliveries[:2]]
 
@@ -290,72 +284,12 @@ def test_offers_carry_the_main_folder_set_in_the_devices_settings(paired: Paired
 
     services.update_device(device, root_folder=r"d:\demat", by=None)
 
-    assert client.get("/deliveries").json()["settings"] == {"root_folder": r"d:\demat"}
+    assert client.get(routes.OFFERS.url()).json()["settings"] == {"root_folder": r"d:\demat"}
 
 
-def close_connection() -> None:
-    connection.close()
+def test_the_device_api_serves_each_route_the_protocol_names_and_no_other() -> None:
+    named = {value for value in vars(routes).values() if isinstance(value, routes.Route)}
 
+    document = Client().get(f"{routes.PREFIX}/openapi.json").json()
 
-def queue_and_disconnect(device: Device) -> None:
-    try:
-        queued_delivery(device)
-    finally:
-        close_connection()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process() -> None:
-    firm = testing.firm()
-    credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
-    headers = {"Authorization": f"Bearer {credential.token}"}
-
-    async def poll_and_queue() -> tuple[dict[str, Any], float]:
-        poll = asyncio.create_task(
-            AsyncClient().get(f"{BASE}/deliveries", {"wait": 20}, headers=headers)
-        )
-        await asyncio.sleep(0.5)
-        queued_at = time.monotonic()
-        # Another thread, as a worker would: the poll holds the thread-sensitive executor.
-        await sync_to_async(queue_and_disconnect, thread_sensitive=False)(credential.device)
-        answer = await poll
-        waited = time.monotonic() - queued_at
-        await sync_to_async(close_connection)()  # the view's thread's; PostgreSQL drops the db
-        return answer.json(), waited
-
-    # A thread of its own: the browser tests' Playwright may keep an event loop in this one.
-    with ThreadPoolExecutor(max_workers=1) as runner:
-        answer, waited = runner.submit(asyncio.run, poll_and_queue()).result()
-
-    assert len(answer["deliveries"]) == 1
-    assert waited < 1.0
-
-
-def test_a_poll_is_held_no_longer_than_the_servers_bound(
-    paired: Paired, settings: SettingsWrapper
-) -> None:
-    _, client = paired
-    settings.LEDGERDROP_LONG_POLL_MAX_SECONDS = 1
-    started = time.monotonic()
-
-    answer = client.get("/deliveries", wait=600)
-
-    assert answer.json()["deliveries"] == []
-    assert 0.9 < time.monotonic() - started < 5
-
-
-def test_a_poll_with_an_outdated_state_is_answered_at_once_with_the_new_folders(
-    paired: Paired,
-) -> None:
-    device, client = paired
-    before = client.get("/deliveries").json()
-    company = testing.company()
-    testing.connected_dossier(device.firm, company, code="DUPONT")
-    bob_demat.set_default_device(device.firm, device, by=None)
-
-    started = time.monotonic()
-    after = client.get("/deliveries", wait=20, state=before["state"]).json()
-
-    assert time.monotonic() - started < 2.0
-    assert after["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
-    assert after["state"] != before["state"]
+    assert set(document["paths"]) == {routes.PREFIX + route.path for route in named}

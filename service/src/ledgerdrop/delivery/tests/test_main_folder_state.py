@@ -16,6 +16,7 @@ from ledgerdrop.connectors.bob_demat import digest
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
+from ledgerdrop_protocol import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ VANISHED = {
 
 def report(token: str, body: dict[str, Any]) -> Any:
     return Client().post(
-        "/api/device/v1/status",
+        routes.STATUS.url(),
         body,
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},

@@ -13,26 +13,27 @@ from ledgerdrop import testing
 from ledgerdrop.accounts.models import Membership
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import CodeGuess, Device, DevicePairing
+from ledgerdrop_protocol import routes
 
 pytestmark = pytest.mark.django_db
 
 FACTS = {"name": "PC Kevin", "hostname": "KEVIN-PC", "os": "Windows 11", "os_user": "kevin"}
 
 
-def post(path: str, body: dict[str, Any]) -> Any:
-    return Client().post(f"/api/device/v1{path}", body, content_type="application/json")
+def post(route: routes.Route, body: dict[str, Any]) -> Any:
+    return Client().post(route.url(), body, content_type="application/json")
 
 
 def test_a_code_approved_by_the_firm_gives_the_downloader_its_credential() -> None:
     firm = testing.firm()
-    started = post("/pairings", FACTS).json()
-    assert post("/token", {"device_code": started["device_code"]}).json()["error"] == (
+    started = post(routes.PAIRINGS, FACTS).json()
+    assert post(routes.TOKEN, {"device_code": started["device_code"]}).json()["error"] == (
         "authorization_pending"
     )
 
     device = services.approve_pairing(firm, started["user_code"].lower(), by=None)
     DevicePairing.objects.update(last_polled_at=None)
-    granted = post("/token", {"device_code": started["device_code"]}).json()
+    granted = post(routes.TOKEN, {"device_code": started["device_code"]}).json()
 
     assert granted["device_id"] == device.pk
     assert services.authenticate_device(granted["token"]) == device
@@ -45,10 +46,10 @@ def test_a_code_approved_by_the_firm_gives_the_downloader_its_credential() -> No
 
 
 def test_polling_faster_than_the_interval_is_told_to_slow_down() -> None:
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
 
-    post("/token", {"device_code": started["device_code"]})
-    answer = post("/token", {"device_code": started["device_code"]})
+    post(routes.TOKEN, {"device_code": started["device_code"]})
+    answer = post(routes.TOKEN, {"device_code": started["device_code"]})
 
     assert answer.status_code == 400
     assert answer.json()["error"] == "slow_down"
@@ -57,11 +58,11 @@ def test_polling_faster_than_the_interval_is_told_to_slow_down() -> None:
 
 def test_a_device_code_gives_a_credential_only_once() -> None:
     firm = testing.firm()
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
     services.approve_pairing(firm, started["user_code"], by=None)
 
-    post("/token", {"device_code": started["device_code"]})
-    again = post("/token", {"device_code": started["device_code"]})
+    post(routes.TOKEN, {"device_code": started["device_code"]})
+    again = post(routes.TOKEN, {"device_code": started["device_code"]})
 
     assert again.json()["error"] == "invalid_grant"
 
@@ -75,8 +76,8 @@ def test_an_enrolment_key_pairs_one_unattended_server_only() -> None:
     firm = testing.firm()
     _, key = services.mint_enrolment_key(firm, by=None)
 
-    first = post("/token", {"enrolment_key": key, **FACTS, "name": "Shared server"})
-    second = post("/token", {"enrolment_key": key, **FACTS, "name": "Intruder"})
+    first = post(routes.TOKEN, {"enrolment_key": key, **FACTS, "name": "Shared server"})
+    second = post(routes.TOKEN, {"enrolment_key": key, **FACTS, "name": "Intruder"})
 
     assert first.status_code == 200
     assert Device.objects.get().name == "Shared server"
@@ -86,18 +87,18 @@ def test_an_enrolment_key_pairs_one_unattended_server_only() -> None:
 
 def test_a_denied_code_tells_the_downloader_access_denied_and_makes_no_device() -> None:
     firm = testing.firm()
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
 
     services.deny_pairing(firm, started["user_code"], by=None)
 
-    answer = post("/token", {"device_code": started["device_code"]})
+    answer = post(routes.TOKEN, {"device_code": started["device_code"]})
     assert answer.json()["error"] == "access_denied"
     assert not Device.objects.exists()
 
 
 def test_a_user_code_is_used_once() -> None:
     firm = testing.firm()
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
     services.approve_pairing(firm, started["user_code"], by=None)
 
     with pytest.raises(services.DeliveryError) as refused:
@@ -108,7 +109,7 @@ def test_a_user_code_is_used_once() -> None:
 
 
 def test_an_expired_user_code_is_refused() -> None:
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
     DevicePairing.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
 
     with pytest.raises(services.DeliveryError) as refused:
@@ -120,7 +121,7 @@ def test_an_expired_user_code_is_refused() -> None:
 def test_after_too_many_wrong_codes_a_user_is_stopped_even_with_the_right_code() -> None:
     firm_user = testing.user()
     firm = testing.firm(owner=firm_user)
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
     for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
         with pytest.raises(services.DeliveryError):
             services.check_user_code(firm, "BCDF-GHJK", by=firm_user)
@@ -141,7 +142,7 @@ def test_wrong_codes_of_many_users_of_one_firm_add_up() -> None:
         with pytest.raises(services.DeliveryError):
             services.check_user_code(firm, f"BCDF-GH{'JKLMNPQRST'[n % 10]}X", by=colleague)
 
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
     with pytest.raises(services.DeliveryError) as refused:
         services.check_user_code(firm, started["user_code"], by=testing.user())
 
@@ -155,7 +156,7 @@ def test_wrong_codes_are_forgotten_after_a_quarter_of_an_hour() -> None:
         with pytest.raises(services.DeliveryError):
             services.check_user_code(firm, "BCDF-GHJK", by=firm_user)
     CodeGuess.objects.update(at=timezone.now() - services.GUESS_WINDOW)
-    started = post("/pairings", FACTS).json()
+    started = post(routes.PAIRINGS, FACTS).json()
 
     pairing = services.check_user_code(firm, started["user_code"], by=firm_user)
 

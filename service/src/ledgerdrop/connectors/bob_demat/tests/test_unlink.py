@@ -18,7 +18,7 @@ from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents import queries
 from ledgerdrop.documents.models import Document
-from ledgerdrop_protocol import Ack, FailReason, FailReport
+from ledgerdrop_protocol import Ack, FailReason, FailReport, routes
 
 pytestmark = pytest.mark.django_db
 
@@ -97,13 +97,13 @@ def test_the_device_is_offered_them_no_more_and_their_content_is_gone(setup: Set
 
     remove_the_accountant(setup.company)
 
-    offers = device.get("/api/device/v1/deliveries").json()
+    offers = device.get(routes.OFFERS.url()).json()
     assert offers["deliveries"] == []
-    content = device.get(f"/api/device/v1/deliveries/{setup.queued.pk}/content")
+    content = device.get(routes.CONTENT.url(delivery_id=setup.queued.pk))
     assert content.status_code == 410
     assert content["Content-Type"] == "application/problem+json"
     bundle = device.post(
-        "/api/device/v1/deliveries/contents",
+        routes.CONTENTS.url(),
         {"ids": [setup.queued.pk, setup.failed.pk]},
         content_type="application/json",
     )
@@ -116,12 +116,12 @@ def test_an_ack_or_a_failure_report_that_crossed_the_unlink_is_refused(setup: Se
     queued = setup.queued
 
     ack = device.post(
-        "/api/device/v1/acks",
+        routes.ACKS.url(),
         {"acks": [{"id": queued.pk, "sha256": queued.sha256, "placed_path": "DUPONT/x.xml"}]},
         content_type="application/json",
     )
     fail = device.post(
-        f"/api/device/v1/deliveries/{queued.pk}/fail",
+        routes.FAIL.url(delivery_id=queued.pk),
         {"reason": "other", "message": "x"},
         content_type="application/json",
     )
@@ -178,7 +178,7 @@ def test_another_companys_deliveries_to_the_same_firm_go_on(setup: Setup) -> Non
 
     kept.refresh_from_db()
     assert kept.state == Delivery.State.QUEUED
-    offered = device_api(setup).get("/api/device/v1/deliveries").json()["deliveries"]
+    offered = device_api(setup).get(routes.OFFERS.url()).json()["deliveries"]
     assert [offer["id"] for offer in offered] == [kept.pk]
 
 

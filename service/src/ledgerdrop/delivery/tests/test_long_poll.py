@@ -1,0 +1,252 @@
+"""The one long-poll, as uvicorn serves it: the gate in front of Django holds a waiting poll and
+Django answers it (DESIGN.md §5, `GET deliveries?wait=S`). The real processes are in
+tests/system/test_long_poll.py and test_idle_long_polls.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+from django.test import Client
+from pytest_django import Settings as SettingsWrapper
+
+from ledgerdrop import testing
+from ledgerdrop.config.asgi import application
+from ledgerdrop.connectors.bob_demat import services as bob_demat
+from ledgerdrop.core import storage
+from ledgerdrop.delivery import services
+from ledgerdrop.delivery.models import Device, hash_secret
+from ledgerdrop_protocol import routes
+
+# The gate's threads and Django's request threads each use a database connection of their own.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def credential() -> services.IssuedCredential:
+    return services.register_device(testing.firm(), name="PC Kevin", os="Windows 11")
+
+
+def bearer(credential: services.IssuedCredential) -> dict[str, str]:
+    return {"Authorization": f"Bearer {credential.token}"}
+
+
+def served(scenario: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+    """Run `scenario` against the ASGI application uvicorn serves (the long-poll gate, then
+    Django), in an event loop of its own thread: the browser tests' Playwright may keep one in
+    this thread."""
+
+    async def run() -> T:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            try:
+                return await scenario(client)
+            finally:
+                # The connection of sync_to_async's thread: PostgreSQL would not drop the
+                # test database while it is open.
+                await sync_to_async(close_connection)()
+
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, run()).result()
+
+
+def close_connection() -> None:
+    connection.close()  # this thread's: looked up here, not where the call is scheduled
+
+
+def elsewhere(change: Callable[[], Any]) -> Awaitable[Any]:
+    """`change` on a thread and connection of its own, as a worker or a person's request would
+    make it while the poll waits."""
+
+    def changed() -> Any:
+        try:
+            return change()
+        finally:
+            connection.close()
+
+    return sync_to_async(changed, thread_sensitive=False)()
+
+
+def queue_one(device: Device) -> None:
+    services.queue_delivery(
+        device,
+        relative_path="DUPONT/ventes/20261102_2026-0042.xml",
+        blob=storage.put(b"<Invoice><ID>2026-0042</ID></Invoice>"),
+    )
+
+
+@contextmanager
+def token_lookups(token: str) -> Iterator[list[str]]:
+    """The queries that look this device token up while the block runs, on every connection
+    opened meanwhile (with CONN_MAX_AGE 0 each request and each gate check opens its own)."""
+    hashed = hash_secret(token)
+    lookups: list[str] = []
+    watched: list[BaseDatabaseWrapper] = []
+
+    def watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not many and params and hashed in list(params):
+            lookups.append(sql)
+        return execute(sql, params, many, context)
+
+    def on_connect(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+        if watch not in connection.execute_wrappers:
+            connection.execute_wrappers.append(watch)
+            watched.append(connection)
+
+    connection_created.connect(on_connect)
+    try:
+        yield lookups
+    finally:
+        connection_created.disconnect(on_connect)
+        for wrapper in watched:
+            wrapper.execute_wrappers.remove(watch)
+
+
+def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process(
+    credential: services.IssuedCredential,
+) -> None:
+    async def poll_and_queue(client: httpx.AsyncClient) -> tuple[httpx.Response, float]:
+        await client.get(routes.OFFERS.url(), headers=bearer(credential))  # a running server
+        poll = asyncio.create_task(
+            client.get(routes.OFFERS.url(), params={"wait": 20}, headers=bearer(credential))
+        )
+        await asyncio.sleep(0.5)
+        queued_at = time.monotonic()
+        await elsewhere(lambda: queue_one(credential.device))
+        answer = await poll
+        return answer, time.monotonic() - queued_at
+
+    answer, waited = served(poll_and_queue)
+
+    assert len(answer.json()["deliveries"]) == 1
+    assert waited < 1.0
+
+
+def test_a_poll_answered_after_a_wake_up_looks_its_token_up_once(
+    credential: services.IssuedCredential,
+) -> None:
+    async def poll_and_queue(client: httpx.AsyncClient) -> httpx.Response:
+        poll = asyncio.create_task(
+            client.get(routes.OFFERS.url(), params={"wait": 20}, headers=bearer(credential))
+        )
+        await asyncio.sleep(0.5)
+        await elsewhere(lambda: queue_one(credential.device))
+        return await poll
+
+    with token_lookups(credential.token) as lookups:
+        answer = served(poll_and_queue)
+
+    assert len(answer.json()["deliveries"]) == 1
+    assert len(lookups) == 1, lookups
+
+
+def test_a_poll_with_nothing_returns_after_its_wait_having_looked_its_token_up_once(
+    credential: services.IssuedCredential,
+) -> None:
+    async def poll(client: httpx.AsyncClient) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        answer = await client.get(
+            routes.OFFERS.url(), params={"wait": 1}, headers=bearer(credential)
+        )
+        return answer, time.monotonic() - started
+
+    with token_lookups(credential.token) as lookups:
+        answer, waited = served(poll)
+
+    assert answer.status_code == 200
+    assert answer.json()["deliveries"] == []
+    assert 0.9 < waited < 5
+    assert len(lookups) == 1, lookups
+
+
+def test_a_device_revoked_while_its_poll_waits_gets_401_at_once_and_on_its_next_poll(
+    credential: services.IssuedCredential,
+) -> None:
+    async def poll_and_revoke(client: httpx.AsyncClient) -> tuple[httpx.Response, float, Any]:
+        poll = asyncio.create_task(
+            client.get(routes.OFFERS.url(), params={"wait": 20}, headers=bearer(credential))
+        )
+        await asyncio.sleep(0.5)
+        revoked_at = time.monotonic()
+        await elsewhere(lambda: services.revoke_device(credential.device, by=None))
+        answer = await poll
+        waited = time.monotonic() - revoked_at
+        again = await client.get(
+            routes.OFFERS.url(), params={"wait": 20}, headers=bearer(credential)
+        )
+        return answer, waited, again
+
+    answer, waited, again = served(poll_and_revoke)
+
+    assert answer.status_code == 401
+    assert waited < 1.0
+    assert again.status_code == 401
+    assert again.json()["title"] == "Not authenticated"
+
+
+def test_a_poll_is_held_no_longer_than_the_servers_bound(
+    credential: services.IssuedCredential, settings: SettingsWrapper
+) -> None:
+    settings.LEDGERDROP_LONG_POLL_MAX_SECONDS = 1
+
+    async def poll(client: httpx.AsyncClient) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        answer = await client.get(
+            routes.OFFERS.url(), params={"wait": 600}, headers=bearer(credential)
+        )
+        return answer, time.monotonic() - started
+
+    answer, waited = served(poll)
+
+    assert answer.json()["deliveries"] == []
+    assert 0.9 < waited < 5
+
+
+def test_a_poll_with_an_outdated_state_is_answered_at_once_with_the_new_folders(
+    credential: services.IssuedCredential,
+) -> None:
+    device = credential.device
+    offers = routes.OFFERS.url()
+
+    async def poll_twice(client: httpx.AsyncClient) -> tuple[Any, Any, float]:
+        before = (await client.get(offers, headers=bearer(credential))).json()
+        await elsewhere(lambda: connect_dupont(device))
+        started = time.monotonic()
+        params = {"wait": 20, "state": before["state"]}
+        after = (await client.get(offers, params=params, headers=bearer(credential))).json()
+        return before, after, time.monotonic() - started
+
+    before, after, waited = served(poll_twice)
+
+    assert waited < 2.0
+    assert after["folders"] == ["DUPONT/achats", "DUPONT/ventes"]
+    assert after["state"] != before["state"]
+
+
+def connect_dupont(device: Device) -> None:
+    testing.connected_dossier(device.firm, testing.company(), code="DUPONT")
+    bob_demat.set_default_device(device.firm, device, by=None)
+
+
+def test_behind_the_gate_the_device_api_answers_at_once_the_gate_being_the_only_wait(
+    credential: services.IssuedCredential,
+) -> None:
+    started = time.monotonic()
+
+    answer = Client().get(routes.OFFERS.url(), {"wait": 20}, headers=bearer(credential))
+
+    assert answer.status_code == 200
+    assert answer.json()["deliveries"] == []
+    assert time.monotonic() - started < 2.0
