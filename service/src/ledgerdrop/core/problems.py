@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -193,6 +194,23 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return problem_response(exc.status_code, _phrase(exc.status_code), str(exc.message))
+
+    @api.exception_handler(DjangoValidationError)
+    def invalid_fields(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        # A service's checks of the fields (e.g. the sign-up's password rules), field by field.
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        errors = [
+            {"field": "" if field == "__all__" else field, "message": message}
+            for field, messages in fields.items()
+            for message in messages
+        ]
+        return problem_response(
+            422,
+            "Invalid request",
+            " ".join(error["message"] for error in errors),
+            code="validation",
+            errors=errors,
+        )
 
     @api.exception_handler(ServiceError)
     def refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
