@@ -117,28 +117,27 @@ def _document_errors(schema: OpenAPISchema) -> None:
         if scheme.get("in") == "cookie"
     }
     for operations in schema["paths"].values():
-        for operation in operations.values():
-            responses = operation["responses"]
+        for method, operation in operations.items():
+            responses = operation["responses"]  # keyed by int, as ninja makes them
             for answer in responses.values():
                 content = answer.get("content", {})
                 if content.get("application/json", {}).get("schema") == _PROBLEM_REF:
-                    answer["content"] = _PROBLEM_CONTENT
-            for status in _common_errors(operation, cookie_auth):
-                answer = responses.setdefault(
-                    str(status), {"description": HTTPStatus(status).phrase}
-                )
-                content = answer.setdefault("content", {})
-                content.update(_PROBLEM_CONTENT)
+                    answer["content"] = dict(_PROBLEM_CONTENT)
+            for status in _common_errors(method, operation, cookie_auth):
+                answer = responses.setdefault(status, {"description": HTTPStatus(status).phrase})
+                # Beside what the operation answers itself with this status, if anything
+                # (the token endpoint's RFC 8628 errors are 400s too).
+                answer.setdefault("content", {}).update(_PROBLEM_CONTENT)
 
 
-def _common_errors(operation: dict[str, Any], cookie_auth: set[str]) -> list[int]:
+def _common_errors(method: str, operation: dict[str, Any], cookie_auth: set[str]) -> list[int]:
     """What any operation of this sort may answer: refused credentials, an unknown id in the
     path, a body that cannot be read or is too large, invalid parameters, a busy server."""
     statuses = [503]
     security = [name for requirement in operation.get("security", []) for name in requirement]
     if security:
         statuses.append(401)
-    if cookie_auth.intersection(security):
+    if cookie_auth.intersection(security) and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
         statuses.append(403)  # the browser session's CSRF check
     parameters = operation.get("parameters", [])
     if any(parameter["in"] == "path" for parameter in parameters):

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 import typing
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -158,6 +158,12 @@ def _still_active(device: Device) -> bool:
     return Device.objects.active().filter(pk=device.pk).exists()
 
 
+def _bytes_answer(media_type: str) -> dict[str, Any]:
+    """An answer of bytes, as the OpenAPI document describes it."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"description": "The bytes", "content": {media_type: binary}}
+
+
 def _delivery_of(device: Device, delivery_id: int) -> Delivery:
     delivery = Delivery.objects.filter(device=device, pk=delivery_id).first()
     if delivery is None:
@@ -178,6 +184,12 @@ def _delivery_of(device: Device, delivery_id: int) -> Delivery:
 @device_api.get(
     "/deliveries/{delivery_id}/content",
     response={200: None, 206: None, 304: None, **errors(410, 416)},
+    openapi_extra={
+        "responses": {
+            200: _bytes_answer("application/octet-stream"),
+            206: _bytes_answer("application/octet-stream"),
+        }
+    },
 )
 async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """The bytes of one delivery, or the part a resuming download asks for with `Range`.
@@ -238,7 +250,11 @@ def _bundle(device: Device, ids: list[int]) -> bytes:
     return b"".join(parts)
 
 
-@device_api.post("/deliveries/contents", response={200: None})
+@device_api.post(
+    "/deliveries/contents",
+    response={200: None},
+    openapi_extra={"responses": {200: _bytes_answer(BUNDLE_MEDIA_TYPE)}},
+)
 async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
     """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
     not bytes, is what limits a backlog of small invoices."""

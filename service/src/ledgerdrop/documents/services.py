@@ -138,8 +138,9 @@ def _currency(code: str, eur_rate: Decimal | None) -> tuple[str, Decimal | None]
     if currency == "EUR":
         # A euro document states no exchange rate (PEPPOL-EN16931-R005): a stray one is dropped.
         return currency, None
-    if eur_rate is not None and eur_rate.is_finite():
+    if eur_rate is not None and eur_rate.is_finite() and abs(eur_rate) < MAX_EUR_RATE:
         # Six decimals, as stored: the rate the UBL states is the one kept with the document.
+        # (A rate beyond the bound would not fit six decimals: it is refused just below.)
         eur_rate = eur_rate.quantize(EUR_RATE_STEP, rounding=ROUND_HALF_UP)
     if eur_rate is None or not eur_rate.is_finite() or not 0 < eur_rate < MAX_EUR_RATE:
         raise ServiceError(
