@@ -87,6 +87,7 @@ def _signed(case: Case[Any], tenants: dict[str, Any]) -> dict[str, str]:
 
 
 @schemathesis.pytest.parametrize(**schemas)
+@pytest.mark.timeout(30)  # per operation: a few examples take seconds, a hang fails here
 @settings(
     max_examples=3,
     deadline=None,
