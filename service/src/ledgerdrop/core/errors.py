@@ -29,7 +29,7 @@ class ServiceError(Exception):
         self,
         code: str,
         message: str,
-        kind: Kind = Kind.CONFLICT,
+        kind: Kind,
         *,
         title: str = "",
         errors: list[dict[str, Any]] | None = None,

@@ -222,6 +222,7 @@ def _check_shared_server_can_move(device: Device) -> None:
                     "give it another main folder first."
                 )
                 % {"name": other.name},
+                Kind.CONFLICT,
             )
 
 
@@ -697,6 +698,7 @@ def report_failure(device: Device, delivery_id: int, report: FailReport) -> Deli
         raise ServiceError(
             "already_delivered",
             "This delivery was already acknowledged as placed.",
+            Kind.CONFLICT,
         )
     if delivery.state == Delivery.State.CANCELLED:
         raise _cancelled_error([delivery.pk])
@@ -715,6 +717,7 @@ def _cancelled_error(ids: list[int]) -> ServiceError:
     return ServiceError(
         "cancelled",
         f"Delivery {ids} was cancelled before it was placed: do not place it.",
+        Kind.CONFLICT,
     )
 
 

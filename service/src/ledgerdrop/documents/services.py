@@ -291,6 +291,7 @@ def update_draft(document: Document, data: DocumentInput, *, by: User | None) ->
         raise ServiceError(
             "not_a_draft",
             _("An issued document cannot change; issue a credit note instead."),
+            Kind.CONFLICT,
         )
     _apply(document, data)
     document.save()
@@ -302,7 +303,7 @@ def update_draft(document: Document, data: DocumentInput, *, by: User | None) ->
 @transaction.atomic
 def delete_draft(document: Document, *, by: User | None) -> None:
     if not document.is_draft:
-        raise ServiceError("not_a_draft", _("Only a draft can be deleted."))
+        raise ServiceError("not_a_draft", _("Only a draft can be deleted."), Kind.CONFLICT)
     audit.record(document.company, "document.draft_deleted", document, actor=by)
     document.delete()
 
@@ -423,6 +424,7 @@ def _require_invoicing_details(document: Document, rows: list[DocumentLine]) -> 
                 " (Invoicing details): %(missing)s."
             )
             % {"missing": ", ".join(names.values())},
+            Kind.CONFLICT,
             errors=[{"field": name, "message": label} for name, label in names.items()],
         )
 
@@ -481,14 +483,16 @@ def issue(document: Document, *, by: User | None, number: str = "") -> Document:
     built again inside the transaction."""
     draft = Document.objects.get(pk=document.pk)
     if not draft.is_draft:
-        raise ServiceError("not_a_draft", _("This document is already issued."))
+        raise ServiceError("not_a_draft", _("This document is already issued."), Kind.CONFLICT)
     _require_invoicing_details(draft, list(draft.lines.all()))
     with _series_lane(draft):
         prepared = _prepared(draft, list(draft.lines.all()), number)
         with transaction.atomic():
             document = Document.objects.select_for_update().get(pk=document.pk)
             if not document.is_draft:
-                raise ServiceError("not_a_draft", _("This document is already issued."))
+                raise ServiceError(
+                    "not_a_draft", _("This document is already issued."), Kind.CONFLICT
+                )
             rows = list(document.lines.all())
             return _issue_locked(document, rows, number=number, by=by, prepared=prepared)
 
@@ -529,7 +533,9 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
         if document.status == Document.Status.SENT:
             return document
         if not (document.kind in Document.ISSUED_KINDS and document.status == "issued"):
-            raise ServiceError("wrong_status", _("Only an issued document can be marked sent."))
+            raise ServiceError(
+                "wrong_status", _("Only an issued document can be marked sent."), Kind.CONFLICT
+            )
         document.sent_at = now
     elif status == Document.Status.PAID:
         if document.status == Document.Status.PAID:
@@ -538,6 +544,7 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
             raise ServiceError(
                 "wrong_status",
                 _("Only an issued or sent document can be marked paid."),
+                Kind.CONFLICT,
             )
         document.paid_at = now
     else:
@@ -552,7 +559,9 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
 def credit(invoice: Document, *, by: User | None) -> Document:
     """A draft credit note that cancels the whole invoice; edit its lines to credit part."""
     if not invoice.can_be_credited:
-        raise ServiceError("wrong_status", _("Only an issued sales invoice can be credited."))
+        raise ServiceError(
+            "wrong_status", _("Only an issued sales invoice can be credited."), Kind.CONFLICT
+        )
     lines = [
         LineInput(
             description=row.description,
@@ -612,7 +621,9 @@ def receive(
     fields = read_fields(tree)
     amounts = (fields.payable, fields.total, fields.net_total, fields.vat_total)
     if any(amount is not None and abs(amount) > MAX_AMOUNT for amount in amounts):
-        raise ServiceError("invalid_document", _("The amounts of this document are out of range."))
+        raise ServiceError(
+            "invalid_document", _("The amounts of this document are out of range."), Kind.INVALID
+        )
     addressed_to = addressee.addressed_elsewhere(company, fields)
     original = storage.put(data)
     pdf = fields.embedded_pdf
@@ -622,7 +633,9 @@ def receive(
         filename = re.sub(r"[^A-Za-z0-9._-]+", "-", fields.number).strip("-") or "document"
         accountant_copy = with_pdf(tree, pdf, f"{filename}.pdf")
         if validation.validate(accountant_copy).errors:
-            raise ServiceError("invalid_document", _("The PDF could not be added to this file."))
+            raise ServiceError(
+                "invalid_document", _("The PDF could not be added to this file."), Kind.INVALID
+            )
     ubl_blob, pdf_blob = storage.put(accountant_copy), storage.put(pdf)
     # Validation and rendering above take milliseconds to a second of CPU: only the rows are
     # written under the database's write lock.
@@ -693,7 +706,9 @@ def approve(document: Document, *, by: User | None) -> Document:
     if document.kind == Document.Kind.PURCHASE_INVOICE:
         return document
     if not document.awaits_decision:
-        raise ServiceError("wrong_status", _("Only an incoming document awaiting a decision."))
+        raise ServiceError(
+            "wrong_status", _("Only an incoming document awaiting a decision."), Kind.CONFLICT
+        )
     document.kind = Document.Kind.PURCHASE_INVOICE
     document.status = Document.Status.APPROVED
     document.approved_at = timezone.now()
@@ -711,6 +726,7 @@ def confirm_addressee(document: Document, *, by: User | None) -> Document:
         raise ServiceError(
             "wrong_status",
             _("This document is addressed to the company: there is nothing to confirm."),
+            Kind.CONFLICT,
         )
     if document.addressee_confirmed_at is not None:
         return document
@@ -731,7 +747,9 @@ def reject(document: Document, reason: str, *, by: User | None) -> Document:
     """Keep the document, out of the processing list, with the reason it was refused."""
     document = Document.objects.select_for_update().get(pk=document.pk)
     if not document.awaits_decision:
-        raise ServiceError("wrong_status", _("Only an incoming document awaiting a decision."))
+        raise ServiceError(
+            "wrong_status", _("Only an incoming document awaiting a decision."), Kind.CONFLICT
+        )
     if not reason.strip():
         raise ServiceError("invalid", _("Say why the document is rejected."), Kind.INVALID)
     document.status = Document.Status.REJECTED

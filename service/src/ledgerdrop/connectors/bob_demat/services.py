@@ -67,6 +67,7 @@ def _own_active_device(firm: Organisation, device: Device | None) -> Device | No
         raise ServiceError(
             "unknown_device",
             _("This device is not one of this firm's active devices."),
+            Kind.CONFLICT,
         )
     return device
 
@@ -108,6 +109,7 @@ def _check_code(firm: Organisation, code: str, exclude: DematConnection | None =
         raise ServiceError(
             "dossier_code_taken",
             _("Another dossier of this firm already uses the code %(code)s.") % {"code": code},
+            Kind.CONFLICT,
         )
     return code
 
@@ -138,7 +140,9 @@ def connect(
 ) -> DematConnection:
     firm = dossier.firm
     if DematConnection.objects.filter(dossier=dossier).exists():
-        raise ServiceError("already_connected", _("This dossier is already connected."))
+        raise ServiceError(
+            "already_connected", _("This dossier is already connected."), Kind.CONFLICT
+        )
     connection = DematConnection.objects.create(
         firm=firm,
         dossier=dossier,
@@ -252,6 +256,7 @@ def _connection_for(firm: Organisation, document: Document) -> DematConnection:
             "not_connected",
             _("%(document)s belongs to a dossier with no Sage BOB Demat connection.")
             % {"document": document},
+            Kind.CONFLICT,
         )
     return connection
 
@@ -333,6 +338,7 @@ def send_again(firm: Organisation, document: Document, *, by: User | None) -> De
         raise ServiceError(
             "no_device",
             _("Choose a default device in the Sage Demat settings first."),
+            Kind.CONFLICT,
         )
     delivery = _deliver(connection, document, device, by=by)
     audit.record(firm, "bob_demat.sent_again", document, actor=by, delivery_id=delivery.pk)
@@ -368,6 +374,7 @@ def send_to_accountant(
         raise ServiceError(
             "not_connected",
             _("Your accountant has not connected this company to Sage BOB Demat yet."),
+            Kind.CONFLICT,
         )
     deliveries = []
     for connection in connections:
@@ -387,6 +394,7 @@ def send_to_accountant(
                 "Your accountant has not chosen a default device for Sage BOB Demat yet, so "
                 "documents cannot be sent from here. Ask them to set one."
             ),
+            Kind.CONFLICT,
         )
     audit.record(company, "bob_demat.sent_by_client", document, actor=by)
     return deliveries
