@@ -19,6 +19,7 @@ from ledgerdrop.accounts.http import client_ip, known_device, site_url
 from ledgerdrop.accounts.models import ApiToken, Dossier, ExternalUser, Organisation, User
 from ledgerdrop.accounts.tenancy import company_for, dossier_for, firm_for
 from ledgerdrop.core import problems
+from ledgerdrop.core.problems import errors
 
 router = Router(tags=["accounts"])
 
@@ -123,70 +124,33 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _invalid(exc: ValidationError) -> HttpResponse:
-    fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-    errors = [
-        {"field": "" if field == "__all__" else field, "message": message}
-        for field, messages in fields.items()
-        for message in messages
-    ]
-    return problems.problem_response(
-        422,
-        "Invalid request",
-        " ".join(error["message"] for error in errors),
-        code="validation",
-        errors=errors,
-    )
-
-
 def _ref(organisation: Organisation) -> OrganisationRef:
     return OrganisationRef(id=organisation.pk, kind=organisation.kind, name=organisation.name)
 
 
-@router.post("/signup", response={201: SignupOut}, auth=None)
-def signup(request: HttpRequest, body: SignupIn) -> Status[SignupOut] | HttpResponse:
+@router.post("/signup", response={201: SignupOut, **errors(429)}, auth=None)
+def signup(request: HttpRequest, body: SignupIn) -> Status[SignupOut]:
     """S1: a free account for a firm (accountant) or a company (client)."""
-    try:
-        user, organisation = services.sign_up(
-            kind=Organisation.Kind(body.kind),
-            email=body.email,
-            password=body.password,
-            name=body.name,
-            vat_number=body.vat_number,
-            language=body.language,
-            client_ip=client_ip(request),
-        )
-    except ValidationError as exc:
-        return _invalid(exc)
-    except services.TooManySignups as refusal:
-        return problems.problem_response(
-            429,
-            "Too many sign-ups",
-            f"Too many sign-ups from your address. Try again in {refusal.minutes} minutes.",
-            code="too_many_signups",
-            headers={"Retry-After": str(int(refusal.retry_after.total_seconds()) + 1)},
-        )
+    user, organisation = services.sign_up(
+        kind=Organisation.Kind(body.kind),
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        vat_number=body.vat_number,
+        language=body.language,
+        client_ip=client_ip(request),
+    )
     return Status(
         201, SignupOut(user=UserOut(id=user.pk, email=user.email), organisation=_ref(organisation))
     )
 
 
-@router.post("/tokens", response={201: TokenOut}, auth=None)
+@router.post("/tokens", response={201: TokenOut, **errors(401, 429)}, auth=None)
 def create_token(request: HttpRequest, body: TokenIn) -> Status[TokenOut] | HttpResponse:
     """Exchange an e-mail and password for an API token (sign-in attempts are rate-limited)."""
     ip = client_ip(request)
     device = known_device(request, services.user_with_email(body.email))
-    try:
-        services.check_login_allowed(body.email, ip, device=device)
-    except services.TooManyAttempts:
-        return problems.problem_response(
-            429,
-            "Too many attempts",
-            "Too many failed sign-ins for this account from your address. Try again in 15 "
-            "minutes, or reset the password by e-mail.",
-            code="too_many_attempts",
-            headers={"Retry-After": str(int(services.LOGIN_WINDOW.total_seconds()))},
-        )
+    services.check_login_allowed(body.email, ip, device=device)
     # Django's authentication runs the password hasher for an unknown e-mail too, so that the
     # answer takes as long as for a wrong password and does not tell which accounts exist.
     user = authenticate(
@@ -266,7 +230,7 @@ def list_external_users(request: HttpRequest, cid: int) -> list[ExternalUserOut]
 @router.post("/companies/{cid}/external-users", response={201: ExternalUserOut})
 def add_external_user(
     request: HttpRequest, cid: int, body: ExternalUserIn
-) -> Status[ExternalUserOut] | HttpResponse:
+) -> Status[ExternalUserOut]:
     """S2: link the accountant with this e-mail, or invite them when they have no firm yet."""
     company = company_for(_user(request), cid)
     try:
@@ -274,7 +238,7 @@ def add_external_user(
             company, body.email, by=_user(request), site_url=site_url(request)
         )
     except ValidationError as exc:
-        return _invalid(ValidationError({"email": exc.messages}))
+        raise ValidationError({"email": exc.messages}) from exc
     return Status(201, _external_out(external))
 
 

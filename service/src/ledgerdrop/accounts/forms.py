@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ledgerdrop.accounts import services
 from ledgerdrop.accounts.http import client_ip, known_device
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.core.errors import ServiceError
 
 
 class LoginForm(AuthenticationForm):
@@ -21,14 +22,8 @@ class LoginForm(AuthenticationForm):
         device = known_device(self.request, services.user_with_email(email))
         try:
             services.check_login_allowed(email, ip, device=device)
-        except services.TooManyAttempts:
-            raise ValidationError(
-                _(
-                    "Too many failed sign-ins for this account from your network address. Try "
-                    "again in 15 minutes, or reset your password by e-mail."
-                ),
-                code="too_many_attempts",
-            ) from None
+        except ServiceError as refusal:
+            raise ValidationError(refusal.message, code=refusal.code) from None
         try:
             cleaned = super().clean()
         except ValidationError:

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from stdnum.be import vat as be_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -26,6 +27,7 @@ from ledgerdrop.accounts.models import (
     SignupAttempt,
     User,
 )
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.tasks import enqueue_on_commit
 
 # Sign-in limits: enough for a person who mistypes, far too few for someone guessing. They count
@@ -40,22 +42,6 @@ MAX_FAILURES_PER_ACCOUNT = 100
 SIGNUP_WINDOW = dt.timedelta(hours=1)
 MAX_SIGNUPS_PER_IP = 10
 TOKEN_PREFIX = "ldp_"  # noqa: S105  (a visible prefix, so leaked tokens are recognisable)
-
-
-class TooManyAttempts(Exception):
-    """Sign-in refused without checking the password: too many recent failures."""
-
-
-class TooManySignups(Exception):
-    """Sign-up refused: too many from this client address lately."""
-
-    def __init__(self, retry_after: dt.timedelta) -> None:
-        super().__init__(f"Too many sign-ups from this address; retry in {retry_after}.")
-        self.retry_after = retry_after
-
-    @property
-    def minutes(self) -> int:
-        return max(1, -(-int(self.retry_after.total_seconds()) // 60))
 
 
 def normalise_email(email: str) -> str:
@@ -88,8 +74,8 @@ def sign_up(
     client_ip: str = "",
 ) -> tuple[User, Organisation]:
     """A new person with a new firm or company (S1). Raises ValidationError per field, and
-    TooManySignups when `client_ip` has sent too many sign-ups lately (refused or not: trying
-    e-mail addresses one after the other is what the limit is for)."""
+    ServiceError `too_many_signups` when `client_ip` has sent too many sign-ups lately (refused
+    or not: trying e-mail addresses one after the other is what the limit is for)."""
     if client_ip:
         _count_signup(client_ip)
     return _sign_up(
@@ -109,7 +95,20 @@ def _count_signup(ip: str) -> None:
     recent = SignupAttempt.objects.filter(ip=ip[:45]).order_by("at")
     if recent.count() >= MAX_SIGNUPS_PER_IP:
         oldest = recent.values_list("at", flat=True)[0]
-        raise TooManySignups(retry_after=oldest + SIGNUP_WINDOW - now)
+        retry_after = oldest + SIGNUP_WINDOW - now
+        minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
+        raise ServiceError(
+            "too_many_signups",
+            ngettext(
+                "Too many sign-ups from your network address. Try again in %(minutes)d minute.",
+                "Too many sign-ups from your network address. Try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            Kind.TOO_MANY,
+            title="Too many sign-ups",
+            retry_after=retry_after,
+        )
     SignupAttempt.objects.create(ip=ip[:45], at=now)
 
 
@@ -321,8 +320,9 @@ def user_with_email(email: str) -> User | None:
 
 
 def check_login_allowed(email: str, ip: str, *, device: str = "") -> None:
-    """Raise TooManyAttempts when this sign-in must not even be tried. `device` is the id of a
-    browser that has signed in to this account before: only its own failures can stop it."""
+    """Raise ServiceError `too_many_attempts` when this sign-in must not even be tried. `device`
+    is the id of a browser that has signed in to this account before: only its own failures can
+    stop it."""
     since = timezone.now() - LOGIN_WINDOW
     recent = LoginFailure.objects.filter(at__gte=since)
     email = normalise_email(email)
@@ -339,7 +339,16 @@ def check_login_allowed(email: str, ip: str, *, device: str = "") -> None:
             or recent.filter(email=email).count() >= MAX_FAILURES_PER_ACCOUNT
         )
     if locked:
-        raise TooManyAttempts
+        raise ServiceError(
+            "too_many_attempts",
+            _(
+                "Too many failed sign-ins for this account from your network address. Try "
+                "again in 15 minutes, or reset your password by e-mail."
+            ),
+            Kind.TOO_MANY,
+            title="Too many attempts",
+            retry_after=LOGIN_WINDOW,
+        )
 
 
 def record_login_failure(email: str, ip: str, *, device: str = "") -> None:

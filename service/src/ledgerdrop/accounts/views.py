@@ -19,7 +19,6 @@ from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts import applications, services
@@ -33,6 +32,8 @@ from ledgerdrop.accounts.forms import (
 from ledgerdrop.accounts.http import client_ip, remember_device, site_url
 from ledgerdrop.accounts.models import ApiToken, ExternalUser, Organisation, User
 from ledgerdrop.accounts.tenancy import company_for, dossier_for, firm_for
+from ledgerdrop.core.errors import ServiceError
+from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.documents.models import Document
 
 
@@ -107,17 +108,8 @@ def signup(request: HttpRequest, kind: str) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-        except services.TooManySignups as refusal:
-            form.add_error(
-                None,
-                ngettext(
-                    "Too many sign-ups from your network address. Try again in %(minutes)d minute.",
-                    "Too many sign-ups from your network address. Try again in %(minutes)d "
-                    "minutes.",
-                    refusal.minutes,
-                )
-                % {"minutes": refusal.minutes},
-            )
+        except ServiceError as refusal:
+            show_refusal(request, refusal, form=form)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Ledgerdrop. Your account is ready."))

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
 from ledgerdrop.accounts import services as accounts_services
@@ -31,13 +30,12 @@ class BrowserSession(SessionAuth):
         return super()._get_key(request)
 
 
-api = NinjaAPI(
+api = problems.ProblemAPI(
     title="Ledgerdrop API",
     version="1",
     urls_namespace="api",
     auth=[ApiToken(), BrowserSession()],
 )
-problems.install(api)
 overload.install(api)
 api.add_router("/", accounts_router)
 api.add_router("/", "ledgerdrop.documents.api.router")

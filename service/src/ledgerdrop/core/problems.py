@@ -1,20 +1,40 @@
-"""RFC 9457 problem details for both APIs: every error a client sees has this one shape."""
+"""RFC 9457 problem details for both APIs: every error a client sees has this one shape, and
+both OpenAPI documents say which of them each operation can give.
+
+A service's refusal (`core.errors.ServiceError`) becomes a problem here, its kind turned into a
+status by `STATUS_OF_KIND`, the one place that knows both."""
 
 from __future__ import annotations
 
+import decimal
+import math
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop_protocol import Problem
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+STATUS_OF_KIND: dict[Kind, int] = {
+    Kind.INVALID: 422,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.FORBIDDEN: 403,
+    Kind.GONE: 410,
+    Kind.TOO_LARGE: 413,
+    Kind.TOO_MANY: 429,
+    Kind.UNAVAILABLE: 503,
+}
 
 
 def problem_response(
@@ -26,11 +46,13 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
+    code = code or _code_of(status)
     problem = Problem(
-        type=f"urn:ledgerdrop:problem:{code}" if code else "about:blank",
+        type=f"urn:ledgerdrop:problem:{code}",
         title=title,
         status=status,
         detail=detail,
+        code=code,
         errors=errors,
     )
     response = HttpResponse(
@@ -41,6 +63,90 @@ def problem_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def service_error_response(error: ServiceError) -> HttpResponse:
+    """A service's refusal as the client sees it. The message is the title unless the error
+    names its sort of problem, and the detail either way."""
+    headers = None
+    if error.retry_after is not None:
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after.total_seconds())))}
+    return problem_response(
+        STATUS_OF_KIND[error.kind],
+        error.title or error.message,
+        error.message,
+        code=error.code,
+        errors=error.errors or None,
+        headers=headers,
+    )
+
+
+class ProblemAPI(NinjaAPI):
+    """A NinjaAPI whose errors are problem details, and whose OpenAPI document lists, for each
+    operation, the problems every operation of its sort can give (see `_document_errors`) on
+    top of those it declares itself with `errors(…)`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        install(self)
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _document_errors(schema)
+        return schema
+
+
+def errors(*statuses: int) -> dict[int, type[Problem]]:
+    """The problems an operation gives beyond those of every operation of its sort, for its
+    `response`: `response={200: DeviceOut, **errors(409, 422)}`."""
+    return dict.fromkeys(statuses, Problem)
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_CONTENT = {PROBLEM_CONTENT_TYPE: {"schema": _PROBLEM_REF}}
+
+
+def _document_errors(schema: OpenAPISchema) -> None:
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+    cookie_auth = {
+        name
+        for name, scheme in components.get("securitySchemes", {}).items()
+        if scheme.get("in") == "cookie"
+    }
+    for operations in schema["paths"].values():
+        for method, operation in operations.items():
+            responses = operation["responses"]  # keyed by int, as ninja makes them
+            for answer in responses.values():
+                content = answer.get("content", {})
+                if content.get("application/json", {}).get("schema") == _PROBLEM_REF:
+                    answer["content"] = dict(_PROBLEM_CONTENT)
+            for status in _common_errors(method, operation, cookie_auth):
+                answer = responses.setdefault(status, {"description": HTTPStatus(status).phrase})
+                # Beside what the operation answers itself with this status, if anything
+                # (the token endpoint's RFC 8628 errors are 400s too).
+                answer.setdefault("content", {}).update(_PROBLEM_CONTENT)
+
+
+def _common_errors(method: str, operation: dict[str, Any], cookie_auth: set[str]) -> list[int]:
+    """What any operation of this sort may answer: refused credentials, an unknown id in the
+    path, a body that cannot be read or is too large, invalid parameters, a busy server."""
+    statuses = [503]
+    security = [name for requirement in operation.get("security", []) for name in requirement]
+    if security:
+        statuses.append(401)
+    if cookie_auth.intersection(security) and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+        statuses.append(403)  # the browser session's CSRF check
+    parameters = operation.get("parameters", [])
+    if any(parameter["in"] == "path" for parameter in parameters):
+        statuses.append(404)
+    if "requestBody" in operation:
+        statuses += [400, 413]
+    if parameters or "requestBody" in operation:
+        statuses.append(422)
+    return statuses
 
 
 def install(api: NinjaAPI) -> None:
@@ -86,7 +192,39 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return problem_response(exc.status_code, str(exc.message))
+        return problem_response(exc.status_code, _phrase(exc.status_code), str(exc.message))
+
+    @api.exception_handler(DjangoValidationError)
+    def invalid_fields(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        # A service's checks of the fields (e.g. the sign-up's password rules), field by field.
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        errors = [
+            {"field": "" if field == "__all__" else field, "message": message}
+            for field, messages in fields.items()
+            for message in messages
+        ]
+        return problem_response(
+            422,
+            "Invalid request",
+            " ".join(error["message"] for error in errors),
+            code="validation",
+            errors=errors,
+        )
+
+    @api.exception_handler(ServiceError)
+    def refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+        return service_error_response(exc)
+
+    @api.exception_handler(decimal.DecimalException)
+    def incalculable(request: HttpRequest, exc: decimal.DecimalException) -> HttpResponse:
+        # A number that parses yet cannot be computed with (too many digits, an exponent of
+        # a million): the request is at fault, not the server.
+        return problem_response(
+            422,
+            "Invalid number",
+            "A number in the request is too large or too precise to compute with.",
+            code="invalid_number",
+        )
 
 
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
@@ -155,3 +293,8 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def _code_of(status: int) -> str:
+    """`404` → `not_found`: a problem without a code of its own is named after its status."""
+    return _phrase(status).lower().replace(" ", "_").replace("-", "_").replace("'", "")

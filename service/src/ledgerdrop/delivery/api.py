@@ -6,23 +6,24 @@ Handlers parse, authenticate, call a service and shape the answer; nothing else.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
+import typing
 from dataclasses import asdict
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Router, Schema
+from ninja import Router, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.accounts.tenancy import organisation_for
+from ledgerdrop.accounts.tenancy import firm_for
 from ledgerdrop.core import overload, problems, storage
+from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery import downloads, longpoll, services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop_protocol import (
@@ -59,25 +60,24 @@ class DeviceBearer(HttpBearer):
         return device
 
 
-device_api = NinjaAPI(
+device_api = problems.ProblemAPI(
     title="Ledgerdrop device API",
     version=PROTOCOL_VERSION,
     urls_namespace="device-api",
     auth=DeviceBearer(),
     docs_url=None,
 )
-problems.install(device_api)
 overload.install(device_api)
+# The token endpoint's refusals keep the shape RFC 8628 gives them (OAuth's `error`), which
+# every device-flow client reads; all other refusals are problem details.
+TOKEN_ERRORS = frozenset(typing.get_args(TokenError.model_fields["error"].annotation))
 
 
-@device_api.exception_handler(services.DeliveryError)
-def delivery_error(request: HttpRequest, exc: services.DeliveryError) -> HttpResponse:
-    return problems.problem_response(exc.status, exc.message, code=exc.code)
-
-
-@device_api.exception_handler(services.PairingError)
-def pairing_error(request: HttpRequest, exc: services.PairingError) -> HttpResponse:
-    body = TokenError(error=exc.error, error_description=exc.description)  # type: ignore[arg-type]
+@device_api.exception_handler(ServiceError)
+def refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    if exc.code not in TOKEN_ERRORS:
+        return problems.service_error_response(exc)
+    body = TokenError(error=exc.code, error_description=exc.message)  # type: ignore[arg-type]
     return HttpResponse(body.model_dump_json(), status=400, content_type="application/json")
 
 
@@ -99,7 +99,7 @@ async def start_pairing(request: HttpRequest, body: PairingRequest) -> PairingSt
     )
 
 
-@device_api.post(routes.TOKEN.path, response=TokenGranted, auth=None)
+@device_api.post(routes.TOKEN.path, response={200: TokenGranted, 400: TokenError}, auth=None)
 async def token(request: HttpRequest, body: TokenRequest) -> TokenGranted:
     credential = await sync_to_async(services.exchange_for_token)(body)
     return TokenGranted(device_id=credential.device.pk, token=credential.token)
@@ -137,20 +137,39 @@ async def offers(
     return await sync_to_async(_offers)(device, limit)
 
 
+def _bytes_answer(media_type: str) -> dict[str, Any]:
+    """An answer of bytes, as the OpenAPI document describes it."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"description": "The bytes", "content": {media_type: binary}}
+
+
 def _delivery_of(device: Device, delivery_id: int) -> Delivery:
     delivery = Delivery.objects.filter(device=device, pk=delivery_id).first()
     if delivery is None:
-        raise services.DeliveryError(
-            "unknown_delivery", f"No delivery {delivery_id} for this device.", status=404
+        raise ServiceError(
+            "unknown_delivery",
+            f"No delivery {delivery_id} for this device.",
+            Kind.NOT_FOUND,
         )
     if delivery.state == Delivery.State.CANCELLED:
-        raise services.DeliveryError(
-            "cancelled", f"Delivery {delivery_id} was cancelled: its content is gone.", status=410
+        raise ServiceError(
+            "cancelled",
+            f"Delivery {delivery_id} was cancelled: its content is gone.",
+            Kind.GONE,
         )
     return delivery
 
 
-@device_api.get(routes.CONTENT.path, response={200: None})
+@device_api.get(
+    routes.CONTENT.path,
+    response={200: None, 206: None, 304: None, **errors(410, 416)},
+    openapi_extra={
+        "responses": {
+            200: _bytes_answer("application/octet-stream"),
+            206: _bytes_answer("application/octet-stream"),
+        }
+    },
+)
 async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """The bytes of one delivery, or the part a resuming download asks for with `Range`.
     Invoices are small, so they are read whole: an async server then sends them without
@@ -210,7 +229,11 @@ def _bundle(device: Device, ids: list[int]) -> bytes:
     return b"".join(parts)
 
 
-@device_api.post(routes.CONTENTS.path, response={200: None})
+@device_api.post(
+    routes.CONTENTS.path,
+    response={200: None},
+    openapi_extra={"responses": {200: _bytes_answer(BUNDLE_MEDIA_TYPE)}},
+)
 async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
     """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
     not bytes, is what limits a backlog of small invoices."""
@@ -219,14 +242,14 @@ async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
     return HttpResponse(data, content_type=BUNDLE_MEDIA_TYPE)
 
 
-@device_api.post(routes.ACKS.path, response=AckResult)
+@device_api.post(routes.ACKS.path, response={200: AckResult, **errors(404, 409)})
 async def acks(request: HttpRequest, body: AckBatch) -> AckResult:
     device: Device = request.auth  # type: ignore[attr-defined]
     acknowledged = await sync_to_async(services.acknowledge)(device, body.acks)
     return AckResult(acknowledged=acknowledged)
 
 
-@device_api.post(routes.FAIL.path, response={204: None})
+@device_api.post(routes.FAIL.path, response={204: None, **errors(409)})
 async def fail(request: HttpRequest, delivery_id: int, body: FailReport) -> Status[None]:
     device: Device = request.auth  # type: ignore[attr-defined]
     await sync_to_async(services.report_failure)(device, delivery_id, body)
@@ -244,21 +267,6 @@ async def status(request: HttpRequest, body: DeviceStatus) -> Status[None]:
 # ---- application API: the firm's devices (`/api/v1/firms/{fid}/…`) -------------------------
 
 router = Router(tags=["devices"])
-Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-
-def refusals_as_problems(handler: Handler) -> Handler:
-    """A refused change answers as problem details; the application API's own handlers do
-    not know this app's exception."""
-
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return handler(*args, **kwargs)
-        except services.DeliveryError as exc:
-            return problems.problem_response(exc.status, exc.message, code=exc.code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class DeviceOut(Schema):
@@ -338,10 +346,6 @@ class DeliveryOut(Schema):
     failure_message: str
 
 
-def _firm(request: HttpRequest, firm_id: int) -> Organisation:
-    return organisation_for(request.auth, firm_id, Organisation.Kind.FIRM)  # type: ignore[attr-defined]
-
-
 def _device_out(health: services.DeviceHealth) -> DeviceOut:
     device = health.device
     warnings: list[Literal["silent", "failed_deliveries"]] = []
@@ -392,28 +396,27 @@ def _active_device(firm: Organisation, device_id: int) -> Device:
 
 @router.get("/firms/{firm_id}/devices", response=list[DeviceOut])
 def list_devices(request: HttpRequest, firm_id: int) -> list[DeviceOut]:
-    return [_device_out(health) for health in services.device_health(_firm(request, firm_id))]
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
+    return [_device_out(health) for health in services.device_health(firm)]
 
 
-@router.post("/firms/{firm_id}/devices/approve", response={201: DeviceOut})
-@refusals_as_problems
+@router.post("/firms/{firm_id}/devices/approve", response={201: DeviceOut, **errors(429)})
 def approve_device(request: HttpRequest, firm_id: int, body: ApproveIn) -> Status[DeviceOut]:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
     device = services.approve_pairing(firm, body.user_code, name=body.name, by=request.auth)  # type: ignore[attr-defined]
     return Status(201, _one_device_out(firm, device.pk))
 
 
-@router.post("/firms/{firm_id}/devices/deny", response=DenyOut)
-@refusals_as_problems
+@router.post("/firms/{firm_id}/devices/deny", response={200: DenyOut, **errors(429)})
 def deny_device(request: HttpRequest, firm_id: int, body: DenyIn) -> DenyOut:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
     pairing = services.deny_pairing(firm, body.user_code, by=request.auth)  # type: ignore[attr-defined]
     return DenyOut(user_code=pairing.user_code, state=pairing.state)
 
 
 @router.post("/firms/{firm_id}/devices/enrolment-keys", response={201: EnrolmentKeyOut})
 def mint_enrolment_key(request: HttpRequest, firm_id: int) -> Status[EnrolmentKeyOut]:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
     enrolment_key, key = services.mint_enrolment_key(firm, by=request.auth)  # type: ignore[attr-defined]
     return Status(
         201,
@@ -428,12 +431,11 @@ def mint_enrolment_key(request: HttpRequest, firm_id: int) -> Status[EnrolmentKe
     )
 
 
-@router.patch("/firms/{firm_id}/devices/{device_id}", response=DeviceOut)
-@refusals_as_problems
+@router.patch("/firms/{firm_id}/devices/{device_id}", response={200: DeviceOut, **errors(409)})
 def update_device(
     request: HttpRequest, firm_id: int, device_id: int, body: DevicePatch
 ) -> DeviceOut:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
     device = _active_device(firm, device_id)
     by = request.auth  # type: ignore[attr-defined]
     services.update_device(
@@ -448,7 +450,8 @@ def update_device(
 
 @router.delete("/firms/{firm_id}/devices/{device_id}", response={204: None})
 def revoke_device(request: HttpRequest, firm_id: int, device_id: int) -> Status[None]:
-    device = _active_device(_firm(request, firm_id), device_id)
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
+    device = _active_device(firm, device_id)
     services.revoke_device(device, by=request.auth)  # type: ignore[attr-defined]
     return Status(204, None)
 
@@ -461,9 +464,9 @@ def list_deliveries(
     document_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None,
     limit: int = 500,
 ) -> list[DeliveryOut]:
-    deliveries = services.deliveries_of(
-        _firm(request, firm_id), state=state, document_id=document_id
-    )[: max(1, min(limit, 5000))]
+    firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
+    deliveries = services.deliveries_of(firm, state=state, document_id=document_id)
+    deliveries = deliveries[: max(1, min(limit, 5000))]
     return [
         DeliveryOut(
             id=delivery.pk,

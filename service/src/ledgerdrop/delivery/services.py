@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import (
     ONLINE_AFTER_CONTACT,
@@ -47,25 +48,6 @@ MAX_WRONG_GUESSES_PER_USER = 10
 MAX_WRONG_GUESSES_PER_FIRM = 30
 # A device with work waiting that has not asked for it for this long needs someone to look.
 SILENT_AFTER = dt.timedelta(hours=1)
-
-
-class DeliveryError(Exception):
-    """A refused request, with a code for machines and a message for people."""
-
-    def __init__(self, code: str, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-class PairingError(Exception):
-    """An RFC 8628 token-endpoint error (`authorization_pending`, `slow_down`, …)."""
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
 
 
 @dataclass(frozen=True)
@@ -180,17 +162,19 @@ def update_device(
     if name is not None:
         name = name.strip()
         if not name or len(name) > 100:
-            raise DeliveryError(
-                "invalid_name", _("A device name has 1 to 100 characters."), status=422
+            raise ServiceError(
+                "invalid_name",
+                _("A device name has 1 to 100 characters."),
+                Kind.INVALID,
             )
         changes["name"] = name
     if root_folder is not None:
         root_folder = root_folder.strip()
         if len(root_folder) > 255:
-            raise DeliveryError(
+            raise ServiceError(
                 "invalid_root_folder",
                 _("The main folder has at most 255 characters."),
-                status=422,
+                Kind.INVALID,
             )
         changes["root_folder"] = root_folder
     shared = device.is_shared_server if is_shared_server is None else is_shared_server
@@ -198,7 +182,7 @@ def update_device(
     if "root_folder" in changes or (device.is_shared_server and not shared):
         error = root_folder_error(folder, shared_server=shared)
         if error is not None:
-            raise DeliveryError("invalid_root_folder", str(error.messages[0]), status=422)
+            raise ServiceError("invalid_root_folder", str(error.messages[0]), Kind.INVALID)
     if shared and not device.is_shared_server:
         _check_shared_server_can_move(device)
     if changes:
@@ -232,14 +216,14 @@ def _check_shared_server_can_move(device: Device) -> None:
     current = Device.objects.active().filter(firm_id=device.firm_id, is_shared_server=True)
     for other in current.exclude(pk=device.pk):
         if root_folder_error(other.root_folder, shared_server=False) is not None:
-            raise DeliveryError(
+            raise ServiceError(
                 "shared_server_on_network_folder",
                 _(
                     "%(name)s is the shared server and its main folder is a network folder: "
                     "give it another main folder first."
                 )
                 % {"name": other.name},
-                status=409,
+                Kind.CONFLICT,
             )
 
 
@@ -399,37 +383,37 @@ def check_user_code(firm: Organisation, user_code: str, *, by: User | None) -> D
     """The pending pairing a firm user's code names. Every guess is counted, and wrong ones
     beyond the limits (per user and per firm) are refused before the code is even looked at."""
     pairing = _guess(firm, user_code, by)
-    if isinstance(pairing, DeliveryError):
+    if isinstance(pairing, ServiceError):
         raise pairing
     return pairing
 
 
 @transaction.atomic
-def _guess(firm: Organisation, user_code: str, by: User | None) -> DevicePairing | DeliveryError:
+def _guess(firm: Organisation, user_code: str, by: User | None) -> DevicePairing | ServiceError:
     # The refusal is returned, not raised, so that the guess itself is committed.
     since = timezone.now() - GUESS_WINDOW
     wrong = CodeGuess.objects.filter(at__gte=since, matched=False)
     if (by is not None and wrong.filter(user=by).count() >= MAX_WRONG_GUESSES_PER_USER) or (
         wrong.filter(firm=firm).count() >= MAX_WRONG_GUESSES_PER_FIRM
     ):
-        return DeliveryError(
+        return ServiceError(
             "too_many_attempts",
             _(
                 "Too many wrong codes were entered. Wait 15 minutes, then enter the code the "
                 "downloader shows now."
             ),
-            status=429,
+            Kind.TOO_MANY,
         )
     pairing = find_pending_pairing(user_code)
     CodeGuess.objects.create(firm=firm, user=by, matched=pairing is not None)
     if pairing is None:
-        return DeliveryError(
+        return ServiceError(
             "unknown_user_code",
             _(
                 "This code is unknown, already used or expired. Start the pairing again on the "
                 "device (ledgerdrop-agent pair) and enter the new code."
             ),
-            status=404,
+            Kind.NOT_FOUND,
         )
     return pairing
 
@@ -465,10 +449,10 @@ def _decide(
     # a code is used once.
     locked = DevicePairing.objects.select_for_update().get(pk=pairing.pk)
     if locked.state != DevicePairing.State.PENDING or locked.is_expired:
-        raise DeliveryError(
+        raise ServiceError(
             "unknown_user_code",
             _("This code was used or expired meanwhile. Start the pairing again on the device."),
-            status=404,
+            Kind.NOT_FOUND,
         )
     if not approve:
         locked.state = DevicePairing.State.DENIED
@@ -494,15 +478,16 @@ def _decide(
 
 
 def exchange_for_token(request: TokenRequest) -> IssuedCredential:
-    """The token endpoint: a credential, or the RFC 8628 error to poll on with."""
+    """The token endpoint: a credential, or the RFC 8628 error to poll on with (its code is
+    `authorization_pending`, `slow_down`, …, which the device API answers in OAuth's shape)."""
     outcome = _enrol(request) if request.enrolment_key else _poll_pairing(request)
-    if isinstance(outcome, PairingError):
+    if isinstance(outcome, ServiceError):
         raise outcome
     return outcome
 
 
 @transaction.atomic
-def _poll_pairing(request: TokenRequest) -> IssuedCredential | PairingError:
+def _poll_pairing(request: TokenRequest) -> IssuedCredential | ServiceError:
     # Errors are returned, not raised, so that the poll's bookkeeping (last poll, interval)
     # commits: slow_down depends on it.
     assert request.device_code is not None
@@ -512,12 +497,18 @@ def _poll_pairing(request: TokenRequest) -> IssuedCredential | PairingError:
         .first()
     )
     if pairing is None or pairing.state == DevicePairing.State.CONSUMED:
-        return PairingError("invalid_grant", "This device code is unknown or was already used.")
+        return ServiceError(
+            "invalid_grant", "This device code is unknown or was already used.", Kind.INVALID
+        )
     if pairing.state == DevicePairing.State.DENIED:
-        return PairingError("access_denied", "The pairing was refused on the server.")
+        return ServiceError(
+            "access_denied", "The pairing was refused on the server.", Kind.FORBIDDEN
+        )
     if pairing.state == DevicePairing.State.PENDING:
         if pairing.is_expired:
-            return PairingError("expired_token", "The code expired before anyone entered it.")
+            return ServiceError(
+                "expired_token", "The code expired before anyone entered it.", Kind.GONE
+            )
         now = timezone.now()
         too_soon = pairing.last_polled_at and (
             now - pairing.last_polled_at < dt.timedelta(seconds=pairing.interval)
@@ -526,9 +517,13 @@ def _poll_pairing(request: TokenRequest) -> IssuedCredential | PairingError:
         if too_soon:
             pairing.interval += 5  # RFC 8628 §3.5: slow_down adds 5 seconds
             pairing.save(update_fields=["last_polled_at", "interval"])
-            return PairingError("slow_down", f"Poll at most every {pairing.interval} seconds.")
+            return ServiceError(
+                "slow_down", f"Poll at most every {pairing.interval} seconds.", Kind.TOO_MANY
+            )
         pairing.save(update_fields=["last_polled_at"])
-        return PairingError("authorization_pending", "Waiting for the code to be entered.")
+        return ServiceError(
+            "authorization_pending", "Waiting for the code to be entered.", Kind.CONFLICT
+        )
     device = pairing.device
     assert device is not None
     token = new_secret("ldd")
@@ -556,7 +551,7 @@ def mint_enrolment_key(firm: Organisation, *, by: User | None) -> tuple[Enrolmen
 
 
 @transaction.atomic
-def _enrol(request: TokenRequest) -> IssuedCredential | PairingError:
+def _enrol(request: TokenRequest) -> IssuedCredential | ServiceError:
     assert request.enrolment_key is not None
     key = (
         EnrolmentKey.objects.select_for_update()
@@ -565,9 +560,13 @@ def _enrol(request: TokenRequest) -> IssuedCredential | PairingError:
         .first()
     )
     if key is None or key.used_at is not None:
-        return PairingError("invalid_grant", "This enrolment key is unknown or was already used.")
+        return ServiceError(
+            "invalid_grant", "This enrolment key is unknown or was already used.", Kind.INVALID
+        )
     if timezone.now() >= key.expires_at:
-        return PairingError("expired_token", "This enrolment key has expired; mint a new one.")
+        return ServiceError(
+            "expired_token", "This enrolment key has expired; mint a new one.", Kind.GONE
+        )
     credential = register_device(
         key.firm,
         name=request.name or request.hostname or "downloader",
@@ -650,19 +649,21 @@ def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
     }
     missing = sorted(set(by_id) - set(found))
     if missing:
-        raise DeliveryError(
-            "unknown_delivery", f"No delivery {missing} for this device.", status=404
+        raise ServiceError(
+            "unknown_delivery",
+            f"No delivery {missing} for this device.",
+            Kind.NOT_FOUND,
         )
     if cancelled := sorted(i for i, d in found.items() if d.state == Delivery.State.CANCELLED):
         raise _cancelled_error(cancelled)
     fresh = [found[i] for i in by_id if found[i].state != Delivery.State.DELIVERED]
     for delivery in fresh:
         if by_id[delivery.id].sha256 != delivery.sha256:
-            raise DeliveryError(
+            raise ServiceError(
                 "checksum_mismatch",
                 f"Delivery {delivery.id} was acknowledged with a different SHA-256 "
                 "than the file that was offered.",
-                status=422,
+                Kind.INVALID,
             )
     delivered = {
         "state": Delivery.State.DELIVERED,
@@ -689,12 +690,16 @@ def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
 def report_failure(device: Device, delivery_id: int, report: FailReport) -> Delivery:
     delivery = Delivery.objects.select_for_update().filter(device=device, id=delivery_id).first()
     if delivery is None:
-        raise DeliveryError(
-            "unknown_delivery", f"No delivery {delivery_id} for this device.", status=404
+        raise ServiceError(
+            "unknown_delivery",
+            f"No delivery {delivery_id} for this device.",
+            Kind.NOT_FOUND,
         )
     if delivery.state == Delivery.State.DELIVERED:
-        raise DeliveryError(
-            "already_delivered", "This delivery was already acknowledged as placed."
+        raise ServiceError(
+            "already_delivered",
+            "This delivery was already acknowledged as placed.",
+            Kind.CONFLICT,
         )
     if delivery.state == Delivery.State.CANCELLED:
         raise _cancelled_error([delivery.pk])
@@ -709,11 +714,11 @@ def report_failure(device: Device, delivery_id: int, report: FailReport) -> Deli
     return delivery
 
 
-def _cancelled_error(ids: list[int]) -> DeliveryError:
-    return DeliveryError(
+def _cancelled_error(ids: list[int]) -> ServiceError:
+    return ServiceError(
         "cancelled",
         f"Delivery {ids} was cancelled before it was placed: do not place it.",
-        status=409,
+        Kind.CONFLICT,
     )
 
 

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.accounts.tenancy import organisation_for, organisations_of
+from ledgerdrop.accounts.tenancy import firm_for, organisations_of
+from ledgerdrop.core.errors import ServiceError
+from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.delivery import downloads, services
 from ledgerdrop.delivery.api import pair_command, server_url
 from ledgerdrop.delivery.forms import DeviceSettingsForm, PairingCodeForm
@@ -24,27 +26,13 @@ from ledgerdrop.delivery.models import Delivery, Device
 RECENT_FAILURES = 20
 
 
-def _firm(request: HttpRequest, firm_id: int) -> Organisation:
-    return organisation_for(request.user, firm_id, Organisation.Kind.FIRM)
-
-
 def _page(request: HttpRequest, template: str, firm: Organisation, **context: Any) -> HttpResponse:
     return render(request, template, {"firm": firm, "section": "devices", **context})
 
 
-def _refusal(exc: services.DeliveryError) -> str:
-    """The service's refusal in the user's language."""
-    if exc.code == "too_many_attempts":
-        return _(
-            "Too many wrong codes were entered. Wait 15 minutes, then enter the code the "
-            "downloader shows now."
-        )
-    return _("This code is unknown, already used or expired. Start the pairing again.")
-
-
 @login_required
 def devices(request: HttpRequest, firm_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.user, firm_id)
     failures = (
         Delivery.objects.filter(firm=firm, state=Delivery.State.FAILED, device__revoked_at=None)
         .select_related("device")
@@ -79,7 +67,7 @@ def pair_entry(request: HttpRequest) -> HttpResponse:
 def pair(request: HttpRequest, firm_id: int) -> HttpResponse:
     """The RFC 8628 verification page: enter or confirm the code, see the device's facts,
     approve or deny."""
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.user, firm_id)
     user = request.user
     if request.method == "POST":
         form = PairingCodeForm(request.POST)
@@ -104,8 +92,8 @@ def pair(request: HttpRequest, firm_id: int) -> HttpResponse:
                 )
                 return redirect("devices", firm_id=firm.pk)
             pairing = services.check_user_code(firm, code, by=user)  # type: ignore[arg-type]
-        except services.DeliveryError as exc:
-            form.add_error("user_code", _refusal(exc))
+        except ServiceError as refusal:
+            show_refusal(request, refusal, form=form, field="user_code")
     return _page(request, "delivery/pair.html", firm, form=form, pairing=pairing)
 
 
@@ -113,7 +101,7 @@ def pair(request: HttpRequest, firm_id: int) -> HttpResponse:
 @require_POST
 def enrolment_key(request: HttpRequest, firm_id: int) -> HttpResponse:
     """Mint a one-time key; it is shown on this answer only, never stored in clear."""
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.user, firm_id)
     minted, key = services.mint_enrolment_key(firm, by=request.user)  # type: ignore[arg-type]
     return _page(
         request,
@@ -134,7 +122,7 @@ def _device(firm: Organisation, device_id: int) -> Device:
 
 @login_required
 def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.user, firm_id)
     device = _device(firm, device_id)
     initial = {
         "name": device.name,
@@ -151,8 +139,8 @@ def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpR
                 is_shared_server=form.cleaned_data["is_shared_server"],
                 by=request.user,  # type: ignore[arg-type]
             )
-        except services.DeliveryError as exc:
-            form.add_error(None, exc.message)
+        except ServiceError as refusal:
+            show_refusal(request, refusal, form=form)
         else:
             name = {"name": device.name}
             messages.success(request, _("The settings of %(name)s are saved.") % name)
@@ -162,7 +150,7 @@ def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpR
 
 @login_required
 def revoke(request: HttpRequest, firm_id: int, device_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.user, firm_id)
     device = _device(firm, device_id)
     if request.method == "POST":
         services.revoke_device(device, by=request.user)  # type: ignore[arg-type]
@@ -178,7 +166,7 @@ def revoke(request: HttpRequest, firm_id: int, device_id: int) -> HttpResponse:
 def downloader(request: HttpRequest, firm_id: int) -> HttpResponse:
     """The install commands, each with a fresh one-time key: a command copied from here pairs
     at once, and one per system lets the PC and the server be installed from the same visit."""
-    firm = _firm(request, firm_id)
+    firm = firm_for(request.user, firm_id)
     server = server_url(request)
     user = request.user
     _, linux_key = services.mint_enrolment_key(firm, by=user)  # type: ignore[arg-type]

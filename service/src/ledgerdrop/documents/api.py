@@ -10,15 +10,17 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 from ninja.security import HttpBearer
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.accounts.tenancy import organisation_for
-from ledgerdrop.core.problems import problem_response
-from ledgerdrop.documents import bounds, findings, inbound, queries, services
+from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.core.problems import errors
+from ledgerdrop.documents import bounds, inbound, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES, size_refusal
 
@@ -98,6 +100,116 @@ class RejectIn(Schema):
     reason: str
 
 
+# ---- answers: the JSON field names are the public contract (API.md) ------------------------
+
+
+class AccountantTransferOut(Schema):
+    state: Literal["none", "queued", "delivered", "failed", "cancelled"]
+    delivered_at: dt.datetime | None
+    error: str | None
+
+
+class DocumentRowOut(Schema):
+    """A document in a list."""
+
+    id: int
+    kind: str
+    number: str
+    issue_date: dt.date
+    status: str
+    total: Decimal
+    currency: str
+    counterparty_name: str
+    accountant_transfer: AccountantTransferOut
+
+
+class AddressOut(Schema):
+    street: str
+    postal_code: str
+    city: str
+    country: str
+
+
+class CounterpartyOut(Schema):
+    name: str
+    vat_number: str
+    enterprise_number: str
+    address: AddressOut
+
+
+class LineOut(Schema):
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: str  # as in LineIn: a rate ("21") or a category ("AE")
+    net_amount: Decimal
+    exemption_reason: str
+
+
+class FindingOut(Schema):
+    layer: str
+    rule_id: str
+    flag: str
+    message: str
+    location: str = ""
+
+
+class ValidationOut(Schema):
+    status: Literal["valid", "invalid", "incomplete"]
+    summary: str
+    findings: list[FindingOut]
+    layers_run: list[str]
+    layers_skipped: dict[str, str] = {}
+
+
+class StoredFileOut(Schema):
+    sha256: str
+    size: int
+    url: str
+
+
+class DocumentOut(DocumentRowOut):
+    """One document with its lines, its validation and its files."""
+
+    due_date: dt.date | None
+    eur_rate: Decimal | None
+    net_total: Decimal
+    vat_total: Decimal
+    counterparty: CounterpartyOut
+    lines: list[LineOut]
+    credited_document_id: int | None
+    payment_reference: str
+    iban: str
+    note: str
+    issued_at: dt.datetime | None
+    sent_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    approved_at: dt.datetime | None
+    rejected_at: dt.datetime | None
+    rejection_reason: str
+    source: str
+    received_from: str
+    duplicate_of: int | None
+    addressed_to: str | None
+    addressee_confirmed_at: dt.datetime | None
+    validation: ValidationOut | None
+    ubl: StoredFileOut | None
+    pdf: StoredFileOut | None
+
+
+class PeppolReceiptOut(Schema):
+    id: int
+    company_id: int
+    status: str
+    duplicate_of: int | None
+
+
+# The stored files' own media types, described for the OpenAPI document.
+def _file_answer(media_type: str) -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": "OK", "content": {media_type: binary}}}}
+
+
 def _user(request: HttpRequest) -> User:
     user = request.auth  # type: ignore[attr-defined]
     if not isinstance(user, User):
@@ -111,35 +223,6 @@ def _company(request: HttpRequest, cid: int) -> Organisation:
 
 def _document(request: HttpRequest, cid: int, document_id: int) -> Document:
     return queries.document_of(_company(request, cid), document_id)
-
-
-def _error(error: services.DocumentError) -> HttpResponse:
-    if isinstance(error, services.OutOfRangeError):
-        return problem_response(
-            422, "Out of range", error.message, code=error.code, errors=error.errors
-        )
-    if error.report is not None:
-        errors = [
-            {
-                "field": f.location,
-                "message": f"{f.rule_id}: {f.message}",
-                "layer": f.layer,
-                "summary": findings.summary(f.rule_id, f.layer),
-            }
-            for f in error.report.errors
-        ]
-        return problem_response(
-            422, "The document is not valid", error.message, code=error.code, errors=errors
-        )
-    status = 422 if error.code in {"invalid", "number_taken"} else 409
-    fields = [{"field": name, "message": label} for name, label in error.fields.items()]
-    return problem_response(
-        status,
-        "The document cannot change",
-        error.message,
-        code=error.code,
-        errors=fields or None,
-    )
 
 
 def _counterparty(data: CounterpartyIn) -> services.CounterpartyInput:
@@ -168,8 +251,8 @@ def _lines(lines: list[LineIn]) -> list[services.LineInput]:
     ]
 
 
-@router.post("/companies/{cid}/documents")
-def create_document(request: HttpRequest, cid: int, payload: DocumentIn) -> HttpResponse:
+@router.post("/companies/{cid}/documents", response={201: DocumentOut, **errors(409)})
+def create_document(request: HttpRequest, cid: int, payload: DocumentIn) -> Status[Any]:
     company = _company(request, cid)
     data = services.DocumentInput(
         kind=Document.Kind(payload.kind),
@@ -184,19 +267,11 @@ def create_document(request: HttpRequest, cid: int, payload: DocumentIn) -> Http
         iban=payload.iban,
         number=payload.number,
     )
-    try:
-        document = services.create_document(
-            company,
-            data,
-            by=_user(request),
-            draft=payload.draft,
-        )
-    except services.DocumentError as error:
-        return _error(error)
-    return queries.json_response(queries.detail(document), status=201)
+    document = services.create_document(company, data, by=_user(request), draft=payload.draft)
+    return Status(201, queries.detail(document))
 
 
-@router.get("/companies/{cid}/documents")
+@router.get("/companies/{cid}/documents", response=list[DocumentRowOut])
 def list_documents(
     request: HttpRequest,
     cid: int,
@@ -204,48 +279,50 @@ def list_documents(
     status: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
-) -> HttpResponse:
+) -> list[dict[str, Any]]:
     """`kind` and `status` as in the rows; `date_from`/`date_to` bound the issue date."""
     company = _company(request, cid)
     documents = queries.overview(
         company, kind=kind, status=status, date_from=date_from, date_to=date_to
     )
-    return queries.json_response([queries.row(d) for d in documents])
+    return [queries.row(d) for d in documents]
 
 
-@router.post("/companies/{cid}/documents/upload")
+def _too_large(size: int) -> None:
+    if refusal := size_refusal(size):
+        raise ServiceError("too_large", refusal, Kind.TOO_LARGE, title="File too large")
+
+
+@router.post("/companies/{cid}/documents/upload", response={201: DocumentOut, **errors(409)})
 def upload(
     request: HttpRequest, cid: int, file: File[UploadedFile], registered: Form[bool] = False
-) -> HttpResponse:
+) -> Status[Any]:
     """A received UBL document into the processing list; `registered=true` enters it as a
     purchase invoice at once (the Purchases module's manual entry)."""
     company = _company(request, cid)
-    if refusal := size_refusal(file.size or 0):
-        return problem_response(413, "File too large", refusal, code="too_large")
-    data = file.read(DEFAULT_MAX_BYTES + 1)
-    try:
-        document = services.receive(
-            company,
-            data,
-            source=Document.Source.MANUAL if registered else Document.Source.UPLOAD,
-            received_from=file.name or "",
-            by=_user(request),
-            register=registered,
-        )
-    except services.DocumentError as error:
-        return _error(error)
-    return queries.json_response(queries.detail(document), status=201)
+    _too_large(file.size or 0)
+    document = services.receive(
+        company,
+        file.read(DEFAULT_MAX_BYTES + 1),
+        source=Document.Source.MANUAL if registered else Document.Source.UPLOAD,
+        received_from=file.name or "",
+        by=_user(request),
+        register=registered,
+    )
+    return Status(201, queries.detail(document))
 
 
-@router.get("/companies/{cid}/documents/{document_id}")
-def get_document(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
-    return queries.json_response(queries.detail(_document(request, cid, document_id)))
+@router.get("/companies/{cid}/documents/{document_id}", response=DocumentOut)
+def get_document(request: HttpRequest, cid: int, document_id: int) -> dict[str, Any]:
+    return queries.detail(_document(request, cid, document_id))
 
 
-@router.patch("/companies/{cid}/documents/{document_id}")
+@router.patch(
+    "/companies/{cid}/documents/{document_id}", response={200: DocumentOut, **errors(409)}
+)
 def edit_draft(
     request: HttpRequest, cid: int, document_id: int, payload: DocumentPatch
-) -> HttpResponse:
+) -> dict[str, Any]:
     document = _document(request, cid, document_id)
     current = queries.as_input(document)
     given = payload.dict(exclude_unset=True)
@@ -267,101 +344,100 @@ def edit_draft(
         note=payload.note if payload.note is not None else current.note,
         iban=payload.iban if payload.iban is not None else current.iban,
     )
-    try:
-        document = services.update_draft(document, data, by=_user(request))
-    except services.DocumentError as error:
-        return _error(error)
-    return queries.json_response(queries.detail(document))
+    return queries.detail(services.update_draft(document, data, by=_user(request)))
 
 
-@router.delete("/companies/{cid}/documents/{document_id}")
-def delete_draft(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
-    document = _document(request, cid, document_id)
-    try:
-        services.delete_draft(document, by=_user(request))
-    except services.DocumentError as error:
-        return _error(error)
-    return HttpResponse(status=204)
+@router.delete("/companies/{cid}/documents/{document_id}", response={204: None, **errors(409)})
+def delete_draft(request: HttpRequest, cid: int, document_id: int) -> Status[None]:
+    services.delete_draft(_document(request, cid, document_id), by=_user(request))
+    return Status(204, None)
 
 
-def _change(request: HttpRequest, cid: int, document_id: int, change: Any) -> HttpResponse:
-    document = _document(request, cid, document_id)
-    try:
-        document = change(document, _user(request))
-    except services.DocumentError as error:
-        return _error(error)
-    return queries.json_response(queries.detail(document))
+def _change(request: HttpRequest, cid: int, document_id: int, change: Any) -> dict[str, Any]:
+    return queries.detail(change(_document(request, cid, document_id), _user(request)))
 
 
-@router.post("/companies/{cid}/documents/{document_id}/issue")
-def issue(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
+CHANGED = {200: DocumentOut, **errors(409)}
+
+
+@router.post("/companies/{cid}/documents/{document_id}/issue", response=CHANGED)
+def issue(request: HttpRequest, cid: int, document_id: int) -> dict[str, Any]:
     return _change(request, cid, document_id, lambda d, by: services.issue(d, by=by))
 
 
-@router.post("/companies/{cid}/documents/{document_id}/mark")
-def mark(request: HttpRequest, cid: int, document_id: int, payload: MarkIn) -> HttpResponse:
+@router.post("/companies/{cid}/documents/{document_id}/mark", response=CHANGED)
+def mark(request: HttpRequest, cid: int, document_id: int, payload: MarkIn) -> dict[str, Any]:
     return _change(request, cid, document_id, lambda d, by: services.mark(d, payload.status, by=by))
 
 
-@router.post("/companies/{cid}/documents/{document_id}/approve")
-def approve(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
+@router.post("/companies/{cid}/documents/{document_id}/approve", response=CHANGED)
+def approve(request: HttpRequest, cid: int, document_id: int) -> dict[str, Any]:
     return _change(request, cid, document_id, lambda d, by: services.approve(d, by=by))
 
 
-@router.post("/companies/{cid}/documents/{document_id}/confirm-addressee")
-def confirm_addressee(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
+@router.post("/companies/{cid}/documents/{document_id}/confirm-addressee", response=CHANGED)
+def confirm_addressee(request: HttpRequest, cid: int, document_id: int) -> dict[str, Any]:
     """A received document names another company as its buyer (`addressed_to`): confirm it is
     this company's anyway, so that it is sent to the accountant automatically like the rest."""
     return _change(request, cid, document_id, lambda d, by: services.confirm_addressee(d, by=by))
 
 
-@router.post("/companies/{cid}/documents/{document_id}/reject")
-def reject(request: HttpRequest, cid: int, document_id: int, payload: RejectIn) -> HttpResponse:
+@router.post("/companies/{cid}/documents/{document_id}/reject", response=CHANGED)
+def reject(request: HttpRequest, cid: int, document_id: int, payload: RejectIn) -> dict[str, Any]:
     return _change(
         request, cid, document_id, lambda d, by: services.reject(d, payload.reason, by=by)
     )
 
 
-@router.post("/companies/{cid}/documents/{document_id}/credit")
-def credit(request: HttpRequest, cid: int, document_id: int) -> HttpResponse:
+@router.post(
+    "/companies/{cid}/documents/{document_id}/credit", response={201: DocumentOut, **errors(409)}
+)
+def credit(request: HttpRequest, cid: int, document_id: int) -> Status[Any]:
     """A draft credit note for the whole invoice (edit it with PATCH, then issue it)."""
-    document = _document(request, cid, document_id)
-    try:
-        note = services.credit(document, by=_user(request))
-    except services.DocumentError as error:
-        return _error(error)
-    return queries.json_response(queries.detail(note), status=201)
+    note = services.credit(_document(request, cid, document_id), by=_user(request))
+    return Status(201, queries.detail(note))
 
 
-@router.get("/companies/{cid}/documents/{document_id}/ubl")
+@router.get(
+    "/companies/{cid}/documents/{document_id}/ubl",
+    response={200: None},
+    openapi_extra=_file_answer("application/xml"),
+)
 def ubl_file(request: HttpRequest, cid: int, document_id: int) -> FileResponse:
     return queries.file_response(_document(request, cid, document_id), "ubl")
 
 
-@router.get("/companies/{cid}/documents/{document_id}/pdf")
+@router.get(
+    "/companies/{cid}/documents/{document_id}/pdf",
+    response={200: None},
+    openapi_extra=_file_answer("application/pdf"),
+)
 def pdf_file(request: HttpRequest, cid: int, document_id: int) -> FileResponse:
     return queries.file_response(_document(request, cid, document_id), "pdf")
 
 
-@inbound_router.post("/inbound/peppol")
-def peppol_hand_off(request: HttpRequest) -> HttpResponse:
+@inbound_router.post(
+    "/inbound/peppol",
+    response={201: PeppolReceiptOut, **errors(409, 413, 422)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def peppol_hand_off(request: HttpRequest) -> Status[PeppolReceiptOut]:
     """One UBL document as the body, from the PEPPOL access point."""
-    if refusal := size_refusal(int(request.headers.get("Content-Length") or 0)):
-        return problem_response(413, "File too large", refusal, code="too_large")
-    try:
-        document = inbound.receive_from_peppol(request.read(DEFAULT_MAX_BYTES + 1))
-    except inbound.UnknownReceiver as error:
-        return problem_response(422, "Unknown receiver", str(error), code="unknown_receiver")
-    except services.DocumentError as error:
-        return _error(error)
-    return queries.json_response(
-        {
-            "id": document.pk,
-            "company_id": document.company_id,
-            "status": document.status,
-            "duplicate_of": document.duplicate_of_id,
-        },
-        status=201,
+    _too_large(int(request.headers.get("Content-Length") or 0))
+    document = inbound.receive_from_peppol(request.read(DEFAULT_MAX_BYTES + 1))
+    return Status(
+        201,
+        PeppolReceiptOut(
+            id=document.pk,
+            company_id=document.company_id,
+            status=document.status,
+            duplicate_of=document.duplicate_of_id,
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db.models import Q
 
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document, InvoicingProfile
 from ledgerdrop.documents.ubl.parse import RefusedXmlError, parse_ubl
@@ -24,8 +25,9 @@ from ledgerdrop.documents.ubl.report import Finding, ValidationReport
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
-class UnknownReceiver(Exception):
+def _unknown_receiver(message: str) -> ServiceError:
     """No company here has the address the document was sent to."""
+    return ServiceError("unknown_receiver", message, Kind.INVALID, title="Unknown receiver")
 
 
 def _digits(value: str) -> str:
@@ -36,7 +38,7 @@ def company_for_endpoint(scheme: str, identifier: str) -> Organisation:
     """The company a PEPPOL document is addressed to: `0208` enterprise number or `9925` VAT."""
     digits = _digits(identifier)
     if scheme not in {"0208", "9925"} or len(digits) != 10:
-        raise UnknownReceiver(
+        raise _unknown_receiver(
             f"The receiver {scheme}:{identifier} is not a Belgian enterprise or VAT number "
             "(schemes 0208 and 9925)."
         )
@@ -54,7 +56,7 @@ def company_for_endpoint(scheme: str, identifier: str) -> Organisation:
         or _enterprise_number(company) == digits
     ]
     if len(matches) != 1:
-        raise UnknownReceiver(
+        raise _unknown_receiver(
             f"No company on this server has the PEPPOL address {scheme}:{digits}."
         )
     return matches[0]
@@ -76,9 +78,7 @@ def receive_from_peppol(data: bytes) -> Document:
     try:
         fields = read_fields(parse_ubl(data))
     except RefusedXmlError as refusal:
-        raise services.DocumentError(
-            "invalid_document", str(refusal), refusal_report(refusal)
-        ) from refusal
+        raise services.invalid_document(str(refusal), refusal_report(refusal)) from refusal
     company = company_for_endpoint(*fields.buyer_endpoint)
     return services.receive(company, data, source=Document.Source.PEPPOL, received_from="PEPPOL")
 
@@ -135,7 +135,7 @@ def receive_mail(company: Organisation, raw: bytes, sender: str) -> MailOutcome:
             document = services.receive(
                 company, payload, source=Document.Source.EMAIL, received_from=sender
             )
-        except services.DocumentError as error:
+        except ServiceError as error:
             outcome.refused.append((filename, error.message))
         else:
             outcome.received.append(document)

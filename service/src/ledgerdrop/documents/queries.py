@@ -7,9 +7,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import storage
@@ -229,10 +228,6 @@ def as_input(document: Document) -> services.DocumentInput:
         note=document.note,
         iban=document.iban,
     )
-
-
-def json_response(data: Any, status: int = 200) -> HttpResponse:
-    return JsonResponse(data, encoder=DjangoJSONEncoder, status=status, safe=False)
 
 
 def download_name(document: Document, which: str) -> str:

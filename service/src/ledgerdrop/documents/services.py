@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.documents import addressee, bounds, findings, peppol_validator, to_ubl
 from ledgerdrop.documents.models import Document, DocumentLine, InvoicingProfile, NumberSequence
 from ledgerdrop.documents.ubl import model as ubl
@@ -42,36 +43,20 @@ from ledgerdrop.documents.ubl.report import ValidationReport
 from ledgerdrop.documents.ubl.totals import round_amount
 
 
-class DocumentError(Exception):
-    """A change that cannot be made; `code` is stable, the message says what to do.
-
-    `fields` names what is wrong or missing (field name → what a person calls it)."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        report: ValidationReport | None = None,
-        fields: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.report = report
-        self.fields = fields or {}
-
-
 def translated(error: ubl.InvoiceDataError) -> str:
     """The `ubl` package's message in the user's language."""
     return _(error.template) % error.params if error.params else _(error.template)
 
 
-class OutOfRangeError(DocumentError):
+def _out_of_range(errors: list[dict[str, str]]) -> ServiceError:
     """Numbers beyond what a document holds (`bounds`), with one error per field."""
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("out_of_range", " ".join(error["message"] for error in errors))
-        self.errors = errors
+    return ServiceError(
+        "out_of_range",
+        " ".join(error["message"] for error in errors),
+        Kind.INVALID,
+        title="Out of range",
+        errors=errors,
+    )
 
 
 @dataclass(frozen=True)
@@ -124,14 +109,20 @@ SERIES_PREFIX = {
 def _credited(company: Organisation, data: DocumentInput) -> Document | None:
     if data.kind != Document.Kind.CREDIT_NOTE:
         if data.credited_document_id is not None:
-            raise DocumentError("invalid", _("Only a credit note refers to a credited invoice."))
+            raise ServiceError(
+                "invalid", _("Only a credit note refers to a credited invoice."), Kind.INVALID
+            )
         return None
     if data.credited_document_id is None:
-        raise DocumentError("invalid", _("A credit note must name the invoice it credits."))
+        raise ServiceError(
+            "invalid", _("A credit note must name the invoice it credits."), Kind.INVALID
+        )
     credited = company.documents.filter(pk=data.credited_document_id).first()
     if credited is None or not credited.can_be_credited:
-        raise DocumentError(
-            "invalid", _("The credited document must be an issued sales invoice of this company.")
+        raise ServiceError(
+            "invalid",
+            _("The credited document must be an issued sales invoice of this company."),
+            Kind.INVALID,
         )
     return credited
 
@@ -139,25 +130,28 @@ def _credited(company: Organisation, data: DocumentInput) -> Document | None:
 def _currency(code: str, eur_rate: Decimal | None) -> tuple[str, Decimal | None]:
     currency = code.strip().upper() or "EUR"
     if pycountry.currencies.get(alpha_3=currency) is None:
-        raise DocumentError(
+        raise ServiceError(
             "invalid",
             _("%(currency)s is not a currency code: use three letters such as EUR, USD or GBP.")
             % {"currency": code},
+            Kind.INVALID,
         )
     if currency == "EUR":
         # A euro document states no exchange rate (PEPPOL-EN16931-R005): a stray one is dropped.
         return currency, None
-    if eur_rate is not None and eur_rate.is_finite():
+    if eur_rate is not None and eur_rate.is_finite() and abs(eur_rate) < MAX_EUR_RATE:
         # Six decimals, as stored: the rate the UBL states is the one kept with the document.
+        # (A rate beyond the bound would not fit six decimals: it is refused just below.)
         eur_rate = eur_rate.quantize(EUR_RATE_STEP, rounding=ROUND_HALF_UP)
     if eur_rate is None or not eur_rate.is_finite() or not 0 < eur_rate < MAX_EUR_RATE:
-        raise DocumentError(
+        raise ServiceError(
             "invalid",
             _(
                 "A document in %(currency)s needs its exchange rate: how many euros one"
                 " %(currency)s is worth (eur_rate), so that its VAT can be stated in euro."
             )
             % {"currency": currency},
+            Kind.INVALID,
         )
     return currency, eur_rate
 
@@ -165,24 +159,27 @@ def _currency(code: str, eur_rate: Decimal | None) -> tuple[str, Decimal | None]
 def _country(code: str) -> str:
     country = code.strip().upper() or "BE"
     if pycountry.countries.get(alpha_2=country) is None:
-        raise DocumentError(
+        raise ServiceError(
             "invalid",
             _("%(country)s is not a country code: use two letters such as BE, FR or US.")
             % {"country": code},
+            Kind.INVALID,
         )
     return country
 
 
 def _apply(document: Document, data: DocumentInput) -> None:
     if data.kind not in Document.ISSUED_KINDS:
-        raise DocumentError(
-            "invalid", _("Documents of kind %(kind)s are not written here.") % {"kind": data.kind}
+        raise ServiceError(
+            "invalid",
+            _("Documents of kind %(kind)s are not written here.") % {"kind": data.kind},
+            Kind.INVALID,
         )
     if not data.lines:
-        raise DocumentError("invalid", _("A document needs at least one line."))
+        raise ServiceError("invalid", _("A document needs at least one line."), Kind.INVALID)
     party = data.counterparty
     if not party.name.strip():
-        raise DocumentError("invalid", _("The customer or supplier needs a name."))
+        raise ServiceError("invalid", _("The customer or supplier needs a name."), Kind.INVALID)
     document.kind = data.kind
     document.issue_date = data.issue_date
     document.due_date = data.due_date
@@ -206,16 +203,17 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
         for index, line in enumerate(lines)
         for error in bounds.line_errors(index, line.quantity, line.unit_price)
     ]:
-        raise OutOfRangeError(errors)
+        raise _out_of_range(errors)
     rows = []
     for position, line in enumerate(lines, start=1):
         try:
             choice = to_ubl.vat_choice(line.vat_rate)
         except ubl.InvoiceDataError as error:
-            raise DocumentError(
+            raise ServiceError(
                 "invalid",
                 _("Line %(position)s: %(error)s")
                 % {"position": position, "error": translated(error)},
+                Kind.INVALID,
             ) from error
         rows.append(
             DocumentLine(
@@ -232,7 +230,7 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
     try:
         totals = to_ubl.line_totals(rows)
     except ubl.InvoiceDataError as error:
-        raise DocumentError("invalid", translated(error)) from error
+        raise ServiceError("invalid", translated(error), Kind.INVALID) from error
     if errors := bounds.amount_errors(
         (bounds.line_amount(line.quantity, line.unit_price) for line in lines),
         {
@@ -241,7 +239,7 @@ def _line_rows(document: Document, lines: list[LineInput]) -> list[DocumentLine]
             "total": totals.payable_amount,
         },
     ):
-        raise OutOfRangeError(errors)
+        raise _out_of_range(errors)
     return rows
 
 
@@ -263,7 +261,9 @@ def create_document(
     """A new sales invoice, credit note or purchase slip; issued at once unless `draft`, and
     then kept only if it can be issued."""
     if draft and data.number:
-        raise DocumentError("invalid", _("A draft has no number: it gets one when it is issued."))
+        raise ServiceError(
+            "invalid", _("A draft has no number: it gets one when it is issued."), Kind.INVALID
+        )
     document = Document(company=company, status=Document.Status.DRAFT)
     _apply(document, data)
     rows = _line_rows(document, data.lines)
@@ -289,8 +289,10 @@ def _save_draft(document: Document, rows: list[DocumentLine], *, by: User | None
 def update_draft(document: Document, data: DocumentInput, *, by: User | None) -> Document:
     document = Document.objects.select_for_update().get(pk=document.pk)
     if not document.is_draft:
-        raise DocumentError(
-            "not_a_draft", _("An issued document cannot change; issue a credit note instead.")
+        raise ServiceError(
+            "not_a_draft",
+            _("An issued document cannot change; issue a credit note instead."),
+            Kind.CONFLICT,
         )
     _apply(document, data)
     document.save()
@@ -302,7 +304,7 @@ def update_draft(document: Document, data: DocumentInput, *, by: User | None) ->
 @transaction.atomic
 def delete_draft(document: Document, *, by: User | None) -> None:
     if not document.is_draft:
-        raise DocumentError("not_a_draft", _("Only a draft can be deleted."))
+        raise ServiceError("not_a_draft", _("Only a draft can be deleted."), Kind.CONFLICT)
     audit.record(document.company, "document.draft_deleted", document, actor=by)
     document.delete()
 
@@ -367,17 +369,37 @@ def _check_free_number(document: Document, number: str) -> None:
         .exists()
     )
     if taken:
-        raise DocumentError(
-            "number_taken", _("The number %(number)s is already used.") % {"number": number}
+        raise ServiceError(
+            "number_taken",
+            _("The number %(number)s is already used.") % {"number": number},
+            Kind.INVALID,
         )
 
 
-def _refused(report: ValidationReport) -> DocumentError:
-    return DocumentError(
-        "invalid_document",
+def _refused(report: ValidationReport) -> ServiceError:
+    return invalid_document(
         _("The document does not pass validation, so it was not kept: %(summary)s")
         % {"summary": findings.report_summary(report)},
         report,
+    )
+
+
+def invalid_document(message: str, report: ValidationReport) -> ServiceError:
+    """The validation's errors, each with its layer and a summary a person can act on."""
+    return ServiceError(
+        "invalid_document",
+        message,
+        Kind.INVALID,
+        title="The document is not valid",
+        errors=[
+            {
+                "field": finding.location,
+                "message": f"{finding.rule_id}: {finding.message}",
+                "layer": finding.layer,
+                "summary": findings.summary(finding.rule_id, finding.layer),
+            }
+            for finding in report.errors
+        ],
     )
 
 
@@ -396,26 +418,27 @@ def _require_invoicing_details(document: Document, rows: list[DocumentLine]) -> 
     missing = to_ubl.missing_invoicing_details(document, to_ubl.profile_of(document.company))
     if missing:
         names = {name: str(label) for name, label in missing.items()}
-        raise DocumentError(
+        raise ServiceError(
             "invoicing_details_missing",
             _(
                 "Before issuing, fill in the company's invoicing details"
                 " (Invoicing details): %(missing)s."
             )
             % {"missing": ", ".join(names.values())},
-            fields=names,
+            Kind.CONFLICT,
+            errors=[{"field": name, "message": label} for name, label in names.items()],
         )
 
 
 def _build(document: Document, rows: list[DocumentLine], profile: InvoicingProfile) -> _Files:
-    """The PDF and the UBL (PDF inside), validated and stored; DocumentError if they cannot be
+    """The PDF and the UBL (PDF inside), validated and stored; ServiceError if they cannot be
     built or do not validate."""
     try:
         data = to_ubl.invoice_data(document, profile, rows)
         pdf = render_pdf(data, profile.language or "fr")
         xml = build_ubl(data, pdf)
     except ubl.InvoiceDataError as error:
-        raise DocumentError("invalid", translated(error)) from error
+        raise ServiceError("invalid", translated(error), Kind.INVALID) from error
     report = peppol_validator.validate(xml)
     if report.errors:
         raise _refused(report)
@@ -461,14 +484,16 @@ def issue(document: Document, *, by: User | None, number: str = "") -> Document:
     built again inside the transaction."""
     draft = Document.objects.get(pk=document.pk)
     if not draft.is_draft:
-        raise DocumentError("not_a_draft", _("This document is already issued."))
+        raise ServiceError("not_a_draft", _("This document is already issued."), Kind.CONFLICT)
     _require_invoicing_details(draft, list(draft.lines.all()))
     with _series_lane(draft):
         prepared = _prepared(draft, list(draft.lines.all()), number)
         with transaction.atomic():
             document = Document.objects.select_for_update().get(pk=document.pk)
             if not document.is_draft:
-                raise DocumentError("not_a_draft", _("This document is already issued."))
+                raise ServiceError(
+                    "not_a_draft", _("This document is already issued."), Kind.CONFLICT
+                )
             rows = list(document.lines.all())
             return _issue_locked(document, rows, number=number, by=by, prepared=prepared)
 
@@ -509,18 +534,22 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
         if document.status == Document.Status.SENT:
             return document
         if not (document.kind in Document.ISSUED_KINDS and document.status == "issued"):
-            raise DocumentError("wrong_status", _("Only an issued document can be marked sent."))
+            raise ServiceError(
+                "wrong_status", _("Only an issued document can be marked sent."), Kind.CONFLICT
+            )
         document.sent_at = now
     elif status == Document.Status.PAID:
         if document.status == Document.Status.PAID:
             return document
         if not document.can_be_marked:
-            raise DocumentError(
-                "wrong_status", _("Only an issued or sent document can be marked paid.")
+            raise ServiceError(
+                "wrong_status",
+                _("Only an issued or sent document can be marked paid."),
+                Kind.CONFLICT,
             )
         document.paid_at = now
     else:
-        raise DocumentError("invalid", _("A document can be marked 'sent' or 'paid'."))
+        raise ServiceError("invalid", _("A document can be marked 'sent' or 'paid'."), Kind.INVALID)
     document.status = status
     document.save(update_fields=["status", "sent_at", "paid_at"])
     audit.record(document.company, f"document.{status}", document, actor=by)
@@ -531,7 +560,9 @@ def mark(document: Document, status: str, *, by: User | None) -> Document:
 def credit(invoice: Document, *, by: User | None) -> Document:
     """A draft credit note that cancels the whole invoice; edit its lines to credit part."""
     if not invoice.can_be_credited:
-        raise DocumentError("wrong_status", _("Only an issued sales invoice can be credited."))
+        raise ServiceError(
+            "wrong_status", _("Only an issued sales invoice can be credited."), Kind.CONFLICT
+        )
     lines = [
         LineInput(
             description=row.description,
@@ -582,8 +613,8 @@ def receive(
     register: bool = False,
 ) -> Document:
     """Keep a received UBL document exactly as it came, with its validation report; refuse it
-    (DocumentError with the report) when validation finds errors. `register` enters it as a
-    purchase invoice directly (Purchases module), else it waits in the processing list."""
+    (ServiceError with the validation's errors) when validation finds errors. `register` enters
+    it as a purchase invoice directly (Purchases module), else it waits in the processing list."""
     report = peppol_validator.validate(data)
     if report.errors:
         raise _refused(report)
@@ -591,7 +622,9 @@ def receive(
     fields = read_fields(tree)
     amounts = (fields.payable, fields.total, fields.net_total, fields.vat_total)
     if any(amount is not None and abs(amount) > MAX_AMOUNT for amount in amounts):
-        raise DocumentError("invalid_document", _("The amounts of this document are out of range."))
+        raise ServiceError(
+            "invalid_document", _("The amounts of this document are out of range."), Kind.INVALID
+        )
     addressed_to = addressee.addressed_elsewhere(company, fields)
     original = storage.put(data)
     pdf = fields.embedded_pdf
@@ -601,7 +634,9 @@ def receive(
         filename = re.sub(r"[^A-Za-z0-9._-]+", "-", fields.number).strip("-") or "document"
         accountant_copy = with_pdf(tree, pdf, f"{filename}.pdf")
         if peppol_validator.validate(accountant_copy).errors:
-            raise DocumentError("invalid_document", _("The PDF could not be added to this file."))
+            raise ServiceError(
+                "invalid_document", _("The PDF could not be added to this file."), Kind.INVALID
+            )
     ubl_blob, pdf_blob = storage.put(accountant_copy), storage.put(pdf)
     # Validation and rendering above take milliseconds to a second of CPU: only the rows are
     # written under the database's write lock.
@@ -672,7 +707,9 @@ def approve(document: Document, *, by: User | None) -> Document:
     if document.kind == Document.Kind.PURCHASE_INVOICE:
         return document
     if not document.awaits_decision:
-        raise DocumentError("wrong_status", _("Only an incoming document awaiting a decision."))
+        raise ServiceError(
+            "wrong_status", _("Only an incoming document awaiting a decision."), Kind.CONFLICT
+        )
     document.kind = Document.Kind.PURCHASE_INVOICE
     document.status = Document.Status.APPROVED
     document.approved_at = timezone.now()
@@ -687,9 +724,10 @@ def confirm_addressee(document: Document, *, by: User | None) -> Document:
     the company's own anyway: from now on it is sent to the accountant like any other."""
     document = Document.objects.select_for_update().get(pk=document.pk)
     if not document.addressed_to:
-        raise DocumentError(
+        raise ServiceError(
             "wrong_status",
             _("This document is addressed to the company: there is nothing to confirm."),
+            Kind.CONFLICT,
         )
     if document.addressee_confirmed_at is not None:
         return document
@@ -710,9 +748,11 @@ def reject(document: Document, reason: str, *, by: User | None) -> Document:
     """Keep the document, out of the processing list, with the reason it was refused."""
     document = Document.objects.select_for_update().get(pk=document.pk)
     if not document.awaits_decision:
-        raise DocumentError("wrong_status", _("Only an incoming document awaiting a decision."))
+        raise ServiceError(
+            "wrong_status", _("Only an incoming document awaiting a decision."), Kind.CONFLICT
+        )
     if not reason.strip():
-        raise DocumentError("invalid", _("Say why the document is rejected."))
+        raise ServiceError("invalid", _("Say why the document is rejected."), Kind.INVALID)
     document.status = Document.Status.REJECTED
     document.rejected_at = timezone.now()
     document.rejection_reason = reason.strip()

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.accounts.tenancy import firm_for, organisation_for
+from ledgerdrop.core.errors import ServiceError
+from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.documents import findings, forms, inbound, queries, services, to_ubl
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl
@@ -180,9 +182,9 @@ def editor(
                 else:
                     messages.success(request, _("Draft saved."))
                 return redirect("document-detail", company.pk, document.pk)
-            except services.DocumentError as error:
+            except ServiceError as error:
                 if error.code != "invoicing_details_missing":
-                    header.add_error(None, error.message)
+                    show_refusal(request, error, form=header)
                 else:
                     # Keep what was typed as a draft, and come back to it once the details
                     # are filled in.
@@ -197,9 +199,9 @@ def editor(
 
 
 def _to_invoicing_details(
-    request: HttpRequest, company: Organisation, document: Document, error: Any
+    request: HttpRequest, company: Organisation, document: Document, error: ServiceError
 ) -> HttpResponse:
-    messages.error(request, error.message)
+    show_refusal(request, error)
     back = reverse("document-edit", args=[company.pk, document.pk])
     return redirect(
         f"{reverse('company-invoicing', args=[company.pk])}?{urlencode({'next': back})}"
@@ -342,10 +344,10 @@ def action(request: HttpRequest, company_id: int, document_id: int, verb: str) -
             return redirect("company-documents", company.pk)
         else:
             raise Http404("No such action.")
-    except services.DocumentError as error:
+    except ServiceError as error:
         if error.code == "invoicing_details_missing":
             return _to_invoicing_details(request, company, document, error)
-        messages.error(request, error.message)
+        show_refusal(request, error)
     return redirect("document-detail", company.pk, document.pk)
 
 
@@ -377,15 +379,8 @@ def purchases(request: HttpRequest, company_id: int) -> HttpResponse:
                     by=request.user,  # type: ignore[arg-type]
                     register=register,
                 )
-            except services.DocumentError as error:
-                upload.add_error("file", error.message)
-                if error.report is not None:
-                    for finding in error.report.errors[:10]:
-                        upload.add_error(
-                            None,
-                            f"{findings.summary(finding.rule_id, finding.layer)}"
-                            f" ({finding.rule_id}: {finding.message})",
-                        )
+            except ServiceError as error:
+                show_refusal(request, error, form=upload, field="file", details=10)
             else:
                 messages.success(
                     request,

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
-from ledgerdrop.accounts.tenancy import organisation_for
+from ledgerdrop.accounts.tenancy import company_for, firm_for
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
-from ledgerdrop.core import problems
+from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 
 router = Router(tags=["Sage BOB Demat"])
-
-
-def _firm(request: HttpRequest, fid: int) -> Organisation:
-    return organisation_for(request.auth, fid, Organisation.Kind.FIRM)  # type: ignore[attr-defined]
 
 
 def _device(firm: Organisation, device_id: int | None) -> Device | None:
@@ -96,7 +92,9 @@ class SendIn(Schema):
     device_id: int
 
 
-class DeliveryOut(Schema):
+class QueuedDeliveryOut(Schema):
+    """A delivery just queued (the firm's history of deliveries is `DeliveryOut`)."""
+
     id: int
     document_id: int | None
     device_id: int
@@ -104,8 +102,8 @@ class DeliveryOut(Schema):
     state: str
 
     @staticmethod
-    def of(delivery: Delivery) -> DeliveryOut:
-        return DeliveryOut(
+    def of(delivery: Delivery) -> QueuedDeliveryOut:
+        return QueuedDeliveryOut(
             id=delivery.pk,
             document_id=delivery.document_id,
             device_id=delivery.device_id,
@@ -115,16 +113,12 @@ class DeliveryOut(Schema):
 
 
 class SentOut(Schema):
-    deliveries: list[DeliveryOut]
-
-
-def _connector_error(exc: services.ConnectorError) -> HttpResponse:
-    return problems.problem_response(exc.status, exc.message, code=exc.code)
+    deliveries: list[QueuedDeliveryOut]
 
 
 @router.get("/firms/{fid}/bob-demat/settings", response=SettingsOut)
 def get_settings(request: HttpRequest, fid: int) -> SettingsOut:
-    firm = _firm(request, fid)
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     demat = services.settings_of(firm)
     return SettingsOut(
         enabled=demat.enabled,
@@ -133,40 +127,32 @@ def get_settings(request: HttpRequest, fid: int) -> SettingsOut:
     )
 
 
-@router.put("/firms/{fid}/bob-demat/settings", response=SettingsOut)
-def put_settings(request: HttpRequest, fid: int, body: SettingsIn) -> SettingsOut | HttpResponse:
-    firm = _firm(request, fid)
-    try:
-        services.set_default_device(firm, _device(firm, body.default_device_id), by=request.auth)  # type: ignore[attr-defined]
-    except services.ConnectorError as exc:
-        return _connector_error(exc)
+@router.put("/firms/{fid}/bob-demat/settings", response={200: SettingsOut, **errors(409)})
+def put_settings(request: HttpRequest, fid: int, body: SettingsIn) -> SettingsOut:
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
+    services.set_default_device(firm, _device(firm, body.default_device_id), by=request.auth)  # type: ignore[attr-defined]
     return get_settings(request, fid)
 
 
 @router.get("/firms/{fid}/bob-demat/connections", response=list[ConnectionOut])
 def list_connections(request: HttpRequest, fid: int) -> list[ConnectionOut]:
-    firm = _firm(request, fid)
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     connections = DematConnection.objects.filter(firm=firm).select_related("dossier__company")
     return [ConnectionOut.of(connection) for connection in connections]
 
 
-@router.post("/firms/{fid}/bob-demat/connections", response={201: ConnectionOut})
-def create_connection(
-    request: HttpRequest, fid: int, body: ConnectionIn
-) -> Status[ConnectionOut] | HttpResponse:
-    firm = _firm(request, fid)
+@router.post("/firms/{fid}/bob-demat/connections", response={201: ConnectionOut, **errors(409)})
+def create_connection(request: HttpRequest, fid: int, body: ConnectionIn) -> Status[ConnectionOut]:
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=body.dossier_id, firm=firm)
-    try:
-        connection = services.connect(
-            dossier,
-            body.dossier_code,
-            device=_device(firm, body.device_id),
-            auto_transfer=body.auto_transfer,
-            start_date=body.start_date,
-            by=request.auth,  # type: ignore[attr-defined]
-        )
-    except services.ConnectorError as exc:
-        return _connector_error(exc)
+    connection = services.connect(
+        dossier,
+        body.dossier_code,
+        device=_device(firm, body.device_id),
+        auto_transfer=body.auto_transfer,
+        start_date=body.start_date,
+        by=request.auth,  # type: ignore[attr-defined]
+    )
     return Status(201, ConnectionOut.of(connection))
 
 
@@ -176,24 +162,23 @@ def _connection(firm: Organisation, connection_id: int) -> DematConnection:
     )
 
 
-@router.patch("/firms/{fid}/bob-demat/connections/{cid}", response=ConnectionOut)
+@router.patch(
+    "/firms/{fid}/bob-demat/connections/{cid}", response={200: ConnectionOut, **errors(409)}
+)
 def patch_connection(
     request: HttpRequest, fid: int, cid: int, body: ConnectionPatch
-) -> ConnectionOut | HttpResponse:
-    firm = _firm(request, fid)
+) -> ConnectionOut:
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     connection = _connection(firm, cid)
     given = body.model_fields_set
-    try:
-        connection = services.update_connection(
-            connection,
-            by=request.auth,  # type: ignore[attr-defined]
-            dossier_code=body.dossier_code,
-            auto_transfer=body.auto_transfer,
-            start_date=body.start_date,
-            **({"device": _device(firm, body.device_id)} if "device_id" in given else {}),
-        )
-    except services.ConnectorError as exc:
-        return _connector_error(exc)
+    connection = services.update_connection(
+        connection,
+        by=request.auth,  # type: ignore[attr-defined]
+        dossier_code=body.dossier_code,
+        auto_transfer=body.auto_transfer,
+        start_date=body.start_date,
+        **({"device": _device(firm, body.device_id)} if "device_id" in given else {}),
+    )
     return ConnectionOut.of(connection)
 
 
@@ -216,7 +201,7 @@ class AutosendOut(Schema):
 
 @router.get("/firms/{fid}/bob-demat/connections/{cid}/autosend", response=AutosendOut)
 def connection_autosend(request: HttpRequest, fid: int, cid: int) -> AutosendOut:
-    connection = _connection(_firm(request, fid), cid)
+    connection = _connection(firm_for(request.auth, fid), cid)  # type: ignore[attr-defined]
     outlook = services.autosend_outlook(connection)
     last = outlook.last_run
     return AutosendOut(
@@ -237,7 +222,7 @@ def connection_autosend(request: HttpRequest, fid: int, cid: int) -> AutosendOut
 
 @router.delete("/firms/{fid}/bob-demat/connections/{cid}", response={204: None})
 def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
-    firm = _firm(request, fid)
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     services.disconnect(_connection(firm, cid), by=request.auth)  # type: ignore[attr-defined]
     return Status(204, None)
 
@@ -246,7 +231,7 @@ def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
 def documents_to_process(
     request: HttpRequest, fid: int, dossier_id: int | None = None, kind: str | None = None
 ) -> list[DocumentToProcessOut]:
-    firm = _firm(request, fid)
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=dossier_id, firm=firm) if dossier_id else None
     dossiers = dict(Dossier.objects.filter(firm=firm).values_list("company_id", "pk"))
     return [
@@ -264,9 +249,9 @@ def documents_to_process(
     ]
 
 
-@router.post("/firms/{fid}/bob-demat/send", response={202: SentOut})
-def send(request: HttpRequest, fid: int, body: SendIn) -> Status[SentOut] | HttpResponse:
-    firm = _firm(request, fid)
+@router.post("/firms/{fid}/bob-demat/send", response={202: SentOut, **errors(409)})
+def send(request: HttpRequest, fid: int, body: SendIn) -> Status[SentOut]:
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     device = _device(firm, body.device_id)
     assert device is not None
     documents = list(
@@ -275,19 +260,16 @@ def send(request: HttpRequest, fid: int, body: SendIn) -> Status[SentOut] | Http
     missing = sorted(set(body.document_ids) - {document.pk for document in documents})
     if missing:
         raise Http404(f"No documents {missing} in this firm's dossiers.")
-    try:
-        deliveries = services.send(firm, documents, device, by=request.auth)  # type: ignore[attr-defined]
-    except services.ConnectorError as exc:
-        return _connector_error(exc)
-    return Status(202, SentOut(deliveries=[DeliveryOut.of(d) for d in deliveries]))
+    deliveries = services.send(firm, documents, device, by=request.auth)  # type: ignore[attr-defined]
+    return Status(202, SentOut(deliveries=[QueuedDeliveryOut.of(d) for d in deliveries]))
 
 
-@router.post("/companies/{cid}/documents/{did}/send-to-accountant", response={202: SentOut})
-def send_to_accountant(request: HttpRequest, cid: int, did: int) -> Status[SentOut] | HttpResponse:
-    company = organisation_for(request.auth, cid, Organisation.Kind.COMPANY)  # type: ignore[attr-defined]
+@router.post(
+    "/companies/{cid}/documents/{did}/send-to-accountant",
+    response={202: SentOut, **errors(409)},
+)
+def send_to_accountant(request: HttpRequest, cid: int, did: int) -> Status[SentOut]:
+    company = company_for(request.auth, cid)  # type: ignore[attr-defined]
     document = get_object_or_404(Document, pk=did, company=company)
-    try:
-        deliveries = services.send_to_accountant(company, document, by=request.auth)  # type: ignore[attr-defined]
-    except services.ConnectorError as exc:
-        return _connector_error(exc)
-    return Status(202, SentOut(deliveries=[DeliveryOut.of(d) for d in deliveries]))
+    deliveries = services.send_to_accountant(company, document, by=request.auth)  # type: ignore[attr-defined]
+    return Status(202, SentOut(deliveries=[QueuedDeliveryOut.of(d) for d in deliveries]))

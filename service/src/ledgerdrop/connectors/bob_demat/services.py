@@ -26,21 +26,11 @@ from ledgerdrop.connectors.bob_demat.models import (
     validate_dossier_code,
 )
 from ledgerdrop.core import periodic, storage
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
-
-
-class ConnectorError(Exception):
-    """A refused request, with a code for machines and a message a person can act on."""
-
-    def __init__(self, code: str, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
 
 # ---- settings (S4, S7) --------------------------------------------------------------------
 
@@ -75,8 +65,10 @@ def disable(firm: Organisation, *, by: User | None) -> DematSettings:
 
 def _own_active_device(firm: Organisation, device: Device | None) -> Device | None:
     if device is not None and (device.firm_id != firm.pk or device.revoked_at is not None):
-        raise ConnectorError(
-            "unknown_device", _("This device is not one of this firm's active devices.")
+        raise ServiceError(
+            "unknown_device",
+            _("This device is not one of this firm's active devices."),
+            Kind.CONFLICT,
         )
     return device
 
@@ -110,14 +102,15 @@ def _check_code(firm: Organisation, code: str, exclude: DematConnection | None =
     try:
         validate_dossier_code(code)
     except ValidationError as exc:
-        raise ConnectorError("invalid_dossier_code", " ".join(exc.messages), 422) from exc
+        raise ServiceError("invalid_dossier_code", " ".join(exc.messages), Kind.INVALID) from exc
     clash = DematConnection.objects.filter(firm=firm, dossier_code__iexact=code)
     if exclude is not None:
         clash = clash.exclude(pk=exclude.pk)
     if clash.exists():
-        raise ConnectorError(
+        raise ServiceError(
             "dossier_code_taken",
             _("Another dossier of this firm already uses the code %(code)s.") % {"code": code},
+            Kind.CONFLICT,
         )
     return code
 
@@ -148,7 +141,9 @@ def connect(
 ) -> DematConnection:
     firm = dossier.firm
     if DematConnection.objects.filter(dossier=dossier).exists():
-        raise ConnectorError("already_connected", _("This dossier is already connected."))
+        raise ServiceError(
+            "already_connected", _("This dossier is already connected."), Kind.CONFLICT
+        )
     connection = DematConnection.objects.create(
         firm=firm,
         dossier=dossier,
@@ -258,10 +253,11 @@ def _connection_for(firm: Organisation, document: Document) -> DematConnection:
         .first()
     )
     if connection is None:
-        raise ConnectorError(
+        raise ServiceError(
             "not_connected",
             _("%(document)s belongs to a dossier with no Sage BOB Demat connection.")
             % {"document": document},
+            Kind.CONFLICT,
         )
     return connection
 
@@ -269,7 +265,7 @@ def _connection_for(firm: Organisation, document: Document) -> DematConnection:
 def _check_deliverable(document: Document) -> None:
     problem = eligibility.why_not_deliverable(document)
     if problem:
-        raise ConnectorError("not_deliverable", problem, 422)
+        raise ServiceError("not_deliverable", problem, Kind.INVALID)
 
 
 def _deliver(
@@ -340,8 +336,10 @@ def send_again(firm: Organisation, document: Document, *, by: User | None) -> De
     if last is not None and last.device.revoked_at is None:
         device = device or last.device
     if device is None:
-        raise ConnectorError(
-            "no_device", _("Choose a default device in the Sage Demat settings first.")
+        raise ServiceError(
+            "no_device",
+            _("Choose a default device in the Sage Demat settings first."),
+            Kind.CONFLICT,
         )
     delivery = _deliver(connection, document, device, by=by)
     audit.record(firm, "bob_demat.sent_again", document, actor=by, delivery_id=delivery.pk)
@@ -368,15 +366,16 @@ def send_to_accountant(
     """The client sends a document to its accountants (S9): to the dossier's device, else the
     firm's default device. Refused, with the reason, when no linked firm can receive it."""
     if document.company_id != company.pk:
-        raise ConnectorError("not_found", _("No such document."), 404)
+        raise ServiceError("not_found", _("No such document."), Kind.NOT_FOUND)
     _check_deliverable(document)
     connections = list(
         DematConnection.objects.select_related("firm", "device").filter(dossier__company=company)
     )
     if not connections:
-        raise ConnectorError(
+        raise ServiceError(
             "not_connected",
             _("Your accountant has not connected this company to Sage BOB Demat yet."),
+            Kind.CONFLICT,
         )
     deliveries = []
     for connection in connections:
@@ -390,12 +389,13 @@ def send_to_accountant(
         if delivery is not None:
             deliveries.append(delivery)
     if not deliveries:
-        raise ConnectorError(
+        raise ServiceError(
             "no_default_device",
             _(
                 "Your accountant has not chosen a default device for Sage BOB Demat yet, so "
                 "documents cannot be sent from here. Ask them to set one."
             ),
+            Kind.CONFLICT,
         )
     audit.record(company, "bob_demat.sent_by_client", document, actor=by)
     return deliveries

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.accounts.tenancy import organisation_for
+from ledgerdrop.accounts.tenancy import company_for, firm_for
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.forms import (
     ConnectionEditForm,
@@ -26,12 +26,15 @@ from ledgerdrop.connectors.bob_demat.forms import (
     SendForm,
 )
 from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.core.errors import ServiceError
+from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
 
 
-def _firm(request: HttpRequest, firm_id: int) -> Organisation:
-    firm = organisation_for(request.user, firm_id, Organisation.Kind.FIRM)
+def _demat_firm(request: HttpRequest, firm_id: int) -> Organisation:
+    """The firm, when it switched Sage BOB Demat on: its pages do not exist otherwise."""
+    firm = firm_for(request.user, firm_id)
     if not services.settings_of(firm).enabled:
         raise Http404(_("Sage BOB Demat is not switched on for this firm."))
     return firm
@@ -51,7 +54,7 @@ def _context(firm: Organisation, **extra: object) -> dict[str, object]:
 
 @login_required
 def overview(request: HttpRequest, firm_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = _demat_firm(request, firm_id)
     demat = services.settings_of(firm)
     form = DematSettingsForm(
         request.POST or None, firm=firm, initial={"default_device": demat.default_device}
@@ -86,7 +89,7 @@ def overview(request: HttpRequest, firm_id: int) -> HttpResponse:
 
 @login_required
 def new_connection(request: HttpRequest, firm_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = _demat_firm(request, firm_id)
     form = ConnectionForm(request.POST or None, firm=firm)
     if request.method == "POST" and form.is_valid():
         try:
@@ -98,8 +101,8 @@ def new_connection(request: HttpRequest, firm_id: int) -> HttpResponse:
                 start_date=form.cleaned_data["start_date"],
                 by=request.user,  # type: ignore[arg-type]
             )
-        except services.ConnectorError as exc:
-            form.add_error("dossier_code", exc.message)
+        except ServiceError as refusal:
+            show_refusal(request, refusal, form=form, field="dossier_code")
         else:
             if services.devices_keeping_folders(connection):
                 text = _("%(code)s is connected: its achats and ventes folders are being created.")
@@ -123,7 +126,7 @@ def _connection(firm: Organisation, connection_id: int) -> DematConnection:
 
 @login_required
 def connection_detail(request: HttpRequest, firm_id: int, connection_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = _demat_firm(request, firm_id)
     connection = _connection(firm, connection_id)
     form = ConnectionEditForm(
         request.POST or None,
@@ -147,8 +150,8 @@ def connection_detail(request: HttpRequest, firm_id: int, connection_id: int) ->
                 device=form.cleaned_data["device"],
                 start_date=form.cleaned_data["start_date"],
             )
-        except services.ConnectorError as exc:
-            form.add_error("dossier_code", exc.message)
+        except ServiceError as refusal:
+            show_refusal(request, refusal, form=form, field="dossier_code")
         else:
             messages.success(request, _("Settings saved."))
             return redirect("bob-demat-connection", firm_id=firm.pk, connection_id=connection.pk)
@@ -174,7 +177,7 @@ def connection_detail(request: HttpRequest, firm_id: int, connection_id: int) ->
 @login_required
 @require_POST
 def toggle_auto_transfer(request: HttpRequest, firm_id: int, connection_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = _demat_firm(request, firm_id)
     connection = services.update_connection(
         _connection(firm, connection_id),
         by=request.user,  # type: ignore[arg-type]
@@ -202,12 +205,12 @@ def toggle_auto_transfer(request: HttpRequest, firm_id: int, connection_id: int)
 @login_required
 @require_POST
 def send_again(request: HttpRequest, firm_id: int, document_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = _demat_firm(request, firm_id)
     document = get_object_or_404(Document, pk=document_id, company__accountant_links__firm=firm)
     try:
         delivery = services.send_again(firm, document, by=request.user)  # type: ignore[arg-type]
-    except services.ConnectorError as exc:
-        messages.error(request, exc.message)
+    except ServiceError as refusal:
+        show_refusal(request, refusal)
     else:
         messages.success(
             request,
@@ -219,7 +222,7 @@ def send_again(request: HttpRequest, firm_id: int, document_id: int) -> HttpResp
 
 @login_required
 def documents_to_process(request: HttpRequest, firm_id: int) -> HttpResponse:
-    firm = _firm(request, firm_id)
+    firm = _demat_firm(request, firm_id)
     filters = DocumentFilterForm(request.GET or None, firm=firm)
     dossier = kind = None
     if filters.is_valid():
@@ -239,8 +242,8 @@ def documents_to_process(request: HttpRequest, firm_id: int) -> HttpResponse:
                 form.cleaned_data["device"],
                 by=request.user,  # type: ignore[arg-type]
             )
-        except services.ConnectorError as exc:
-            form.add_error(None, exc.message)
+        except ServiceError as refusal:
+            show_refusal(request, refusal, form=form)
         else:
             messages.success(
                 request,
@@ -258,12 +261,12 @@ def documents_to_process(request: HttpRequest, firm_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def send_to_accountant(request: HttpRequest, company_id: int, document_id: int) -> HttpResponse:
-    company = organisation_for(request.user, company_id, Organisation.Kind.COMPANY)
+    company = company_for(request.user, company_id)
     document = get_object_or_404(Document, pk=document_id, company=company)
     try:
         services.send_to_accountant(company, document, by=request.user)  # type: ignore[arg-type]
-    except services.ConnectorError as exc:
-        messages.error(request, exc.message)
+    except ServiceError as refusal:
+        show_refusal(request, refusal)
     else:
         messages.success(
             request, _("%(document)s is sent to your accountant.") % {"document": document}

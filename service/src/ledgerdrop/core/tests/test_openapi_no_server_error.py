@@ -1,7 +1,8 @@
 """Both OpenAPI documents, fuzzed by schemathesis: whatever a client sends that the schema
-allows or not, no operation answers with a server error (5xx). A few examples per operation,
-against the whole Django stack in this process, signed in as the firm, the company or the
-device an operation belongs to, with the ids of their own records in the path."""
+allows or not, no operation answers with a server error (5xx), and every answer is one the
+document announces — its status, its content type and the shape of its body. A few examples
+per operation, against the whole Django stack in this process, signed in as the firm, the
+company or the device an operation belongs to, with the ids of their own records in the path."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ from hypothesis import HealthCheck, Phase, settings
 from ninja import NinjaAPI
 from ninja.responses import NinjaJSONEncoder
 from schemathesis import Case
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
@@ -81,6 +87,7 @@ def _signed(case: Case[Any], tenants: dict[str, Any]) -> dict[str, str]:
 
 
 @schemathesis.pytest.parametrize(**schemas)
+@pytest.mark.timeout(30)  # per operation: a few examples take seconds, a hang fails here
 @settings(
     max_examples=3,
     deadline=None,
@@ -99,4 +106,12 @@ def test_no_operation_answers_with_a_server_error(case: Case[Any], tenants: dict
 
     response = case.call(headers=_signed(case, tenants))
 
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(
+        response,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )

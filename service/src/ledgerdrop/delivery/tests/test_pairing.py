@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ledgerdrop import testing
 from ledgerdrop.accounts.models import Membership
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import CodeGuess, Device, DevicePairing
 from ledgerdrop_protocol import routes
@@ -68,7 +69,7 @@ def test_a_device_code_gives_a_credential_only_once() -> None:
 
 
 def test_an_unknown_user_code_is_refused_with_a_way_forward() -> None:
-    with pytest.raises(services.DeliveryError, match="Relancez le jumelage"):
+    with pytest.raises(ServiceError, match="Relancez le jumelage"):
         services.approve_pairing(testing.firm(), "BCDF-GHJK", by=None)
 
 
@@ -101,7 +102,7 @@ def test_a_user_code_is_used_once() -> None:
     started = post(routes.PAIRINGS, FACTS).json()
     services.approve_pairing(firm, started["user_code"], by=None)
 
-    with pytest.raises(services.DeliveryError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.approve_pairing(testing.firm(), started["user_code"], by=None)
 
     assert refused.value.code == "unknown_user_code"
@@ -112,7 +113,7 @@ def test_an_expired_user_code_is_refused() -> None:
     started = post(routes.PAIRINGS, FACTS).json()
     DevicePairing.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
 
-    with pytest.raises(services.DeliveryError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.approve_pairing(testing.firm(), started["user_code"], by=None)
 
     assert refused.value.code == "unknown_user_code"
@@ -123,13 +124,13 @@ def test_after_too_many_wrong_codes_a_user_is_stopped_even_with_the_right_code()
     firm = testing.firm(owner=firm_user)
     started = post(routes.PAIRINGS, FACTS).json()
     for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
-        with pytest.raises(services.DeliveryError):
+        with pytest.raises(ServiceError):
             services.check_user_code(firm, "BCDF-GHJK", by=firm_user)
 
-    with pytest.raises(services.DeliveryError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.approve_pairing(firm, started["user_code"], by=firm_user)
 
-    assert (refused.value.code, refused.value.status) == ("too_many_attempts", 429)
+    assert (refused.value.code, refused.value.kind) == ("too_many_attempts", Kind.TOO_MANY)
     assert "Attendez 15 minutes" in refused.value.message
     assert not Device.objects.exists()
 
@@ -139,11 +140,11 @@ def test_wrong_codes_of_many_users_of_one_firm_add_up() -> None:
     for n in range(services.MAX_WRONG_GUESSES_PER_FIRM):
         colleague = testing.user()
         Membership.objects.create(user=colleague, organisation=firm, role=Membership.Role.MEMBER)
-        with pytest.raises(services.DeliveryError):
+        with pytest.raises(ServiceError):
             services.check_user_code(firm, f"BCDF-GH{'JKLMNPQRST'[n % 10]}X", by=colleague)
 
     started = post(routes.PAIRINGS, FACTS).json()
-    with pytest.raises(services.DeliveryError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.check_user_code(firm, started["user_code"], by=testing.user())
 
     assert refused.value.code == "too_many_attempts"
@@ -153,7 +154,7 @@ def test_wrong_codes_are_forgotten_after_a_quarter_of_an_hour() -> None:
     firm_user = testing.user()
     firm = testing.firm(owner=firm_user)
     for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
-        with pytest.raises(services.DeliveryError):
+        with pytest.raises(ServiceError):
             services.check_user_code(firm, "BCDF-GHJK", by=firm_user)
     CodeGuess.objects.update(at=timezone.now() - services.GUESS_WINDOW)
     started = post(routes.PAIRINGS, FACTS).json()

@@ -12,9 +12,9 @@ from lxml import etree
 
 from ledgerdrop import testing
 from ledgerdrop.core import storage
+from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.documents import inbound, services
 from ledgerdrop.documents.models import Document
-from ledgerdrop.documents.services import DocumentError
 from ledgerdrop.documents.ubl.received import embedded_pdf
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
@@ -59,10 +59,10 @@ def test_an_invalid_document_is_refused_with_the_rules_it_breaks() -> None:
     company = testing.invoicing_company()
     data = testing.received_ubl(company).replace(b"<cbc:ID>INV-77</cbc:ID>", b"")
 
-    with pytest.raises(DocumentError) as refused:
+    with pytest.raises(ServiceError) as refused:
         receive(company, data)
 
-    assert refused.value.report is not None and refused.value.report.errors
+    assert refused.value.code == "invalid_document" and refused.value.errors
     assert not Document.objects.filter(company=company).exists()
 
 
@@ -72,7 +72,7 @@ def test_hostile_xml_is_refused_before_anything_reads_it() -> None:
         b"<Invoice>&b;</Invoice>"
     )
 
-    with pytest.raises(DocumentError, match="DOCTYPE"):
+    with pytest.raises(ServiceError, match="DOCTYPE"):
         receive(testing.invoicing_company(), bomb)
 
 
@@ -80,7 +80,7 @@ def test_amounts_beyond_any_real_invoice_are_refused() -> None:
     company = testing.invoicing_company()
     data = testing.received_ubl(company, unit_price=Decimal("100000000000"))
 
-    with pytest.raises(DocumentError, match="sortent des limites"):
+    with pytest.raises(ServiceError, match="sortent des limites"):
         receive(company, data)
 
 
@@ -107,7 +107,7 @@ def test_approving_registers_a_purchase_invoice_and_rejecting_keeps_the_reason()
     assert approved.approved_at is not None
     assert (rejected.kind, rejected.status) == ("incoming", "rejected")
     assert rejected.rejection_reason == "Commande annulée"
-    with pytest.raises(DocumentError):
+    with pytest.raises(ServiceError):
         services.approve(rejected, by=None)
 
 
@@ -147,8 +147,9 @@ def test_a_peppol_document_for_nobody_here_is_refused() -> None:
     company = testing.invoicing_company()
     data = testing.received_ubl(company).replace(b"0403019261", b"0202239951")
 
-    with pytest.raises(inbound.UnknownReceiver):
+    with pytest.raises(ServiceError) as refused:
         inbound.receive_from_peppol(data)
+    assert refused.value.code == "unknown_receiver"
 
 
 def mail_with(company: object, *attachments: tuple[str, str, bytes]) -> bytes:

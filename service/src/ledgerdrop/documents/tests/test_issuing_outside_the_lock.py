@@ -14,9 +14,9 @@ from lxml import etree
 from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.core import storage
+from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document, NumberSequence
-from ledgerdrop.documents.services import DocumentError
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("peppol_rules")]
 
@@ -63,7 +63,7 @@ def test_an_invoice_that_cannot_be_issued_at_once_leaves_nothing_behind() -> Non
     audit_rows = AuditEntry.objects.count()
 
     # The reason is told in the user's language; French is the default outside a request.
-    with translation.override("en"), pytest.raises(DocumentError, match="VAT number"):
+    with translation.override("en"), pytest.raises(ServiceError, match="VAT number"):
         services.create_document(company, testing.invoice_input(), by=None, draft=False)
 
     assert not Document.objects.filter(company=company).exists()

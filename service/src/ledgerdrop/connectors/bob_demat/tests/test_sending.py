@@ -12,6 +12,7 @@ from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents import queries
@@ -69,7 +70,7 @@ def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup: Setup)
     Document.objects.filter(pk=draft.pk).update(status=Document.Status.DRAFT)
     draft.refresh_from_db()
 
-    with translation.override("en"), pytest.raises(services.ConnectorError, match="draft"):
+    with translation.override("en"), pytest.raises(ServiceError, match="draft"):
         services.send(firm, [ready, draft], device, by=None)
 
     assert Delivery.objects.count() == 0
@@ -79,7 +80,7 @@ def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup: Setup
     firm, company, _, device = setup
     invoice = testing.document(company)
 
-    with translation.override("en"), pytest.raises(services.ConnectorError, match="default device"):
+    with translation.override("en"), pytest.raises(ServiceError, match="default device"):
         services.send_to_accountant(company, invoice, by=None)
     services.set_default_device(firm, device, by=None)
     [delivery] = services.send_to_accountant(company, invoice, by=None)
@@ -117,7 +118,7 @@ def test_a_dossier_code_that_could_be_a_path_trick_is_refused(setup: Setup) -> N
     DematConnection.objects.filter(dossier=dossier).delete()
 
     for code in ["../x", "A B", "C:", "CON", "dupont", "x" * 21, ""]:
-        with pytest.raises(services.ConnectorError):
+        with pytest.raises(ServiceError):
             services.connect(dossier, code, by=None)
     assert not DematConnection.objects.filter(dossier=dossier).exists()
 
