@@ -210,7 +210,7 @@ def list_documents(
     documents = queries.overview(
         company, kind=kind, status=status, date_from=date_from, date_to=date_to
     )
-    return queries.json_response([queries.row(d) for d in documents])
+    return queries.json_response(queries.rows(documents))
 
 
 @router.post("/companies/{cid}/documents/upload")

@@ -107,7 +107,7 @@ class DeliveryOut(Schema):
     def of(delivery: Delivery) -> DeliveryOut:
         return DeliveryOut(
             id=delivery.pk,
-            document_id=delivery.document_id,
+            document_id=delivery.source_id,
             device_id=delivery.device_id,
             relative_path=delivery.relative_path,
             state=delivery.state,
