@@ -33,11 +33,6 @@ def link_documents(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> 
 
 
 class Migration(migrations.Migration):
-    # Rows are rewritten between adding the new columns and dropping the old one: on PostgreSQL
-    # that needs the copy committed first (pending foreign-key checks forbid the ALTER TABLE),
-    # so each step commits on its own.
-    atomic = False
-
     dependencies = [
         ("accounts", "0003_login_failure_device_signup_attempt"),
         ("documents", "0004_document_eur_rate"),
@@ -67,7 +62,7 @@ class Migration(migrations.Migration):
                 to="accounts.organisation",
             ),
         ),
-        migrations.RunPython(reference_documents, link_documents, atomic=True),
+        migrations.RunPython(reference_documents, link_documents),
         migrations.RemoveField(model_name="delivery", name="document"),
         migrations.AddIndex(
             model_name="delivery",
