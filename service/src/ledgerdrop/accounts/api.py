@@ -316,7 +316,7 @@ def list_apps(request: HttpRequest, fid: int) -> list[AppOut]:
 
 @router.put("/firms/{fid}/apps/{slug}", response=AppOut)
 def switch_app(request: HttpRequest, fid: int, slug: str, body: AppIn) -> AppOut | HttpResponse:
-    """S4: switching Sage BOB Demat on adds the Sage Demat entry to the firm's menu."""
+    """S4: switching an application on adds its entry to the firm's menu (Sage Demat)."""
     firm = firm_for(_user(request), fid)
     app = applications.application(slug)
     if app is None:

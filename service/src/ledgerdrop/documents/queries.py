@@ -93,12 +93,6 @@ def processing_list(company: Organisation) -> QuerySet[Document]:
     )
 
 
-def accountant_transfer(document: Document) -> dict[str, Any]:
-    """The document's latest transfer to an accountant, as the client sees it: told by the
-    connector that made it (`slots.TRANSFER_SOURCES`)."""
-    return slots.transfer_of(document).as_json()
-
-
 def row(document: Document, transfer: slots.Transfer | None = None) -> dict[str, Any]:
     """A document in a list; `transfer` when the list's transfers were read in one go."""
     return {

@@ -21,14 +21,12 @@ from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core.registries import Registry
 from ledgerdrop.documents.models import Document
 
-TRANSFER_STATES = ("none", "queued", "delivered", "failed")
-
 
 @dataclass(frozen=True)
 class Transfer:
     """The latest transfer of a document to its company's accountant, as the client sees it."""
 
-    state: str  # one of TRANSFER_STATES
+    state: str  # "none", "queued", "delivered" or "failed"
     delivered_at: dt.datetime | None = None
     error: str | None = None
     # When it started: of two connectors that both sent a document, the later one tells.

@@ -17,7 +17,7 @@ from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
-from ledgerdrop.documents import queries
+from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
 from ledgerdrop_protocol import Ack, FailReason, FailReport
 
@@ -167,8 +167,8 @@ def test_the_company_sees_its_documents_as_no_longer_sent_to_that_firm(setup: Se
     received_document = Document.objects.get(pk=setup.received.source_id)
 
     remove_the_accountant(setup.company)
-    assert queries.accountant_transfer(queued_document)["state"] == "none"
-    assert queries.accountant_transfer(received_document)["state"] == "delivered"
+    assert slots.transfer_of(queued_document).state == "none"
+    assert slots.transfer_of(received_document).state == "delivered"
 
 
 def test_another_companys_deliveries_to_the_same_firm_go_on(setup: Setup) -> None:
