@@ -35,9 +35,6 @@ class Registry(Generic[T]):
     def get(self, key: str) -> T | None:
         return self._entries.get(key)
 
-    def keys(self) -> list[str]:
-        return list(self._entries)
-
     def __iter__(self) -> Iterator[T]:
         return iter(list(self._entries.values()))
 
