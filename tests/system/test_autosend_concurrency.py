@@ -51,6 +51,6 @@ def test_two_concurrent_autosend_runs_queue_each_document_once(
     outputs = [run.communicate(timeout=120)[0] for run in runs]
 
     assert [run.returncode for run in runs] == [0, 0], outputs
-    queued = sorted(Delivery.objects.values_list("document_id", flat=True))
+    queued = sorted(Delivery.objects.values_list("source_id", flat=True))
     assert queued == sorted(document.pk for document in documents)
     assert sum(int(output.split()[0]) for output in outputs) == len(documents)

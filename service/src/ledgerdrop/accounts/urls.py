@@ -52,11 +52,6 @@ urlpatterns = [
         name="external-user-remove",
     ),
     path("firms/<int:firm_id>/dossiers/", views.dossiers, name="dossiers"),
-    path(
-        "firms/<int:firm_id>/dossiers/<int:dossier_id>/",
-        views.dossier_detail,
-        name="dossier-detail",
-    ),
     path("firms/<int:firm_id>/apps/", views.firm_apps, name="firm-apps"),
     path("firms/<int:firm_id>/apps/<slug:slug>/", views.firm_app_switch, name="firm-app-switch"),
 ]

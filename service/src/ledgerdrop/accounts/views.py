@@ -1,4 +1,5 @@
 """Pages of accounts: sign-up, settings, company users (S2), dossiers, applications (S4).
+(A dossier's own page lists its company's documents: `documents.views.dossier_detail`.)
 Views parse, authorise through `accounts.tenancy`, call a service and render."""
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
@@ -31,10 +31,9 @@ from ledgerdrop.accounts.forms import (
 )
 from ledgerdrop.accounts.http import client_ip, remember_device, site_url
 from ledgerdrop.accounts.models import ApiToken, ExternalUser, Organisation, User
-from ledgerdrop.accounts.tenancy import company_for, dossier_for, firm_for
+from ledgerdrop.accounts.tenancy import company_for, firm_for
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.core.refusals import show_refusal
-from ledgerdrop.documents.models import Document
 
 
 def _me(request: HttpRequest) -> User:
@@ -276,20 +275,6 @@ def dossiers(request: HttpRequest, firm_id: int) -> HttpResponse:
         request,
         "accounts/dossiers.html",
         {"firm": firm, "section": "dossiers", "dossiers": firm.dossiers.select_related("company")},
-    )
-
-
-@login_required
-def dossier_detail(request: HttpRequest, firm_id: int, dossier_id: int) -> HttpResponse:
-    """One dossier: the company's documents, read-only for the firm."""
-    firm = firm_for(request.user, firm_id)
-    dossier = dossier_for(firm, dossier_id)
-    documents = Document.objects.filter(company=dossier.company).order_by("-issue_date", "-id")
-    page = Paginator(documents, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "accounts/dossier_detail.html",
-        {"firm": firm, "section": "dossiers", "dossier": dossier, "page": page},
     )
 
 

@@ -328,6 +328,11 @@ class DevicePatch(Schema):
     is_shared_server: bool | None = None
 
 
+# The public API names what a delivery carries by its document (`document_id`): this app knows
+# it only as the reference a connector gave, of this type.
+DOCUMENT_SOURCE = "documents.document"
+
+
 class DeliveryOut(Schema):
     id: int
     device_id: int
@@ -465,14 +470,15 @@ def list_deliveries(
     limit: int = 500,
 ) -> list[DeliveryOut]:
     firm = firm_for(request.auth, firm_id)  # type: ignore[attr-defined]
-    deliveries = services.deliveries_of(firm, state=state, document_id=document_id)
+    source = (DOCUMENT_SOURCE, document_id) if document_id is not None else None
+    deliveries = services.deliveries_of(firm, state=state, source=source)
     deliveries = deliveries[: max(1, min(limit, 5000))]
     return [
         DeliveryOut(
             id=delivery.pk,
             device_id=delivery.device_id,
             device_name=delivery.device.name,
-            document_id=delivery.document_id,
+            document_id=delivery.source_id if delivery.source_type == DOCUMENT_SOURCE else None,
             relative_path=delivery.relative_path,
             size=delivery.size,
             sha256=delivery.sha256,

@@ -1,14 +1,16 @@
 """Download devices, how they are paired, and the deliveries they place.
 
 This app decides how a file travels to a device; it knows nothing about BOB or any accounting
-package: a connector gives it a relative path and the bytes."""
+package, nor about documents: a connector gives it a relative path, the bytes, and a reference
+to what the file is a copy of (`Delivery.source_type`, `source_id`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -250,6 +252,20 @@ CANCEL_MESSAGES = {
 }
 
 
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def carrying(
+        self, model: type[models.Model], ids: Iterable[int] | models.QuerySet[Any]
+    ) -> DeliveryQuerySet:
+        """The deliveries of copies of these objects of `model` (documents, say); `ids` may be
+        a query of their ids."""
+        return self.filter(source_type=source_type(model), source_id__in=ids)
+
+
+def source_type(model: type[models.Model] | models.Model) -> str:
+    """How a delivery names the kind of thing it carries a copy of: "documents.document"."""
+    return model._meta.label_lower
+
+
 class Delivery(models.Model):
     """One file to place on one device, and what became of it."""
 
@@ -261,12 +277,14 @@ class Delivery(models.Model):
 
     firm = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="deliveries")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
-    document = models.ForeignKey(
-        "documents.Document",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="deliveries",
+    # What the file is a copy of, as its owner names it ("documents.document" and its id), with
+    # no foreign key: this app knows nothing of the apps whose files it carries.
+    source_type = models.CharField(max_length=100, blank=True)
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The company whose file travels to its firm: when it removes its accountant, what is still
+    # on its way is cancelled (`services.cancel_company_deliveries`).
+    company = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     relative_path = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
@@ -284,11 +302,14 @@ class Delivery(models.Model):
     failure_reason = models.CharField(max_length=32, blank=True)
     failure_message = models.TextField(blank=True)
 
+    objects: ClassVar[DeliveryQuerySet] = DeliveryQuerySet.as_manager()  # type: ignore[assignment]
+
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(fields=["device", "state", "id"]),
             models.Index(fields=["state", "queued_at"]),
+            models.Index(fields=["source_type", "source_id"]),
         ]
         verbose_name_plural = "deliveries"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,9 +31,9 @@ from ledgerdrop.delivery.models import (
     hash_secret,
     new_secret,
     root_folder_error,
+    source_type,
 )
 from ledgerdrop.delivery.wakeups import wake_on_commit
-from ledgerdrop.documents.models import Document
 from ledgerdrop_protocol import Ack, DeviceStatus, FailReport, PairingRequest, TokenRequest
 
 PAIRING_LIFETIME = dt.timedelta(minutes=15)
@@ -326,14 +326,18 @@ def device_health(firm: Organisation) -> list[DeviceHealth]:
 
 
 def deliveries_of(
-    firm: Organisation, *, state: str | None = None, document_id: int | None = None
+    firm: Organisation,
+    *,
+    state: str | None = None,
+    source: tuple[str, int] | None = None,
 ) -> QuerySet[Delivery]:
-    """The firm's delivery history, newest first, with the reasons of failures."""
+    """The firm's delivery history, newest first, with the reasons of failures; only the
+    copies of one object when `source` is given (its `source_type` and id)."""
     deliveries = Delivery.objects.filter(firm=firm).select_related("device")
     if state:
         deliveries = deliveries.filter(state=state)
-    if document_id is not None:
-        deliveries = deliveries.filter(document_id=document_id)
+    if source is not None:
+        deliveries = deliveries.filter(source_type=source[0], source_id=source[1])
     return deliveries.order_by("-id")
 
 
@@ -591,14 +595,18 @@ def queue_delivery(
     *,
     relative_path: str,
     blob: storage.Blob,
-    document: Document | None = None,
+    source: models.Model | None = None,
+    company: Organisation | None = None,
     by: User | None = None,
 ) -> Delivery:
-    """Queue a stored file for a device. The device's long-poll wakes as soon as this commits."""
+    """Queue a stored file for a device: a copy of `source` (a document, say), sent for
+    `company`. The device's long-poll wakes as soon as this commits."""
     delivery = Delivery.objects.create(
         firm=device.firm,
         device=device,
-        document=document,
+        source_type=source_type(source) if source is not None else "",
+        source_id=source.pk if source is not None else None,
+        company=company,
         relative_path=relative_path,
         sha256=blob.sha256,
         size=blob.size,
@@ -733,15 +741,15 @@ def cancel_on_unlink(
 def cancel_company_deliveries(
     firm: Organisation, company: Organisation, *, by: User | None
 ) -> list[int]:
-    """Cancel what the firm's devices were still to place of this company's documents (queued,
-    or failed and so waiting to be sent again): they are offered no more and their content is
-    refused. The firm's history keeps what it had received; of the cancelled deliveries it
-    keeps only that they were cancelled and why, not which document or path they carried."""
+    """Cancel what the firm's devices were still to place for this company (queued, or failed
+    and so waiting to be sent again): they are offered no more and their content is refused.
+    The firm's history keeps what it had received; of the cancelled deliveries it keeps only
+    that they were cancelled and why, not what they carried, for whom, or where to."""
     pending = list(
         Delivery.objects.select_for_update()
         .filter(
             firm=firm,
-            document__company=company,
+            company=company,
             state__in=[Delivery.State.QUEUED, Delivery.State.FAILED],
         )
         .order_by("id")
@@ -754,7 +762,9 @@ def cancel_company_deliveries(
         cancelled_at=timezone.now(),
         failure_reason=UNLINKED,
         failure_message="",  # said in the reader's language: Delivery.failure_text
-        document=None,
+        source_type="",
+        source_id=None,
+        company=None,
         relative_path="",
     )
     audit.record_many(

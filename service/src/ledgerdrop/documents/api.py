@@ -285,7 +285,7 @@ def list_documents(
     documents = queries.overview(
         company, kind=kind, status=status, date_from=date_from, date_to=date_to
     )
-    return [queries.row(d) for d in documents]
+    return queries.rows(documents)
 
 
 def _too_large(size: int) -> None:

@@ -1,32 +1,30 @@
-"""Reading documents for the API and the pages: scoped lookups, filters, the accountant
-transfer state, JSON shapes and file downloads. Changes nothing."""
+"""Reading documents for the API and the pages: scoped lookups, filters, JSON shapes and file
+downloads. Changes nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import storage
-from ledgerdrop.delivery.models import Delivery
-from ledgerdrop.documents import services, to_ubl
+from ledgerdrop.documents import services, slots, to_ubl
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.model import format_ogm
 from ledgerdrop.documents.ubl.parse import parse_ubl
 from ledgerdrop.documents.ubl.received import read_fields
-
-TRANSFER_STATES = ("none", "queued", "delivered", "failed")
 
 
 def document_of(company: Organisation, document_id: int) -> Document:
     document = (
         Document.objects.filter(company=company, pk=document_id)
         .select_related("credited_document", "duplicate_of")
-        .prefetch_related("lines", _latest_deliveries())
+        .prefetch_related("lines")
         .first()
     )
     if document is None:
@@ -41,7 +39,7 @@ def document_of_dossier(firm: Organisation, document_id: int) -> Document:
         Document.objects.filter(pk=document_id, company__accountant_links__firm=firm)
         .exclude(status=Document.Status.DRAFT)
         .select_related("company", "credited_document", "duplicate_of")
-        .prefetch_related("lines", _latest_deliveries())
+        .prefetch_related("lines")
         .first()
     )
     if document is None:
@@ -55,14 +53,6 @@ def received_lines(document: Document) -> list[Any]:
     if not document.is_received or not document.ubl_sha256:
         return []
     return list(read_fields(parse_ubl(storage.read(document.ubl_sha256))).lines)
-
-
-def _latest_deliveries() -> Prefetch[Any]:
-    return Prefetch(
-        "deliveries",
-        queryset=Delivery.objects.select_related("device").order_by("-queued_at", "-id"),
-        to_attr="deliveries_newest_first",
-    )
 
 
 def overview(
@@ -86,7 +76,7 @@ def overview(
         documents = documents.filter(issue_date__gte=date_from)
     if date_to:
         documents = documents.filter(issue_date__lte=date_to)
-    return documents.prefetch_related(_latest_deliveries())
+    return documents
 
 
 def processing_list(company: Organisation) -> QuerySet[Document]:
@@ -102,27 +92,8 @@ def processing_list(company: Organisation) -> QuerySet[Document]:
     )
 
 
-def accountant_transfer(document: Document) -> dict[str, Any]:
-    """The latest delivery of the document to an accountant's device, as the client sees it."""
-    newest = getattr(document, "deliveries_newest_first", None)
-    if newest is None:
-        newest = list(
-            document.deliveries.select_related("device").order_by("-queued_at", "-id")[:1]
-        )
-    if not newest:
-        return {"state": "none", "delivered_at": None, "error": None}
-    latest: Delivery = newest[0]
-    error = None
-    if latest.state == Delivery.State.FAILED:
-        error = latest.failure_message or latest.failure_reason or None
-    elif latest.waiting_reason:
-        # Still queued, but the device cannot place anything: the client sees why (the
-        # reason only, not the accountant's folders).
-        error = latest.waiting_reason
-    return {"state": latest.state, "delivered_at": latest.delivered_at, "error": error}
-
-
-def row(document: Document) -> dict[str, Any]:
+def row(document: Document, transfer: slots.Transfer | None = None) -> dict[str, Any]:
+    """A document in a list; `transfer` when the list's transfers were read in one go."""
     return {
         "id": document.pk,
         "kind": document.kind,
@@ -132,8 +103,14 @@ def row(document: Document) -> dict[str, Any]:
         "total": document.total,
         "currency": document.currency,
         "counterparty_name": document.counterparty_name,
-        "accountant_transfer": accountant_transfer(document),
+        "accountant_transfer": (transfer or slots.transfer_of(document)).as_json(),
     }
+
+
+def rows(documents: Iterable[Document]) -> list[dict[str, Any]]:
+    documents = list(documents)
+    transfers = slots.transfers(documents)
+    return [row(document, transfers.get(document.pk, slots.NOT_SENT)) for document in documents]
 
 
 def _file(document: Document, which: str) -> dict[str, Any] | None:

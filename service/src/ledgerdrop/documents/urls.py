@@ -22,6 +22,12 @@ urlpatterns = [
     ),
     path(f"{company}purchases/", views.purchases, name="company-purchases"),
     path(f"{company}invoicing/", views.invoicing_details, name="company-invoicing"),
+    # A dossier of the firm: its company's documents, read-only.
+    path(
+        "firms/<int:firm_id>/dossiers/<int:dossier_id>/",
+        views.dossier_detail,
+        name="dossier-detail",
+    ),
     # The accountant reads a client's document before sending it to their software.
     path(
         "firms/<int:firm_id>/documents/<int:document_id>/",

@@ -1,4 +1,5 @@
-"""The company's document pages: overview, editor, document page, Purchases, invoicing details.
+"""The company's document pages: overview, editor, document page, Purchases, invoicing details;
+the firm's read-only pages of its dossiers' documents.
 Thin: forms in, `services` for every change, `queries` for every read."""
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Organisation
-from ledgerdrop.accounts.tenancy import firm_for, organisation_for
+from ledgerdrop.accounts.tenancy import dossier_for, firm_for, organisation_for
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.core.refusals import show_refusal
-from ledgerdrop.documents import findings, forms, inbound, queries, services, to_ubl
+from ledgerdrop.documents import (
+    findings,
+    forms,
+    inbound,
+    queries,
+    services,
+    slots,
+    to_ubl,
+)
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl import model as ubl
 from ledgerdrop.documents.ubl.parse import DEFAULT_MAX_BYTES
@@ -65,8 +74,10 @@ def overview(request: HttpRequest, company_id: int) -> HttpResponse:
     page = Paginator(queries.overview(company, **filters.filters()), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    for document in page.object_list:
-        document.transfer = queries.accountant_transfer(document)
+    documents = list(page.object_list)
+    transfers = slots.transfers(documents)
+    for document in documents:
+        document.transfer = transfers.get(document.pk, slots.NOT_SENT)
     query = request.GET.copy()
     query.pop("page", None)
     return _page(
@@ -74,7 +85,7 @@ def overview(request: HttpRequest, company_id: int) -> HttpResponse:
         "documents/overview.html",
         company,
         "documents",
-        documents=page.object_list,
+        documents=documents,
         page=page,
         query=query.urlencode(),
         filters=filters,
@@ -239,7 +250,7 @@ def detail(request: HttpRequest, company_id: int, document_id: int) -> HttpRespo
         company,
         "purchases" if document.is_received else "documents",
         document=document,
-        transfer=queries.accountant_transfer(document),
+        transfer=slots.transfer_of(document),
         received_lines=queries.received_lines(document),
         **_report_context(document),
         reject_form=forms.RejectForm(),
@@ -261,6 +272,20 @@ def _report_context(document: Document) -> dict[str, Any]:
             for k, v in report.get("layers_skipped", {}).items()
         },
     }
+
+
+@login_required
+def dossier_detail(request: HttpRequest, firm_id: int, dossier_id: int) -> HttpResponse:
+    """One dossier: the company's documents, read-only for the firm."""
+    firm = firm_for(request.user, firm_id)
+    dossier = dossier_for(firm, dossier_id)
+    documents = Document.objects.filter(company=dossier.company).order_by("-issue_date", "-id")
+    page = Paginator(documents, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "documents/dossier_detail.html",
+        {"firm": firm, "section": "dossiers", "dossier": dossier, "page": page},
+    )
 
 
 @login_required

@@ -105,7 +105,7 @@ class QueuedDeliveryOut(Schema):
     def of(delivery: Delivery) -> QueuedDeliveryOut:
         return QueuedDeliveryOut(
             id=delivery.pk,
-            document_id=delivery.document_id,
+            document_id=delivery.source_id,
             device_id=delivery.device_id,
             relative_path=delivery.relative_path,
             state=delivery.state,

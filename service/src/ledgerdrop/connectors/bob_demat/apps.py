@@ -7,8 +7,7 @@ class BobDematConfig(AppConfig):
     verbose_name = "Sage BOB Demat"
 
     def ready(self) -> None:
-        from ledgerdrop.connectors.bob_demat import services, tasks
-        from ledgerdrop.delivery import folders
+        from ledgerdrop.connectors.bob_demat import hooks, tasks
 
-        folders.register(services.folders_for_device)
+        hooks.register()
         tasks.register_periodic_jobs()

@@ -42,7 +42,7 @@ def recent_failures(firm: Organisation, now: dt.datetime) -> list[Delivery]:
     return list(
         Delivery.objects.filter(
             firm=firm, state=Delivery.State.FAILED, failed_at__gte=now - SILENT_AFTER
-        ).select_related("device", "document")
+        ).select_related("device")
     )
 
 

@@ -276,7 +276,8 @@ def _deliver(
         device,
         relative_path=naming.relative_path(connection.dossier_code, document),
         blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
-        document=document,
+        source=document,
+        company=document.company,
         by=by,
     )
 
@@ -332,7 +333,9 @@ def send_again(firm: Organisation, document: Document, *, by: User | None) -> De
     connection = _connection_for(firm, document)
     _check_deliverable(document)
     device = connection.device or default_device(firm)
-    last = document.deliveries.filter(firm=firm).order_by("-id").first()
+    last = (
+        Delivery.objects.carrying(Document, [document.pk]).filter(firm=firm).order_by("-id").first()
+    )
     if last is not None and last.device.revoked_at is None:
         device = device or last.device
     if device is None:

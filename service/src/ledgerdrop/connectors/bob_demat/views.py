@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +26,7 @@ from ledgerdrop.connectors.bob_demat.forms import (
     DocumentFilterForm,
     SendForm,
 )
-from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.connectors.bob_demat.models import DematConnection, Transmission
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.delivery.models import Delivery
@@ -63,15 +64,21 @@ def overview(request: HttpRequest, firm_id: int) -> HttpResponse:
         services.set_default_device(firm, form.cleaned_data["default_device"], by=request.user)  # type: ignore[arg-type]
         messages.success(request, _("Settings saved."))
         return redirect("bob-demat", firm_id=firm.pk)
+    failed_deliveries = (
+        Delivery.objects.carrying(
+            Document,
+            Transmission.objects.filter(connection=OuterRef(OuterRef("pk"))).values("document"),
+        )
+        .filter(state=Delivery.State.FAILED)
+        .order_by()
+        .values("state")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     connections = (
         DematConnection.objects.filter(firm=firm)
         .select_related("dossier__company", "device")
-        .annotate(
-            failures=Count(
-                "transmissions__document__deliveries",
-                filter=Q(transmissions__document__deliveries__state=Delivery.State.FAILED),
-            )
-        )
+        .annotate(failures=Coalesce(Subquery(failed_deliveries), 0))
     )
     return render(
         request,
@@ -155,11 +162,13 @@ def connection_detail(request: HttpRequest, firm_id: int, connection_id: int) ->
         else:
             messages.success(request, _("Settings saved."))
             return redirect("bob-demat-connection", firm_id=firm.pk, connection_id=connection.pk)
-    history = (
-        Delivery.objects.filter(firm=firm, document__company=connection.dossier.company_id)
-        .select_related("document", "device", "queued_by")
+    deliveries = list(
+        Delivery.objects.filter(firm=firm, company=connection.dossier.company_id)
+        .select_related("device", "queued_by")
         .order_by("-id")[:200]
     )
+    documents = Document.objects.in_bulk({delivery.source_id for delivery in deliveries})
+    history = [(delivery, documents.get(delivery.source_id or 0)) for delivery in deliveries]
     return render(
         request,
         "bob_demat/connection_detail.html",

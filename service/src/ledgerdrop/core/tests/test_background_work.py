@@ -32,4 +32,4 @@ def test_the_scheduled_nightly_transfer_is_run_by_a_worker() -> None:
     tasks.run_worker(stop_when_idle=True, interval=0)
 
     assert "bob_demat.autosend" in queued
-    assert list(Delivery.objects.values_list("document_id", flat=True)) == [invoice.pk]
+    assert list(Delivery.objects.values_list("source_id", flat=True)) == [invoice.pk]

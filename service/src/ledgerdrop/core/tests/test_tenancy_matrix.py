@@ -99,7 +99,8 @@ def victim_world() -> World:
         credential.device,
         relative_path=f"{VICTIM_CODE}/ventes/{VICTIM_NUMBER}.xml",
         blob=storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size),
-        document=document,
+        source=document,
+        company=company,
     )
     accounts.issue_token(kevin, "victim script")
     accounts.issue_token(anne, "victim script")

@@ -177,7 +177,8 @@ def test_the_transfer_state_is_the_latest_delivery(client: Client, company: Orga
     document = client.post(url(company), INVOICE, content_type="application/json").json()
     firm = testing.firm()
     device = Device.objects.create(firm=firm, name="PC Kevin", root_folder="c:\\bob-demat")
-    common = {"firm": firm, "device": device, "document_id": document["id"], "size": 1}
+    source = {"source_type": "documents.document", "source_id": document["id"]}
+    common = {"firm": firm, "device": device, **source, "size": 1}
     Delivery.objects.create(**common, relative_path="A/ventes/a.xml", sha256="a", state="failed")
     Delivery.objects.create(
         **common,

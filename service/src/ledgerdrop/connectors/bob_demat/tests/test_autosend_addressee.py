@@ -45,4 +45,4 @@ def test_an_invoice_for_another_company_is_transferred_only_once_confirmed(
     after = services.run_autosend(on=TONIGHT)
 
     assert before.queued == []
-    assert [delivery.document_id for delivery in after.queued] == [document.pk]
+    assert [delivery.source_id for delivery in after.queued] == [document.pk]

@@ -11,6 +11,7 @@ from django.utils import translation
 from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_the_nightly_transfer_follows_the_rules_table(
 
     report = services.run_autosend(on=TONIGHT)
 
-    assert [d.document_id for d in report.queued] == ([document.pk] if sent else [])
+    assert [d.source_id for d in report.queued] == ([document.pk] if sent else [])
 
 
 def test_a_second_run_queues_nothing_again() -> None:
@@ -83,7 +84,7 @@ def test_a_second_run_queues_nothing_again() -> None:
 
     assert len(first.queued) == 1
     assert second.queued == []
-    assert document.deliveries.count() == 1
+    assert Delivery.objects.carrying(Document, [document.pk]).count() == 1
 
 
 def test_the_firm_is_warned_while_automatic_transfer_is_on_without_a_default_device() -> None:

@@ -72,7 +72,7 @@ def test_sending_selected_documents_queues_them_for_the_chosen_device(
 
     assert first.number in page.content.decode() and second.number in page.content.decode()
     assert response.status_code == 200
-    assert list(Delivery.objects.values_list("document_id", flat=True)) == [first.pk]
+    assert list(Delivery.objects.values_list("source_id", flat=True)) == [first.pk]
     assert list(services.documents_to_process(firm)) == [second]
 
 
@@ -107,7 +107,10 @@ def test_the_client_sees_why_sending_is_unavailable_then_sends_and_sees_the_grey
 
     assert "pas encore choisi d&#x27;appareil par défaut" in blocked
     assert "sage-grey" in sent
-    assert Delivery.objects.get().document == invoice
+    assert Delivery.objects.values_list("source_type", "source_id").get() == (
+        "documents.document",
+        invoice.pk,
+    )
 
 
 def test_the_connection_form_offers_no_default_device_before_one_is_chosen(

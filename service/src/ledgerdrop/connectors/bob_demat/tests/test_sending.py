@@ -15,7 +15,7 @@ from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
-from ledgerdrop.documents import queries
+from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup: Setup
     [delivery] = services.send_to_accountant(company, invoice, by=None)
 
     assert delivery.device == device
-    assert queries.accountant_transfer(invoice)["state"] == "queued"
+    assert slots.transfer_of(invoice).state == "queued"
 
 
 def test_the_client_sends_to_the_dossiers_own_device_before_the_default(setup: Setup) -> None:

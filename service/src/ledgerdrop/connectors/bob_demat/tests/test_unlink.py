@@ -16,7 +16,7 @@ from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
-from ledgerdrop.documents import queries
+from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
 from ledgerdrop_protocol import Ack, FailReason, FailReport, routes
 
@@ -75,8 +75,8 @@ def test_queued_and_failed_deliveries_are_cancelled_with_the_reason(setup: Setup
         assert delivery.failure_reason == "company_unlinked"
         assert delivery.failure_reason_label == "l'entreprise a retiré son comptable"
         assert delivery.cancelled_at is not None
-        # The firm keeps no trace of which document or path it was.
-        assert (delivery.document_id, delivery.relative_path) == (None, "")
+        # The firm keeps no trace of which document or path it was, nor for whom.
+        assert (delivery.source_id, delivery.company_id, delivery.relative_path) == (None, None, "")
     assert (
         AuditEntry.objects.filter(organisation=setup.firm, action="delivery.cancelled").count() == 2
     )
@@ -89,7 +89,7 @@ def test_what_the_firm_had_received_stays_in_its_history(setup: Setup) -> None:
 
     after = Delivery.objects.get(pk=setup.received.pk)
     assert after.state == Delivery.State.DELIVERED
-    assert (after.document_id, after.placed_path) == (before.document_id, before.placed_path)
+    assert (after.source_id, after.placed_path) == (before.source_id, before.placed_path)
 
 
 def test_the_device_is_offered_them_no_more_and_their_content_is_gone(setup: Setup) -> None:
@@ -161,12 +161,13 @@ def test_automatic_transfer_of_the_dossier_stops(setup: Setup) -> None:
 
 
 def test_the_company_sees_its_documents_as_no_longer_sent_to_that_firm(setup: Setup) -> None:
-    queued_document, received_document = setup.queued.document, setup.received.document
-    assert queued_document is not None and received_document is not None
+    assert setup.queued.source_id is not None and setup.received.source_id is not None
+    queued_document = Document.objects.get(pk=setup.queued.source_id)
+    received_document = Document.objects.get(pk=setup.received.source_id)
 
     remove_the_accountant(setup.company)
-    assert queries.accountant_transfer(queued_document)["state"] == "none"
-    assert queries.accountant_transfer(received_document)["state"] == "delivered"
+    assert slots.transfer_of(queued_document).state == "none"
+    assert slots.transfer_of(received_document).state == "delivered"
 
 
 def test_another_companys_deliveries_to_the_same_firm_go_on(setup: Setup) -> None:
