@@ -287,6 +287,12 @@ def switch_app(request: HttpRequest, fid: int, slug: str, body: AppIn) -> AppOut
     app = applications.application(slug)
     if app is None:
         # The catalogue is filled by the connectors at start-up: no enum can list it here.
-        raise ServiceError("unknown_application", _("No such application."), Kind.NOT_FOUND)
+        message = _("No such application.")
+        raise ServiceError(
+            "unknown_application",
+            message,
+            Kind.INVALID,
+            errors=[{"field": "slug", "message": message}],
+        )
     applications.set_enabled(firm, app, body.enabled, by=_user(request))
     return _app_out(app, firm)

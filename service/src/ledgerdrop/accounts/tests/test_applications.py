@@ -78,3 +78,5 @@ def test_an_unknown_application_is_a_validation_error(firm_client: tuple[Client,
     )
 
     assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == ["slug"]

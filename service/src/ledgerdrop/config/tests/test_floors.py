@@ -1,5 +1,8 @@
-"""The service's floors run one way (DESIGN §4): nothing imports a floor above its own, and the
-two apps that share a floor, `documents` and `delivery`, import nothing of each other. Read
+"""The service's floors run one way (DESIGN §4, the README's Layout): `core` → `accounts` →
+`documents` | `delivery` → `connectors` → `config`. Nothing imports a floor above its own, the
+two apps that share a floor, `documents` and `delivery`, import nothing of each other, no two
+files import each other even through others, the device protocol imports nothing of the service
+or the downloader, and the downloader nothing of the service or Django. Read
 from the source's own imports (every `import`, also inside functions or `TYPE_CHECKING`);
 tests and migrations aside, which may reach anywhere. Templates likewise load no template
 tags and include or extend no template of a floor above or beside their app's."""
@@ -8,19 +11,25 @@ from __future__ import annotations
 
 import ast
 import re
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+import pytest
 from django.template.backends.django import get_installed_libraries
 
 import ledgerdrop
+import ledgerdrop_agent
+import ledgerdrop_protocol
 
 PACKAGE = Path(ledgerdrop.__file__).parent
 
 # Bottom to top; apps on one floor may not import each other either.
 FLOORS: list[set[str]] = [
+    {"core"},
     {"accounts"},
     {"documents", "delivery"},
     {"connectors"},
+    {"config"},
 ]
 FLOOR_OF = {app: level for level, apps in enumerate(FLOORS) for app in apps}
 
@@ -46,12 +55,17 @@ def _imports(source: str, package: str) -> set[str]:
     return modules
 
 
-def _source_files() -> list[Path]:
+def _source_files(package: Path = PACKAGE) -> list[Path]:
     return [
         path
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if not {"tests", "migrations"} & set(path.relative_to(PACKAGE).parts)
+        for path in sorted(package.rglob("*.py"))
+        if not {"tests", "migrations"} & set(path.relative_to(package).parts)
     ]
+
+
+def _module_of(path: Path, package: Path) -> str:
+    parts = path.relative_to(package.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def upward_imports() -> list[str]:
@@ -125,3 +139,47 @@ def test_the_check_sees_every_form_of_import() -> None:
         "ledgerdrop.connectors.bob_demat",
         "ledgerdrop.config.settings",
     } <= modules
+
+
+def test_every_module_of_the_service_is_on_a_floor() -> None:
+    # A module outside the floors (say `ledgerdrop/helpers.py`) would escape the checks above.
+    outside = {
+        str(path.relative_to(PACKAGE))
+        for path in _source_files()
+        if _app(_module_of(path, PACKAGE)) not in FLOOR_OF and path.name != "__init__.py"
+    }
+    assert outside == set()
+
+
+def test_no_two_files_import_each_other_even_through_others() -> None:
+    modules = {_module_of(path, PACKAGE): path for path in _source_files()}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        imported = _imports(path.read_text(encoding="utf-8"), package)
+        graph[module] = {name for name in imported if name in modules and name != module}
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as cycle:
+        pytest.fail(f"files import each other: {' -> '.join(cycle.args[1])}")
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        (ledgerdrop_protocol, ("ledgerdrop", "ledgerdrop_agent", "django")),
+        (ledgerdrop_agent, ("ledgerdrop", "django")),
+    ],
+    ids=["protocol", "downloader"],
+)
+def test_the_protocol_and_the_downloader_stand_apart_from_the_service(
+    package: object, forbidden: tuple[str, ...]
+) -> None:
+    root = Path(package.__file__).parent  # type: ignore[attr-defined]
+    found = {
+        f"{path.name}: {module}"
+        for path in _source_files(root)
+        for module in _imports(path.read_text(encoding="utf-8"), _module_of(path, root))
+        if module.split(".")[0] in forbidden
+    }
+    assert found == set()
