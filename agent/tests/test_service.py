@@ -12,26 +12,37 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_the_user_unit_runs_this_python_and_restarts_always() -> None:
-    unit = render_unit(home=Path("/home/kevin/.local/share/ledgerdrop-agent"), user_unit=True)
+def _sections(unit: str) -> dict[str, list[tuple[str, str]]]:
+    """The unit's settings by section, in order (a key such as Environment may repeat)."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for line in unit.splitlines():
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+        elif line:
+            key, _, value = line.partition("=")
+            current.append((key, value))
+    return sections
 
-    assert unit.splitlines() == [
-        "[Unit]",
-        "Description=Ledgerdrop downloader (places invoices in the accounting folders)",
-        "Wants=network-online.target",
-        "After=network-online.target",
-        "",
-        "[Service]",
-        "Type=simple",
-        f"ExecStart={sys.executable} -m ledgerdrop_agent run",
-        "Environment=LEDGERDROP_AGENT_HOME=/home/kevin/.local/share/ledgerdrop-agent",
-        "Environment=PYTHONUNBUFFERED=1",
-        "Restart=always",
-        "RestartSec=10",
-        "",
-        "[Install]",
-        "WantedBy=default.target",
+
+def test_the_user_unit_runs_this_python_and_restarts_always() -> None:
+    home = "/home/kevin/.local/share/ledgerdrop-agent"
+
+    unit = _sections(render_unit(home=Path(home), user_unit=True))
+
+    assert list(unit) == ["Unit", "Service", "Install"]
+    assert ("After", "network-online.target") in unit["Unit"]
+    assert dict(unit["Service"]) | {"Environment": ""} == {
+        "Type": "simple",
+        "ExecStart": f"{sys.executable} -m ledgerdrop_agent run",
+        "Environment": "",
+        "Restart": "always",
+        "RestartSec": "10",
+    }
+    assert [value for key, value in unit["Service"] if key == "Environment"] == [
+        f"LEDGERDROP_AGENT_HOME={home}",
+        "PYTHONUNBUFFERED=1",
     ]
+    assert unit["Install"] == [("WantedBy", "default.target")]
 
 
 def test_the_system_unit_runs_as_the_installing_user_for_the_multi_user_target() -> None:
