@@ -29,11 +29,10 @@ def write_durably(path: Path, data: bytes, *, check: Callable[[Path], None] | No
 
 
 def _sync_folder(folder: Path) -> None:
-    # The rename lives in the folder's own entry: without this a power cut can undo it.
-    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals the rename
-        return
-    fd = os.open(folder, os.O_RDONLY)
+    # The rename lives in the folder's own entry: without this a power cut can undo it. (The
+    # service runs on Linux and other POSIX systems, where a folder opens for reading.)
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(fd)
+        os.fsync(descriptor)
     finally:
-        os.close(fd)
+        os.close(descriptor)
