@@ -12,16 +12,13 @@ import asyncio
 import io
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 
+from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send
 from ledgerdrop.core.overload import busy_response
-
-Scope = dict[str, Any]
-ASGIApp = Callable[..., Awaitable[Any]]
 
 
 class Places:
@@ -81,12 +78,7 @@ class Admission:
             places = self._places[loop] = Places(self.places)
         return places
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-    ) -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         places = self._places_here()
@@ -103,9 +95,7 @@ class Admission:
 _DRAIN_BYTES = 32 * 2**20
 
 
-async def _send_busy(
-    scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
-) -> None:
+async def _send_busy(scope: Scope, receive: Receive, send: Send) -> None:
     drained = 0
     while drained <= _DRAIN_BYTES:
         message = await receive()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send
 from ledgerdrop.delivery.wakeups import hub
 from ledgerdrop_protocol import routes
 
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from ledgerdrop.delivery.models import Device
 
 T = TypeVar("T")
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[..., Awaitable[Any]]
 
 OFFERS_PATH = routes.OFFERS.url()
 # The scope key under which a held poll reaches Django with the gate's verdict on its token:
@@ -152,12 +151,7 @@ class LongPollGate:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-    ) -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == OFFERS_PATH:
             params = dict(
                 parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
@@ -240,14 +234,14 @@ async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> Non
     await _on_gate_threads(presence)(held.device_id, held.mark)
 
 
-async def _hung_up(receive: Callable[[], Awaitable[Any]]) -> None:
+async def _hung_up(receive: Receive) -> None:
     """Returns once the client has hung up. After the request, the disconnect is the only
     message a server sends; anything else is not a reason to stop waiting for it."""
     while (await receive())["type"] != "http.disconnect":
         pass
 
 
-async def _read_request(receive: Callable[[], Awaitable[Any]]) -> list[Any] | None:
+async def _read_request(receive: Receive) -> list[Any] | None:
     """The request's messages (a GET has one, with an empty body), or None if it hung up."""
     messages = []
     while True:
@@ -259,9 +253,7 @@ async def _read_request(receive: Callable[[], Awaitable[Any]]) -> list[Any] | No
             return messages
 
 
-def _replay(
-    messages: list[Any], receive: Callable[[], Awaitable[Any]]
-) -> Callable[[], Awaitable[Any]]:
+def _replay(messages: list[Any], receive: Receive) -> Receive:
     """`receive` for Django: the request read while holding, then the connection's own."""
     pending = list(messages)
 
