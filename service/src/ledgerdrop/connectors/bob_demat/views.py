@@ -167,8 +167,10 @@ def connection_detail(request: HttpRequest, firm_id: int, connection_id: int) ->
         .select_related("device", "queued_by")
         .order_by("-id")[:200]
     )
-    documents = Document.objects.in_bulk({delivery.source_id for delivery in deliveries})
-    history = [(delivery, documents.get(delivery.source_id or 0)) for delivery in deliveries]
+    documents = Document.objects.in_bulk(
+        {delivery.source_id for delivery in deliveries if delivery.source_id is not None}
+    )
+    history = [(delivery, documents.get(delivery.source_id)) for delivery in deliveries]
     return render(
         request,
         "bob_demat/connection_detail.html",
