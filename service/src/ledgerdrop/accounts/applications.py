@@ -22,6 +22,10 @@ class Application:
     description: Promise
     is_enabled: Callable[[Organisation], bool]
     switch: Callable[[Organisation, bool, User | None], None]
+    # The firm's menu entry while the application is on: its words and the name of its URL
+    # (which takes the firm's id). The page it opens says `section` = the slug.
+    menu_label: Promise | None = None
+    menu_url_name: str = ""
 
 
 # Connectors register their application here from their AppConfig.ready(), keyed by slug.

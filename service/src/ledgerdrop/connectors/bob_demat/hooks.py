@@ -56,6 +56,8 @@ APPLICATION = applications.Application(
     ),
     is_enabled=_is_enabled,
     switch=_switch,
+    menu_label=_("Sage Demat"),
+    menu_url_name="bob-demat",
 )
 
 

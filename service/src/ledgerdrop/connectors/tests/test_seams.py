@@ -47,6 +47,9 @@ class PigeonPost:
                 description=gettext_lazy("Sends each document by pigeon."),
                 is_enabled=lambda firm: firm.pk in self.firms_on,
                 switch=self.switch,
+                # Any page of the firm's will do as the pigeons' own.
+                menu_label=gettext_lazy("Pigeons"),
+                menu_url_name="devices",
             ),
         )
         slots.TRANSFER_SOURCES.register(
@@ -117,6 +120,7 @@ def test_the_catalogue_lists_and_switches_an_application_it_does_not_know(
     assert switched.json()["enabled"] is True
     assert pigeon_post.firms_on == {firm.pk}
     assert "Pigeon Post" in page
+    assert f'<a href="/firms/{firm.pk}/devices/" >Pigeons</a>' in page  # in the firm's menu
 
 
 def test_the_documents_pages_and_api_show_what_a_connector_puts_in_their_slots(
