@@ -24,12 +24,6 @@ from pytest_django import Settings as SettingsWrapper
 T = TypeVar("T")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    from ledgerdrop.conftest import use_fast_password_hashing
-
-    use_fast_password_hashing()
-
-
 def run_on_own_loop(scenario: Coroutine[Any, Any, T]) -> T:
     """Run an async scenario to its end on a loop of its own thread: the browser tests'
     Playwright may keep an event loop running in this one, where `asyncio.run` refuses."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from ledgerdrop import testing
+from tests import builders
 from tests.conftest import LiveService
 
 CHROMIUM = os.environ.get("LEDGERDROP_CHROMIUM", "/usr/bin/chromium")
@@ -83,7 +83,7 @@ def page(browser: Browser, live_service: LiveService) -> Iterator[Page]:
     assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
-def sign_in(page: Page, email: str, password: str = testing.PASSWORD) -> None:
+def sign_in(page: Page, email: str, password: str = builders.PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)

@@ -10,9 +10,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery_services
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_a_device_api_body_over_the_limit_is_a_413_problem(client: Client) -> No
 
 
 def test_an_unhandled_error_in_the_device_api_is_a_500_problem(client: Client) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     credential = delivery_services.register_device(firm, name="PC Kevin")
     blob = storage.put(b"<Invoice>lost</Invoice>")
     delivery = delivery_services.queue_delivery(

@@ -15,13 +15,13 @@ from django.db import connection
 from django.test import AsyncClient, Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
 from ledgerdrop.core.models import AuditEntry
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ Paired = tuple[Device, DeviceClient]
 
 @pytest.fixture
 def paired() -> Paired:
-    firm = testing.firm()
+    firm = builders.firm()
     credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
     return credential.device, DeviceClient(credential.token)
 
@@ -70,7 +70,7 @@ def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(
     paired: Paired,
 ) -> None:
     device, client = paired
-    testing.connected_dossier(device.firm, testing.company(), code="DUPONT")
+    builders.connected_dossier(device.firm, builders.company(), code="DUPONT")
     bob_demat.set_default_device(device.firm, device, by=None)
     delivery = queued_delivery(device)
 
@@ -152,7 +152,7 @@ def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired: Pai
 
 def test_a_device_never_sees_another_firms_deliveries(paired: Paired) -> None:
     _, client = paired
-    other = services.register_device(testing.firm(), name="Other firm's PC").device
+    other = services.register_device(builders.firm(), name="Other firm's PC").device
     theirs = queued_delivery(other, code="OTHER")
 
     assert client.get("/deliveries").json()["deliveries"] == []
@@ -306,7 +306,7 @@ def queue_and_disconnect(device: Device) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
     headers = {"Authorization": f"Bearer {credential.token}"}
 
@@ -349,8 +349,8 @@ def test_a_poll_with_an_outdated_state_is_answered_at_once_with_the_new_folders(
 ) -> None:
     device, client = paired
     before = client.get("/deliveries").json()
-    company = testing.company()
-    testing.connected_dossier(device.firm, company, code="DUPONT")
+    company = builders.company()
+    builders.connected_dossier(device.firm, company, code="DUPONT")
     bob_demat.set_default_device(device.firm, device, by=None)
 
     started = time.monotonic()
