@@ -35,12 +35,17 @@ lint: setup
 typecheck: setup
 	$(UV) run mypy protocol/src agent/src service/src
 
+# The suite spreads over one worker per CPU (pytest-xdist); each worker has its own test
+# database. Work-stealing keeps every worker busy to the end: a few system tests take a minute each.
+# The flags stay here, not in pyproject's addopts: the Windows leg's Python has no xdist.
+PYTEST_PARALLEL := -n auto --dist worksteal
+
 test-sqlite: setup
 	scripts/ensure-chromium.sh
-	env -u DATABASE_URL $(UV) run pytest
+	env -u DATABASE_URL $(UV) run pytest $(PYTEST_PARALLEL)
 
 test-postgres: setup
-	scripts/with-postgres.sh $(UV) run pytest
+	scripts/with-postgres.sh $(UV) run pytest $(PYTEST_PARALLEL)
 
 # The downloader as Windows runs it: the official embeddable CPython under Wine (see
 # scripts/windows/README.md): its own suite, then the system tests against the real service.

@@ -34,6 +34,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(BENCH.parent))  # the test builders (tests/builders.py) seed the data
 
 import idle  # noqa: E402
 import peers  # noqa: E402
@@ -149,11 +150,11 @@ class Bench:
         self.data_dir = run / "server"
         from django.core.management import call_command
 
-        from ledgerdrop import testing
         from ledgerdrop.delivery import services
+        from tests import builders
 
         call_command("migrate", verbosity=0)
-        self.firm = testing.firm("Fiduciaire Bench")
+        self.firm = builders.firm("Fiduciaire Bench")
         self.root = run / "bob-demat"
         self.root.mkdir()
         credential = services.register_device(self.firm, name="bench", root_folder=str(self.root))

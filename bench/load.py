@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(BENCH.parent))  # the test builders (tests/builders.py) seed the data
 
 import delivery  # noqa: E402
 import idle  # noqa: E402
@@ -60,20 +61,20 @@ def seed(clients: int, devices: int) -> tuple[list[loadgen.ApiClient], list[str]
     firm's downloaders, and purchase documents to upload (half with a PDF inside)."""
     from django.core.management import call_command
 
-    from ledgerdrop import testing
     from ledgerdrop.accounts import services as accounts
     from ledgerdrop.delivery.models import Device, hash_secret
+    from tests import builders
 
     call_command("migrate", verbosity=0)
     companies = []
     for n in range(min(COMPANIES, clients)):
-        owner = testing.user(f"owner{n}@bench.example.be")
-        companies.append((owner, testing.invoicing_company(f"Société {n}", owner=owner)))
+        owner = builders.user(f"owner{n}@bench.example.be")
+        companies.append((owner, builders.invoicing_company(f"Société {n}", owner=owner)))
     api_clients = [
         loadgen.ApiClient(accounts.issue_token(owner, "bench")[1], company.pk)
         for owner, company in (companies[i % len(companies)] for i in range(clients))
     ]
-    firm = testing.firm("Fiduciaire Bench")
+    firm = builders.firm("Fiduciaire Bench")
     tokens = [f"ldd_bench_{n:05d}_{os.urandom(8).hex()}" for n in range(devices)]
     Device.objects.bulk_create(
         [
@@ -85,7 +86,7 @@ def seed(clients: int, devices: int) -> tuple[list[loadgen.ApiClient], list[str]
     )  # fmt: skip
     buyer = companies[0][1]
     purchases = [
-        testing.received_ubl(buyer, number=f"ACH-{n}", with_pdf=n % 2 == 0) for n in range(8)
+        builders.received_ubl(buyer, number=f"ACH-{n}", with_pdf=n % 2 == 0) for n in range(8)
     ]
     return api_clients, tokens, purchases
 

@@ -24,12 +24,6 @@ from pytest_django import Settings as SettingsWrapper
 T = TypeVar("T")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    from ledgerdrop.conftest import use_fast_password_hashing
-
-    use_fast_password_hashing()
-
-
 def run_on_own_loop(scenario: Coroutine[Any, Any, T]) -> T:
     """Run an async scenario to its end on a loop of its own thread: the browser tests'
     Playwright may keep an event loop running in this one, where `asyncio.run` refuses."""
@@ -92,20 +86,11 @@ class LiveService:
         raise RuntimeError(f"the service did not come up:\n{self.logs()}")
 
 
-@pytest.fixture
-def live_service(
-    transactional_db: None, settings: SettingsWrapper, tmp_path: Path
-) -> Iterator[LiveService]:
-    data_dir = tmp_path / "service"
+def started_service(folder: Path) -> LiveService:
+    """The service under uvicorn on a free port, storing its data in `folder/service`, on the
+    test database: rows a test commits are the server's too."""
+    data_dir = folder / "service"
     data_dir.mkdir()
-    # The test process and the server store files in the same place.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": data_dir / "files"},
-        },
-    }
     env = {
         **os.environ,
         "LEDGERDROP_DATA_DIR": str(data_dir),
@@ -116,10 +101,30 @@ def live_service(
         url=f"http://127.0.0.1:{free_port()}",
         data_dir=data_dir,
         process=None,  # type: ignore[arg-type]
-        log=tmp_path / "service.log",
+        log=folder / "service.log",
         env=env,
     )
     service.start()
+    return service
+
+
+def store_files_beside(service: LiveService, settings: SettingsWrapper) -> None:
+    """The test process and the server store files in the same place."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": service.data_dir / "files"},
+        },
+    }
+
+
+@pytest.fixture
+def live_service(
+    transactional_db: None, settings: SettingsWrapper, tmp_path: Path
+) -> Iterator[LiveService]:
+    service = started_service(tmp_path)
+    store_files_beside(service, settings)
     yield service
     service.stop()
 

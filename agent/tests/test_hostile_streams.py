@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST
 from device_server import TOKEN, DeviceServer
 
+from conftest import FAST
 from ledgerdrop_agent.client import DeviceClient, TransferLimits
 from ledgerdrop_agent.config import Credential, save_credential
 from ledgerdrop_agent.journal import Journal

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
-from tests.conftest import LiveService
+from tests import builders
+from tests.conftest import LiveService, started_service, store_files_beside
 
 CHROMIUM = os.environ.get("LEDGERDROP_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium tries to reach Google's services at start and floods a closed network.
@@ -30,6 +31,29 @@ CHROMIUM_ARGS = [
 # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still
 # plain synchronous code, so Django's async-safety guard does not apply to them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def module_service(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveService]:
+    """One server for the browser tests of a module: starting one, and its first invoice
+    compiling the validation rules, cost more than most browser tests themselves. The server
+    keeps nothing of a test in memory that the next one could see: sessions, sign-in limits and
+    tasks are rows, and `transactional_db` empties the database after each test."""
+    service = started_service(tmp_path_factory.mktemp("service"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def live_service(
+    module_service: LiveService, transactional_db: None, settings: SettingsWrapper
+) -> LiveService:
+    if module_service.process.poll() is not None:  # a test stopped it to start it otherwise
+        module_service.start()
+    store_files_beside(module_service, settings)
+    return module_service
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +107,7 @@ def page(browser: Browser, live_service: LiveService) -> Iterator[Page]:
     assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
-def sign_in(page: Page, email: str, password: str = testing.PASSWORD) -> None:
+def sign_in(page: Page, email: str, password: str = builders.PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
+from tests import builders
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_switching_on_sage_bob_demat_adds_sage_demat_to_the_firms_menu(page: Page) -> None:
-    testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fiduciaire.be"))
+    builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fiduciaire.be"))
     sign_in(page, "kevin@fiduciaire.be")
     menu = page.get_by_role("navigation", name="Menu principal")
     expect(menu.get_by_role("link", name="Sage Demat")).to_have_count(0)

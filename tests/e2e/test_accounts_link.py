@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
+from tests import builders
 from tests.conftest import LiveService
 from tests.e2e.conftest import sign_in
 
@@ -49,9 +49,9 @@ def wait_for_mail(folder: Path, recipient: str, timeout: float = 15) -> str:
 
 
 def test_a_company_links_an_accountant_who_already_has_a_firm(page: Page) -> None:
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fiduciaire.be"))
-    company = testing.company("Boulangerie Dupont", owner=testing.user("anne@dupont.be"))
-    testing.document(company, number="2026-0042")
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fiduciaire.be"))
+    company = builders.company("Boulangerie Dupont", owner=builders.user("anne@dupont.be"))
+    builders.document(company, number="2026-0042")
 
     sign_in(page, "anne@dupont.be")
     add_external_user(page, company.name, "kevin@fiduciaire.be")
@@ -71,7 +71,7 @@ def test_a_company_links_an_accountant_who_already_has_a_firm(page: Page) -> Non
 def test_an_unknown_accountant_is_invited_and_linked_when_signing_up(
     page: Page, live_service: LiveService
 ) -> None:
-    company = testing.company("Garage Peeters", owner=testing.user("jan@peeters.be"))
+    company = builders.company("Garage Peeters", owner=builders.user("jan@peeters.be"))
 
     sign_in(page, "jan@peeters.be")
     add_external_user(page, company.name, "sarah@nouvelle-fidu.be")
@@ -94,9 +94,9 @@ def test_an_unknown_accountant_is_invited_and_linked_when_signing_up(
 
 
 def test_removing_the_external_user_takes_the_dossier_away_from_the_firm(page: Page) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    testing.firm("Fiduciaire Kevin", owner=accountant)
-    company = testing.company("Boulangerie Dupont", owner=testing.user("anne@dupont.be"))
+    accountant = builders.user("kevin@fiduciaire.be")
+    builders.firm("Fiduciaire Kevin", owner=accountant)
+    company = builders.company("Boulangerie Dupont", owner=builders.user("anne@dupont.be"))
 
     sign_in(page, "anne@dupont.be")
     add_external_user(page, company.name, "kevin@fiduciaire.be")

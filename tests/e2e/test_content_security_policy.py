@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.delivery import services as delivery_services
+from tests import builders
 from tests.conftest import LiveService
 from tests.e2e.conftest import sign_in, watch_csp_violations
 
@@ -43,12 +43,12 @@ def _visit(page: Page, path: str) -> None:
 
 
 def test_the_firms_pages_keep_to_the_policy_and_still_work(page: Page) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
-    company = testing.invoicing_company("Boulangerie Dupont SRL")
-    dossier, connection = testing.connected_dossier(firm, company, code="DUPONT")
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
+    company = builders.invoicing_company("Boulangerie Dupont SRL")
+    dossier, connection = builders.connected_dossier(firm, company, code="DUPONT")
     for number in ("F2026-0001", "F2026-0002"):
-        testing.document(company, number=number)
+        builders.document(company, number=number)
     device = delivery_services.register_device(firm, name="PC Kevin").device
     sign_in(page, "kevin@fiduciaire.be")
 
@@ -98,9 +98,9 @@ def test_the_companys_and_public_pages_keep_to_the_policy_and_still_work(page: P
         _visit(page, path)
     _visit(page, "/admin/login/")
 
-    owner = testing.user("gerant@atelier.be")
-    company = testing.invoicing_company("Atelier Lumière SRL", owner=owner)
-    invoice = testing.document(company, number="F2026-0001")
+    owner = builders.user("gerant@atelier.be")
+    company = builders.invoicing_company("Atelier Lumière SRL", owner=owner)
+    invoice = builders.document(company, number="F2026-0001")
     sign_in(page, "gerant@atelier.be")
     for path in (
         f"/companies/{company.pk}/documents/",

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
 from ledgerdrop.delivery.models import Device
+from tests import builders
 from tests.conftest import Agent
 from tests.e2e.conftest import sign_in
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 def test_the_download_page_shows_a_command_per_system_with_a_key_that_pairs(
     page: Page, agent: Agent
 ) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
     sign_in(page, "kevin@fiduciaire.be")
     page.get_by_role("link", name="Appareils de téléchargement").click()
     page.get_by_role("link", name="Télécharger l'Accounting Downloader").click()

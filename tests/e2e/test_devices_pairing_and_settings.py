@@ -12,10 +12,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
 from ledgerdrop_protocol import routes
+from tests import builders
 from tests.conftest import Agent
 from tests.e2e.conftest import sign_in
 
@@ -38,8 +38,8 @@ def read_user_code(pairing: subprocess.Popen[str]) -> str:
 def test_s3_a_downloader_paired_with_its_code_is_listed_after_a_refresh(
     page: Page, agent: Agent
 ) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
     pairing = agent.start("pair", "--server", agent.server, "--name", "PC Kevin")
     try:
         code = read_user_code(pairing)
@@ -73,8 +73,8 @@ def test_s3_a_downloader_paired_with_its_code_is_listed_after_a_refresh(
 
 
 def test_s5_the_main_folder_is_set_in_the_devices_settings(page: Page, agent: Agent) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
     credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
     sign_in(page, "kevin@fiduciaire.be")
     page.get_by_role("link", name="Appareils de téléchargement").click()

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
 from ledgerdrop.documents.models import Document
+from tests import builders
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_an_invoice_is_created_issued_sent_paid_and_credited(page: Page) -> None:
-    owner = testing.user("gerant@atelier.be")
-    company = testing.invoicing_company("Atelier Lumière SRL", owner=owner)
+    owner = builders.user("gerant@atelier.be")
+    company = builders.invoicing_company("Atelier Lumière SRL", owner=owner)
     sign_in(page, "gerant@atelier.be")
 
     page.goto(f"/companies/{company.pk}/documents/")

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
 from ledgerdrop.documents.models import Document
+from tests import builders
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_an_uploaded_purchase_document_is_approved_from_the_processing_list(page: Page) -> None:
-    owner = testing.user("gerant@atelier.be")
-    company = testing.invoicing_company("Atelier Lumière SRL", owner=owner)
+    owner = builders.user("gerant@atelier.be")
+    company = builders.invoicing_company("Atelier Lumière SRL", owner=owner)
     sign_in(page, "gerant@atelier.be")
 
     page.goto(f"/companies/{company.pk}/purchases/")
@@ -23,7 +23,7 @@ def test_an_uploaded_purchase_document_is_approved_from_the_processing_list(page
             {
                 "name": "INV-77.xml",
                 "mimeType": "application/xml",
-                "buffer": testing.received_ubl(company),
+                "buffer": builders.received_ubl(company),
             }
         ]
     )

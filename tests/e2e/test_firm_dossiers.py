@@ -3,17 +3,17 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from ledgerdrop import testing
+from tests import builders
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_an_accountant_signs_in_and_sees_the_dossiers_of_the_firm(page: Page) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
     for name in ("Boulangerie Dupont", "Garage Peeters"):
-        testing.connected_dossier(firm, testing.company(name), code=name.split()[1].upper())
+        builders.connected_dossier(firm, builders.company(name), code=name.split()[1].upper())
 
     sign_in(page, "kevin@fiduciaire.be")
 
@@ -24,7 +24,7 @@ def test_an_accountant_signs_in_and_sees_the_dossiers_of_the_firm(page: Page) ->
 
 
 def test_a_wrong_password_keeps_the_accountant_on_the_sign_in_page(page: Page) -> None:
-    testing.user("kevin@fiduciaire.be")
+    builders.user("kevin@fiduciaire.be")
 
     sign_in(page, "kevin@fiduciaire.be", password="not-the-password")
 

@@ -17,13 +17,13 @@ from django.utils import translation
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document, InvoicingProfile
+from tests import builders
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.e2e
@@ -69,12 +69,12 @@ def t(language: str, message: str) -> str:
 def sign_in(page: Page, email: str) -> None:
     page.goto("/accounts/login/")
     page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(testing.PASSWORD)
+    page.locator("#id_password").fill(builders.PASSWORD)
     page.locator("form button.primary[type=submit]").click()
 
 
 def owner_of(company_name: str, email: str) -> Organisation:
-    return testing.invoicing_company(company_name, owner=testing.user(email))
+    return builders.invoicing_company(company_name, owner=builders.user(email))
 
 
 def fits(page: Page, width: int) -> None:
@@ -225,7 +225,7 @@ def test_the_invoice_page_shows_rates_amounts_and_communication_as_people_write_
         services.LineInput("Livre", Decimal("2.5"), Decimal("10.02"), "6"),
     ]
     invoice = services.create_document(
-        company, testing.invoice_input(lines=lines), by=None, draft=False
+        company, builders.invoice_input(lines=lines), by=None, draft=False
     )
     sign_in(page, "gerant@atelier.be")
     page.goto(f"/companies/{company.pk}/documents/{invoice.pk}/")
@@ -253,8 +253,8 @@ def test_an_address_typed_with_capitals_signs_in(page: Page, language: str) -> N
 
 
 def test_removing_the_accountant_says_what_stops_and_asks_first(page: Page, language: str) -> None:
-    testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fiduciaire.be"))
-    company = testing.company("Boulangerie Dupont", owner=testing.user("anne@dupont.be"))
+    builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fiduciaire.be"))
+    company = builders.company("Boulangerie Dupont", owner=builders.user("anne@dupont.be"))
     accounts_services.add_external_user(company, "Kevin@Fiduciaire.be", by=None)
     sign_in(page, "anne@dupont.be")
     page.goto(f"/companies/{company.pk}/settings/users/")
@@ -273,7 +273,7 @@ def test_removing_the_accountant_says_what_stops_and_asks_first(page: Page, lang
 def test_adding_an_unknown_accountant_says_where_the_invitation_went(
     page: Page, language: str
 ) -> None:
-    company = testing.company("Garage Peeters", owner=testing.user("jan@peeters.be"))
+    company = builders.company("Garage Peeters", owner=builders.user("jan@peeters.be"))
     sign_in(page, "jan@peeters.be")
     page.goto(f"/companies/{company.pk}/settings/users/")
     section = page.locator("#external-users")
@@ -292,10 +292,10 @@ def test_adding_an_unknown_accountant_says_where_the_invitation_went(
 def test_the_accountant_reads_a_clients_document_from_the_dossier_before_sending_it(
     page: Page, language: str
 ) -> None:
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fiduciaire.be"))
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fiduciaire.be"))
     company = owner_of("Boulangerie Dupont", "anne@dupont.be")
     dossier = accounts_services.link_accountant(company, firm, by=None)
-    invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
+    invoice = services.create_document(company, builders.invoice_input(), by=None, draft=False)
     sign_in(page, "kevin@fiduciaire.be")
     page.goto(f"/firms/{firm.pk}/dossiers/{dossier.pk}/")
 
@@ -318,8 +318,8 @@ def test_the_accountant_reads_a_clients_document_from_the_dossier_before_sending
 def test_every_page_of_a_firm_and_a_company_fits_a_1280_px_window(
     page: Page, language: str
 ) -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
     for name in ("PC Kevin — bureau du rez-de-chaussée", "Serveur partagé", "Portable Sarah"):
         delivery_services.register_device(
             firm,
@@ -332,7 +332,7 @@ def test_every_page_of_a_firm_and_a_company_fits_a_1280_px_window(
         )
     company = owner_of("Boulangerie Dupont", "anne@dupont.be")
     accounts_services.add_external_user(company, "kevin@fiduciaire.be", by=None)
-    invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
+    invoice = services.create_document(company, builders.invoice_input(), by=None, draft=False)
     bob_demat.enable(firm, by=None)
     dossier = firm.dossiers.get(company=company)
     connection = bob_demat.connect(dossier, "DUPONT-BOULANG-2026", by=None)
@@ -376,7 +376,7 @@ def test_the_clients_invoice_pages_work_on_a_375_px_phone(
 ) -> None:
     company = owner_of("Boulangerie Dupont", "anne@dupont.be")
     invoices = [
-        services.create_document(company, testing.invoice_input(), by=None, draft=False)
+        services.create_document(company, builders.invoice_input(), by=None, draft=False)
         for _ in range(3)
     ]
     with browse(browser, live_service, language, width=375) as phone:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
+from tests import builders
 from tests.conftest import database_url
 
 pytestmark = pytest.mark.system
@@ -24,17 +24,17 @@ pytestmark = pytest.mark.system
 def test_two_concurrent_autosend_runs_queue_each_document_once(
     transactional_db: None, tmp_path: Path
 ) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     device = delivery_services.register_device(firm, name="Serveur partagé").device
     services.set_default_device(firm, device, by=None)
     documents = []
     for index in range(3):
-        company = testing.company()
-        _, connection = testing.connected_dossier(firm, company, code=f"DOS{index}")
+        company = builders.company()
+        _, connection = builders.connected_dossier(firm, company, code=f"DOS{index}")
         services.update_connection(
             connection, auto_transfer=True, start_date=dt.date(2026, 11, 1), by=None
         )
-        documents += [testing.document(company) for _ in range(15)]
+        documents += [builders.document(company) for _ in range(15)]
     Document.objects.update(status=Document.Status.SENT)
     env = {**os.environ, "DATABASE_URL": database_url(), "LEDGERDROP_DATA_DIR": str(tmp_path)}
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop_agent.client import read_bundle
 from ledgerdrop_protocol import routes
 from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 def device_with_token(name: str) -> tuple[Device, str]:
-    credential = services.register_device(testing.firm(), name=name)
+    credential = services.register_device(builders.firm(), name=name)
     return credential.device, credential.token
 
 

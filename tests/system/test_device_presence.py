@@ -11,10 +11,10 @@ import time
 import httpx
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import ONLINE_AFTER_CONTACT, Device
 from ledgerdrop_protocol import routes
+from tests import builders
 from tests.conftest import Agent, LiveService
 
 pytestmark = pytest.mark.system
@@ -37,7 +37,7 @@ def wait_for_status(device: Device, status: str, timeout: float) -> float:
 def test_a_running_downloader_is_online_and_a_stopped_one_offline_within_seconds(
     agent: Agent, live_service: LiveService
 ) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     _, key = services.mint_enrolment_key(firm, by=None)
     paired = agent.run(
         "pair", "--server", agent.server, "--name", "PC Kevin", "--enrolment-key", key
@@ -62,7 +62,7 @@ def test_a_running_downloader_is_online_and_a_stopped_one_offline_within_seconds
 def test_a_long_poll_whose_connection_drops_shows_offline_within_seconds(
     live_service: LiveService,
 ) -> None:
-    credential = services.register_device(testing.firm(), name="PC Kevin", os="Linux")
+    credential = services.register_device(builders.firm(), name="PC Kevin", os="Linux")
     offers = f"{live_service.url}{routes.OFFERS.url()}"
     auth = {"Authorization": f"Bearer {credential.token}"}
     state = httpx.get(offers, headers=auth).json()["state"]

@@ -10,11 +10,11 @@ import time
 import httpx
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services
 from ledgerdrop_protocol import routes
+from tests import builders
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.system
@@ -23,10 +23,10 @@ pytestmark = pytest.mark.system
 def test_a_connection_without_a_default_device_reaches_every_waiting_device_within_a_second(
     live_service: LiveService,
 ) -> None:
-    kevin = testing.user("kevin@fiduciaire.be")
-    firm = testing.firm(owner=kevin)
+    kevin = builders.user("kevin@fiduciaire.be")
+    firm = builders.firm(owner=kevin)
     bob_demat.enable(firm, by=None)
-    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+    dossier = accounts_services.link_accountant(builders.company(), firm, by=None)
     devices = [services.register_device(firm, name=name) for name in ("PC Kevin", "Serveur")]
     answers: dict[str, tuple[float, list[str]]] = {}
 
@@ -47,7 +47,7 @@ def test_a_connection_without_a_default_device_reaches_every_waiting_device_with
 
     token = httpx.post(
         f"{live_service.url}/api/v1/tokens",
-        json={"email": kevin.email, "password": testing.PASSWORD},
+        json={"email": kevin.email, "password": builders.PASSWORD},
     ).json()["token"]
     made = httpx.post(
         f"{live_service.url}/api/v1/firms/{firm.pk}/bob-demat/connections",

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import ExternalUser
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery.models import Delivery, Device
+from tests import builders
 from tests.conftest import Agent
 from tests.system.transfer import paired_device, placed_files
 
@@ -22,11 +22,11 @@ def test_after_the_company_removes_its_accountant_its_queued_invoice_is_never_pl
     agent: Agent,
 ) -> None:
     device = paired_device(agent)
-    firm, company = device.firm, testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
-    [received] = bob_demat.send(firm, [testing.document(company)], device, by=None)
+    firm, company = device.firm, builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
+    [received] = bob_demat.send(firm, [builders.document(company)], device, by=None)
     first = agent.run("run", "--once", "--root", str(agent.root))
-    [queued] = bob_demat.send(firm, [testing.document(company)], device, by=None)
+    [queued] = bob_demat.send(firm, [builders.document(company)], device, by=None)
 
     accounts_services.remove_external_user(ExternalUser.objects.get(company=company), by=None)
     second = agent.run("run", "--once", "--root", str(agent.root))
@@ -45,9 +45,9 @@ def test_a_main_folder_set_behind_the_services_back_is_refused_by_the_downloader
     agent: Agent, main_folder: str
 ) -> None:
     device = paired_device(agent)
-    company = testing.company()
-    testing.connected_dossier(device.firm, company, code="DUPONT")
-    [delivery] = bob_demat.send(device.firm, [testing.document(company)], device, by=None)
+    company = builders.company()
+    builders.connected_dossier(device.firm, company, code="DUPONT")
+    [delivery] = bob_demat.send(device.firm, [builders.document(company)], device, by=None)
     # As a compromised server (or its database) would: past the service's own refusal.
     Device.objects.filter(pk=device.pk).update(root_folder=main_folder)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop_protocol import routes
+from tests import builders
 from tests.conftest import LiveService, run_on_own_loop
 
 pytestmark = pytest.mark.system
@@ -29,7 +29,7 @@ def server_threads(service: LiveService) -> int:
 def test_sixty_waiting_downloaders_hold_no_thread_each_and_one_still_gets_its_file(
     live_service: LiveService,
 ) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     tokens = [services.register_device(firm, name=f"PC {i}").token for i in range(WAITING)]
     first = services.authenticate_device(tokens[0])
     assert first is not None
@@ -73,7 +73,7 @@ def test_sixty_waiting_downloaders_hold_no_thread_each_and_one_still_gets_its_fi
 def test_a_downloader_that_has_not_seen_its_current_folders_is_answered_at_once(
     live_service: LiveService,
 ) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     credential = services.register_device(firm, name="PC Kevin")
     headers = {"Authorization": f"Bearer {credential.token}"}
     url = f"{live_service.url}{routes.OFFERS.url()}"
@@ -90,7 +90,7 @@ def test_a_downloader_that_has_not_seen_its_current_folders_is_answered_at_once(
 def test_a_downloader_that_has_seen_nothing_yet_is_answered_at_once(
     live_service: LiveService,
 ) -> None:
-    credential = services.register_device(testing.firm(), name="PC Kevin")
+    credential = services.register_device(builders.firm(), name="PC Kevin")
     url = f"{live_service.url}{routes.OFFERS.url()}"
 
     started = time.monotonic()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.delivery import downloads
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device, EnrolmentKey
+from tests import builders
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.system
@@ -47,7 +47,7 @@ def run_install(command: str, home: Path, agent_home: Path, install_dir: Path) -
 def test_the_linux_command_installs_pairs_and_writes_the_systemd_unit_once(
     live_service: LiveService, tmp_path: Path
 ) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     minted, key = delivery_services.mint_enrolment_key(firm, by=None)
     command = downloads.install_commands(live_service.url, key).linux
     home, agent_home, install_dir = tmp_path / "home", tmp_path / "agent-home", tmp_path / "venv"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts
 from ledgerdrop.documents.models import Document
+from tests import builders
 from tests.conftest import LiveService, run_on_own_loop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -29,14 +29,14 @@ PER_CLIENT = 2
 def clients_of_six_companies() -> tuple[list[loadgen.ApiClient], list[bytes]]:
     companies = []
     for n in range(6):
-        owner = testing.user(f"owner{n}@load.example.be")
-        companies.append((owner, testing.invoicing_company(f"Société {n}", owner=owner)))
+        owner = builders.user(f"owner{n}@load.example.be")
+        companies.append((owner, builders.invoicing_company(f"Société {n}", owner=owner)))
     clients = [
         loadgen.ApiClient(accounts.issue_token(owner, "load")[1], company.pk)
         for owner, company in (companies[i % len(companies)] for i in range(CLIENTS))
     ]
     buyer = companies[0][1]
-    purchases = [testing.received_ubl(buyer, number=f"ACH-{n}", with_pdf=n == 0) for n in range(2)]
+    purchases = [builders.received_ubl(buyer, number=f"ACH-{n}", with_pdf=n == 0) for n in range(2)]
     return clients, purchases
 
 

@@ -10,10 +10,10 @@ import time
 import httpx
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop_protocol import routes
+from tests import builders
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.system
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.system
 def test_a_waiting_poll_returns_within_a_second_of_a_delivery_queued_elsewhere(
     live_service: LiveService,
 ) -> None:
-    credential = services.register_device(testing.firm(), name="PC Kevin", os="Windows 11")
+    credential = services.register_device(builders.firm(), name="PC Kevin", os="Windows 11")
     answers: list[tuple[float, httpx.Response]] = []
 
     def poll() -> None:

@@ -7,11 +7,11 @@ import hashlib
 
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
+from tests import builders
 from tests.conftest import Agent
 
 pytestmark = pytest.mark.system
@@ -26,10 +26,10 @@ def pair_with_enrolment_key(agent: Agent, firm) -> Device:  # type: ignore[no-un
 
 
 def test_a_sent_invoice_lands_in_the_dossiers_ventes_folder_byte_for_byte(agent: Agent) -> None:
-    firm = testing.firm()
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
-    invoice = testing.document(company, number="2026-0042")
+    firm = builders.firm()
+    company = builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
+    invoice = builders.document(company, number="2026-0042")
     device = pair_with_enrolment_key(agent, firm)
     bob_demat.set_default_device(firm, device, by=None)
 
@@ -49,11 +49,11 @@ def test_a_sent_invoice_lands_in_the_dossiers_ventes_folder_byte_for_byte(agent:
 
 
 def test_running_the_downloader_again_places_nothing_twice(agent: Agent) -> None:
-    firm = testing.firm()
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="PEETERS")
+    firm = builders.firm()
+    company = builders.company()
+    builders.connected_dossier(firm, company, code="PEETERS")
     device = pair_with_enrolment_key(agent, firm)
-    bob_demat.send(firm, [testing.document(company), testing.document(company)], device, by=None)
+    bob_demat.send(firm, [builders.document(company), builders.document(company)], device, by=None)
 
     first = agent.run("run", "--once", "--root", str(agent.root))
     second = agent.run("run", "--once", "--root", str(agent.root))

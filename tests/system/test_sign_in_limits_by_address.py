@@ -7,14 +7,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ledgerdrop import testing
+from tests import builders
 from tests.conftest import LiveService
 
 pytestmark = pytest.mark.system
 
 
 def test_a_forged_forwarded_address_does_not_lift_a_lockout(live_service: LiveService) -> None:
-    user = testing.user("kevin@fiduciaire.be")
+    user = builders.user("kevin@fiduciaire.be")
     tokens = f"{live_service.url}/api/v1/tokens"
 
     answers = [

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
+from tests import builders
 from tests.conftest import Agent
 
 STAGING = ".ledgerdrop-staging"
@@ -24,7 +24,7 @@ MARKER = ".ledgerdrop"  # the downloader's mark on its main folder
 
 def paired_device(agent: Agent, server: str | None = None) -> Device:
     """A device of a new firm, paired by the real agent with an enrolment key."""
-    firm = testing.firm()
+    firm = builders.firm()
     _, key = delivery_services.mint_enrolment_key(firm, by=None)
     result = agent.run(
         "pair", "--server", server or agent.server, "--name", "PC Kevin", "--enrolment-key", key

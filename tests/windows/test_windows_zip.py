@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
+from tests import builders
 from tests.conftest import LiveService
 from tests.windows.conftest import DRIVE_C, PREFIX, ROOT, windows_path
 
@@ -83,10 +83,10 @@ def test_the_unpacked_zip_runs_with_nothing_else_installed(unpacked: Path) -> No
 def test_the_unpacked_zip_pairs_and_places_a_document(
     unpacked: Path, live_service: LiveService
 ) -> None:
-    firm = testing.firm()
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="WIN01")
-    invoice = testing.document(company, number="2026-0099")
+    firm = builders.firm()
+    company = builders.company()
+    builders.connected_dossier(firm, company, code="WIN01")
+    invoice = builders.document(company, number="2026-0099")
     _, key = delivery_services.mint_enrolment_key(firm, by=None)
     root = unpacked / "bob-demat"
     root.mkdir()

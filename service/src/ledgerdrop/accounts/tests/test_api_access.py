@@ -6,14 +6,14 @@ import pytest
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services
 from ledgerdrop.accounts.models import ApiToken, LoginFailure
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
-def get_token(client: Client, email: str, password: str = testing.PASSWORD) -> str:
+def get_token(client: Client, email: str, password: str = builders.PASSWORD) -> str:
     response = client.post(
         "/api/v1/tokens", {"email": email, "password": password}, content_type="application/json"
     )
@@ -23,8 +23,8 @@ def get_token(client: Client, email: str, password: str = testing.PASSWORD) -> s
 
 
 def test_a_token_opens_the_api_and_is_stored_only_as_a_hash(client: Client) -> None:
-    person = testing.user("kevin@fidu.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=person)
+    person = builders.user("kevin@fidu.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=person)
 
     token = get_token(client, "kevin@fidu.be")
     me = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -40,7 +40,7 @@ def test_a_token_opens_the_api_and_is_stored_only_as_a_hash(client: Client) -> N
 
 
 def test_a_revoked_token_is_refused_on_its_next_request(client: Client) -> None:
-    person = testing.user("kevin@fidu.be")
+    person = builders.user("kevin@fidu.be")
     token = get_token(client, "kevin@fidu.be")
     client.force_login(person)
 
@@ -52,7 +52,7 @@ def test_a_revoked_token_is_refused_on_its_next_request(client: Client) -> None:
 
 
 def test_the_settings_page_shows_a_new_token_once(client: Client) -> None:
-    client.force_login(testing.user("kevin@fidu.be"))
+    client.force_login(builders.user("kevin@fidu.be"))
 
     created = client.post("/accounts/settings/", {"label": "export script"}).content.decode()
     again = client.get("/accounts/settings/").content.decode()
@@ -64,7 +64,7 @@ def test_the_settings_page_shows_a_new_token_once(client: Client) -> None:
 
 
 def test_a_wrong_password_gets_no_token(client: Client) -> None:
-    testing.user("kevin@fidu.be")
+    builders.user("kevin@fidu.be")
 
     response = client.post(
         "/api/v1/tokens",
@@ -79,16 +79,16 @@ def test_a_wrong_password_gets_no_token(client: Client) -> None:
 def test_sign_in_attempts_from_one_address_are_limited_even_with_the_right_password(
     client: Client,
 ) -> None:
-    testing.user("kevin@fidu.be")
+    builders.user("kevin@fidu.be")
     for _ in range(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
         client.post("/accounts/login/", {"username": "kevin@fidu.be", "password": "guess"})
 
     page = client.post(
-        "/accounts/login/", {"username": "kevin@fidu.be", "password": testing.PASSWORD}
+        "/accounts/login/", {"username": "kevin@fidu.be", "password": builders.PASSWORD}
     )
     api = client.post(
         "/api/v1/tokens",
-        {"email": "kevin@fidu.be", "password": testing.PASSWORD},
+        {"email": "kevin@fidu.be", "password": builders.PASSWORD},
         content_type="application/json",
     )
 
@@ -99,11 +99,11 @@ def test_sign_in_attempts_from_one_address_are_limited_even_with_the_right_passw
 
 
 def test_a_successful_sign_in_clears_earlier_failures(client: Client) -> None:
-    testing.user("kevin@fidu.be")
+    builders.user("kevin@fidu.be")
     client.post("/accounts/login/", {"username": "kevin@fidu.be", "password": "guess"})
 
     response = client.post(
-        "/accounts/login/", {"username": "kevin@fidu.be", "password": testing.PASSWORD}
+        "/accounts/login/", {"username": "kevin@fidu.be", "password": builders.PASSWORD}
     )
 
     assert response.status_code == 302
@@ -111,8 +111,8 @@ def test_a_successful_sign_in_clears_earlier_failures(client: Client) -> None:
 
 
 def test_the_browser_session_needs_the_csrf_token_to_change_anything() -> None:
-    person = testing.user("anne@dupont.be")
-    company = testing.company(owner=person)
+    person = builders.user("anne@dupont.be")
+    company = builders.company(owner=person)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(person)
     url = f"/api/v1/companies/{company.pk}/external-users"
@@ -126,8 +126,8 @@ def test_the_browser_session_needs_the_csrf_token_to_change_anything() -> None:
 
 
 def test_a_form_without_csrf_token_is_refused() -> None:
-    person = testing.user("anne@dupont.be")
-    company = testing.company(owner=person)
+    person = builders.user("anne@dupont.be")
+    company = builders.company(owner=person)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(person)
 
@@ -162,12 +162,12 @@ def test_the_openapi_document_lists_the_accounts_operations(client: Client) -> N
 
 
 def test_many_failures_from_one_address_stop_sign_ins_to_every_account(client: Client) -> None:
-    testing.user("kevin@fidu.be")
+    builders.user("kevin@fidu.be")
     for attempt in range(services.MAX_FAILURES_PER_IP):
         client.post("/accounts/login/", {"username": f"guess{attempt}@fidu.be", "password": "x"})
 
     response = client.post(
-        "/accounts/login/", {"username": "kevin@fidu.be", "password": testing.PASSWORD}
+        "/accounts/login/", {"username": "kevin@fidu.be", "password": builders.PASSWORD}
     )
 
     assert response.status_code == 200
@@ -178,7 +178,7 @@ def test_behind_a_proxy_each_person_is_counted_by_their_own_address(
     client: Client, settings: SettingsWrapper
 ) -> None:
     settings.LEDGERDROP_TRUSTED_PROXIES = 1
-    testing.user("kevin@fidu.be")
+    builders.user("kevin@fidu.be")
     for attempt in range(services.MAX_FAILURES_PER_IP):
         client.post(
             "/accounts/login/",
@@ -188,7 +188,7 @@ def test_behind_a_proxy_each_person_is_counted_by_their_own_address(
 
     response = client.post(
         "/accounts/login/",
-        {"username": "kevin@fidu.be", "password": testing.PASSWORD},
+        {"username": "kevin@fidu.be", "password": builders.PASSWORD},
         HTTP_X_FORWARDED_FOR="198.51.100.7",
     )
 

@@ -4,17 +4,17 @@ import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.connectors.bob_demat.models import DematSettings
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def firm_client(client: Client) -> tuple[Client, int]:
-    accountant = testing.user("kevin@fidu.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
+    accountant = builders.user("kevin@fidu.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
     client.force_login(accountant)
     return client, firm.pk
 

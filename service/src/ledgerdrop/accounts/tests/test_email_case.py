@@ -6,18 +6,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services
 from ledgerdrop.accounts.models import Dossier, ExternalUser, Organisation, User
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 def test_signing_in_with_capitals_in_the_address_works(client: Client) -> None:
-    testing.user("kevin@fidu-namur.be")
+    builders.user("kevin@fidu-namur.be")
 
     response = client.post(
-        "/accounts/login/", {"username": "Kevin@Fidu-Namur.be ", "password": testing.PASSWORD}
+        "/accounts/login/", {"username": "Kevin@Fidu-Namur.be ", "password": builders.PASSWORD}
     )
 
     assert response.status_code == 302
@@ -25,11 +25,11 @@ def test_signing_in_with_capitals_in_the_address_works(client: Client) -> None:
 
 
 def test_a_token_is_given_for_the_address_in_any_case(client: Client) -> None:
-    testing.user("kevin@fidu-namur.be")
+    builders.user("kevin@fidu-namur.be")
 
     response = client.post(
         "/api/v1/tokens",
-        {"email": "KEVIN@Fidu-Namur.BE", "password": testing.PASSWORD},
+        {"email": "KEVIN@Fidu-Namur.BE", "password": builders.PASSWORD},
         content_type="application/json",
     )
 
@@ -54,8 +54,8 @@ def test_signing_up_again_with_other_capitals_is_refused_as_the_same_address() -
 
 
 def test_linking_an_accountant_typed_with_capitals_finds_their_firm() -> None:
-    firm = testing.firm("Fidu Namur", owner=testing.user("kevin@fidu-namur.be"))
-    company = testing.company("Boulangerie Dupont")
+    firm = builders.firm("Fidu Namur", owner=builders.user("kevin@fidu-namur.be"))
+    company = builders.company("Boulangerie Dupont")
 
     external = services.add_external_user(company, "Kevin@Fidu-Namur.be", by=None)
 
@@ -64,7 +64,7 @@ def test_linking_an_accountant_typed_with_capitals_finds_their_firm() -> None:
 
 
 def test_an_invitation_links_the_firm_signed_up_with_other_capitals() -> None:
-    company = testing.company("Boulangerie Dupont")
+    company = builders.company("Boulangerie Dupont")
     services.add_external_user(company, "Sarah@Nouvelle-Fidu.be", by=None)
 
     _user, firm = services.sign_up(

@@ -9,9 +9,9 @@ from django.core import mail
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services
 from ledgerdrop.accounts.models import AuditEntry, Dossier, ExternalUser, Organisation
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,8 @@ CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], Any]]]]
 
 @pytest.fixture
 def company_client(client: Client) -> tuple[Client, Organisation]:
-    owner = testing.user("anne@dupont.be")
-    company = testing.company("Boulangerie Dupont", owner=owner)
+    owner = builders.user("anne@dupont.be")
+    company = builders.company("Boulangerie Dupont", owner=owner)
     client.force_login(owner)
     return client, company
 
@@ -38,7 +38,7 @@ def test_adding_a_firm_users_e_mail_makes_the_company_a_dossier_at_once(
     company_client: tuple[Client, Organisation],
 ) -> None:
     client, company = company_client
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
 
     response = client.post(
         f"/companies/{company.pk}/settings/users/", {"email": "Kevin@Fidu.be"}, follow=True
@@ -80,7 +80,7 @@ def test_removing_the_external_user_unlinks_the_company_from_the_firm(
     company_client: tuple[Client, Organisation],
 ) -> None:
     client, company = company_client
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
     external = services.add_external_user(company, "kevin@fidu.be", by=None)
 
     remove = f"/companies/{company.pk}/settings/users/external/{external.pk}/remove/"
@@ -99,8 +99,8 @@ def test_the_dossier_stays_while_another_person_of_the_same_firm_remains(
     company_client: tuple[Client, Organisation],
 ) -> None:
     _client, company = company_client
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
-    colleague = testing.user("sarah@fidu.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
+    colleague = builders.user("sarah@fidu.be")
     firm.memberships.create(user=colleague)
     kevin = services.add_external_user(company, "kevin@fidu.be", by=None)
     services.add_external_user(company, "sarah@fidu.be", by=None)
@@ -114,7 +114,7 @@ def test_adding_through_htmx_answers_the_updated_list_only(
     company_client: tuple[Client, Organisation],
 ) -> None:
     client, company = company_client
-    testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
 
     response = client.post(
         f"/companies/{company.pk}/settings/users/",
@@ -132,7 +132,7 @@ def test_the_api_adds_lists_and_removes_external_users(
     company_client: tuple[Client, Organisation],
 ) -> None:
     client, company = company_client
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
     url = f"/api/v1/companies/{company.pk}/external-users"
 
     linked = client.post(url, {"email": "kevin@fidu.be"}, content_type="application/json")
@@ -148,11 +148,11 @@ def test_the_api_adds_lists_and_removes_external_users(
 
 
 def test_the_firm_opens_a_dossier_and_reads_the_companys_documents(client: Client) -> None:
-    accountant = testing.user("kevin@fidu.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=accountant)
-    company = testing.company("Boulangerie Dupont")
+    accountant = builders.user("kevin@fidu.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=accountant)
+    company = builders.company("Boulangerie Dupont")
     dossier = services.link_accountant(company, firm, by=None)
-    testing.document(company, number="2026-0042")
+    builders.document(company, number="2026-0042")
     client.force_login(accountant)
 
     listing = client.get(f"/firms/{firm.pk}/dossiers/").content.decode()
@@ -172,8 +172,8 @@ def test_the_firm_opens_a_dossier_and_reads_the_companys_documents(client: Clien
 
 
 def test_a_dossier_made_by_link_accountant_is_listed_among_the_external_users() -> None:
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
-    company = testing.company()
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
+    company = builders.company()
 
     services.link_accountant(company, firm, by=None)
 
@@ -184,7 +184,7 @@ def test_removing_the_accountant_asks_first_and_says_what_stops(
     company_client: tuple[Client, Organisation],
 ) -> None:
     client, company = company_client
-    testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
     external = services.add_external_user(company, "kevin@fidu.be", by=None)
 
     page = client.post(

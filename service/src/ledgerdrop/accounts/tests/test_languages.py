@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import User
+from tests import builders
 
 LOCALE = Path(settings.LOCALE_PATHS[0])
 
@@ -79,8 +79,8 @@ def test_french_is_the_default_for_a_browser_that_asks_for_nothing(client: Clien
 
 @pytest.mark.django_db
 def test_the_chosen_language_is_remembered_for_the_person_on_any_browser(client: Client) -> None:
-    person = testing.user("kevin@fidu.be")
-    firm = testing.firm(owner=person)
+    person = builders.user("kevin@fidu.be")
+    firm = builders.firm(owner=person)
     client.force_login(person)
 
     client.post("/language/", {"language": "nl", "next": f"/firms/{firm.pk}/dossiers/"})
@@ -103,7 +103,7 @@ def test_the_language_switcher_sends_back_only_to_this_site(client: Client) -> N
 
 @pytest.mark.django_db
 def test_the_api_changes_the_remembered_language(client: Client) -> None:
-    person = testing.user("kevin@fidu.be")
+    person = builders.user("kevin@fidu.be")
     client.force_login(person)
 
     response = client.patch("/api/v1/me", {"language": "en"}, content_type="application/json")

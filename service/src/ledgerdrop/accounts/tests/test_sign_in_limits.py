@@ -12,9 +12,9 @@ from django.core import mail
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services
 from ledgerdrop.accounts.http import KNOWN_DEVICE_COOKIE
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -46,21 +46,21 @@ def guess(times: int, address: str = ATTACKER_ADDRESS) -> None:
 
 
 def test_a_strangers_wrong_passwords_lock_only_the_stranger_out() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
 
     guess(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
 
-    assert not sign_in(Client(), testing.PASSWORD, ATTACKER_ADDRESS)
-    assert sign_in(Client(), testing.PASSWORD, OWNER_ADDRESS)
+    assert not sign_in(Client(), builders.PASSWORD, ATTACKER_ADDRESS)
+    assert sign_in(Client(), builders.PASSWORD, OWNER_ADDRESS)
 
 
 def test_the_locked_out_address_is_told_what_to_do() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
     guess(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
 
     page = Client().post(
         "/accounts/login/",
-        {"username": OWNER, "password": testing.PASSWORD},
+        {"username": OWNER, "password": builders.PASSWORD},
         HTTP_X_FORWARDED_FOR=ATTACKER_ADDRESS,
         HTTP_ACCEPT_LANGUAGE="fr",
     )
@@ -69,48 +69,48 @@ def test_the_locked_out_address_is_told_what_to_do() -> None:
 
 
 def test_a_known_device_signs_in_while_the_account_is_guessed_at_from_everywhere() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
     owners_browser = Client()
-    assert sign_in(owners_browser, testing.PASSWORD, OWNER_ADDRESS)
+    assert sign_in(owners_browser, builders.PASSWORD, OWNER_ADDRESS)
     owners_browser.post("/accounts/logout/")
     # Guessing spread over many addresses: each stays under its own limit.
     for attempt in range(services.MAX_FAILURES_PER_ACCOUNT):
         services.record_login_failure(OWNER, f"192.0.2.{attempt % 250}")
 
-    assert not sign_in(Client(), testing.PASSWORD, OWNER_ADDRESS)
-    assert sign_in(owners_browser, testing.PASSWORD, "192.0.2.1")
+    assert not sign_in(Client(), builders.PASSWORD, OWNER_ADDRESS)
+    assert sign_in(owners_browser, builders.PASSWORD, "192.0.2.1")
 
 
 def test_a_known_devices_own_wrong_passwords_still_stop_it() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
     owners_browser = Client()
-    assert sign_in(owners_browser, testing.PASSWORD, OWNER_ADDRESS)
+    assert sign_in(owners_browser, builders.PASSWORD, OWNER_ADDRESS)
     owners_browser.post("/accounts/logout/")
 
     for attempt in range(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
         assert not sign_in(owners_browser, f"typo-{attempt}", OWNER_ADDRESS)
 
-    assert not sign_in(owners_browser, testing.PASSWORD, OWNER_ADDRESS)
+    assert not sign_in(owners_browser, builders.PASSWORD, OWNER_ADDRESS)
 
 
 def test_a_forged_known_device_cookie_counts_for_nothing() -> None:
-    user = testing.user(OWNER)
+    user = builders.user(OWNER)
     guess(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
     attacker = Client()
     attacker.cookies[KNOWN_DEVICE_COOKIE] = f'{{"id": "x", "users": [{user.pk}]}}'
 
-    assert not sign_in(attacker, testing.PASSWORD, ATTACKER_ADDRESS)
+    assert not sign_in(attacker, builders.PASSWORD, ATTACKER_ADDRESS)
 
 
 def test_a_known_device_of_another_account_is_a_stranger_to_this_one() -> None:
-    testing.user(OWNER)
-    testing.user("anne@dupont.be")
+    builders.user(OWNER)
+    builders.user("anne@dupont.be")
     annes_browser = Client()
-    assert sign_in(annes_browser, testing.PASSWORD, ATTACKER_ADDRESS, email="anne@dupont.be")
+    assert sign_in(annes_browser, builders.PASSWORD, ATTACKER_ADDRESS, email="anne@dupont.be")
     annes_browser.post("/accounts/logout/")
     guess(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
 
-    assert not sign_in(annes_browser, testing.PASSWORD, ATTACKER_ADDRESS)
+    assert not sign_in(annes_browser, builders.PASSWORD, ATTACKER_ADDRESS)
 
 
 def reset_password(client: Client, address: str, new_password: str) -> None:
@@ -126,12 +126,12 @@ def reset_password(client: Client, address: str, new_password: str) -> None:
 
 
 def test_after_a_password_reset_by_e_mail_the_new_password_gets_in_from_anywhere() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
     # Under attack from the owner's own network (a shared office address) and from everywhere.
     guess(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS, address=OWNER_ADDRESS)
     for attempt in range(services.MAX_FAILURES_PER_ACCOUNT):
         services.record_login_failure(OWNER, f"192.0.2.{attempt % 250}")
-    assert not sign_in(Client(), testing.PASSWORD, OWNER_ADDRESS)
+    assert not sign_in(Client(), builders.PASSWORD, OWNER_ADDRESS)
 
     reset_password(Client(), OWNER_ADDRESS, "Nouveau-Mot-2026!")
 
@@ -139,7 +139,7 @@ def test_after_a_password_reset_by_e_mail_the_new_password_gets_in_from_anywhere
 
 
 def test_the_browser_that_reset_the_password_is_a_known_device() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
     owners_browser = Client()
     reset_password(owners_browser, OWNER_ADDRESS, "Nouveau-Mot-2026!")
     # The guessing goes on after the reset.
@@ -159,12 +159,12 @@ def ask_token(client: Client, email: str, password: str, address: str) -> Any:
 
 
 def test_the_token_api_locks_an_account_per_address_too() -> None:
-    testing.user(OWNER)
+    builders.user(OWNER)
     for attempt in range(services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
         assert ask_token(Client(), OWNER, f"guess-{attempt}", ATTACKER_ADDRESS).status_code == 401
 
-    refused = ask_token(Client(), OWNER, testing.PASSWORD, ATTACKER_ADDRESS)
-    granted = ask_token(Client(), OWNER, testing.PASSWORD, OWNER_ADDRESS)
+    refused = ask_token(Client(), OWNER, builders.PASSWORD, ATTACKER_ADDRESS)
+    granted = ask_token(Client(), OWNER, builders.PASSWORD, OWNER_ADDRESS)
 
     assert refused.status_code == 429
     assert refused["Content-Type"] == "application/problem+json"
@@ -187,7 +187,7 @@ def test_an_unknown_e_mail_costs_the_same_password_hashing_as_a_wrong_password(
     settings: SettingsWrapper,
 ) -> None:
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
-    testing.user(OWNER)
+    builders.user(OWNER)
     CountingHasher.hashed.clear()
 
     wrong_password = ask_token(Client(), OWNER, "wrong-password", OWNER_ADDRESS)

@@ -5,8 +5,8 @@ from django.core import mail
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry, Membership, Organisation, User
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_weak_password_is_refused_by_the_password_rules(client: Client) -> Non
 
 
 def test_an_e_mail_address_signs_up_only_once(client: Client) -> None:
-    testing.user("kevin@fidu.be")
+    builders.user("kevin@fidu.be")
 
     response = client.post(
         "/signup/firm/", {"name": "Fidu", "email": "KEVIN@fidu.be", "password": STRONG}
@@ -112,8 +112,8 @@ def test_api_signup_errors_are_problem_details_per_field(client: Client) -> None
 def test_a_person_can_belong_to_a_firm_and_a_company_and_switch_between_them(
     client: Client,
 ) -> None:
-    person = testing.user("kevin@fidu.be")
-    firm = testing.firm("Fiduciaire Kevin", owner=person)
+    person = builders.user("kevin@fidu.be")
+    firm = builders.firm("Fiduciaire Kevin", owner=person)
     client.force_login(person)
 
     response = client.post(
@@ -129,7 +129,7 @@ def test_a_person_can_belong_to_a_firm_and_a_company_and_switch_between_them(
 
 
 def test_a_forgotten_password_is_reset_through_the_link_in_the_e_mail(client: Client) -> None:
-    testing.user("anne@dupont.be")
+    builders.user("anne@dupont.be")
 
     response = client.post("/accounts/password-reset/", {"email": "anne@dupont.be"})
 
@@ -151,7 +151,7 @@ def test_the_reset_link_uses_the_public_address_when_one_is_configured(
     client: Client, settings: SettingsWrapper
 ) -> None:
     settings.PUBLIC_URL = "https://ledgerdrop.fiduciaire.be"
-    testing.user("anne@dupont.be")
+    builders.user("anne@dupont.be")
 
     client.post("/accounts/password-reset/", {"email": "anne@dupont.be"})
 

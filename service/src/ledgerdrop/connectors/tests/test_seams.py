@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import applications
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.connectors.bob_demat import services as bob_demat
@@ -23,6 +22,7 @@ from ledgerdrop.core.registries import Registry
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def pigeon_post() -> Iterator[PigeonPost]:
 
 
 def _signed_in(organisation_of: Callable[[User], Organisation]) -> tuple[Client, Organisation]:
-    user = testing.user()
+    user = builders.user()
     organisation = organisation_of(user)
     client = Client(headers={"Accept-Language": "fr"})
     client.force_login(user)
@@ -108,7 +108,7 @@ def _signed_in(organisation_of: Callable[[User], Organisation]) -> tuple[Client,
 def test_the_catalogue_lists_and_switches_an_application_it_does_not_know(
     pigeon_post: PigeonPost,
 ) -> None:
-    client, firm = _signed_in(lambda user: testing.firm(owner=user))
+    client, firm = _signed_in(lambda user: builders.firm(owner=user))
 
     listed = client.get(f"/api/v1/firms/{firm.pk}/apps").json()
     switched = client.put(
@@ -126,8 +126,8 @@ def test_the_catalogue_lists_and_switches_an_application_it_does_not_know(
 def test_the_documents_pages_and_api_show_what_a_connector_puts_in_their_slots(
     pigeon_post: PigeonPost,
 ) -> None:
-    client, company = _signed_in(lambda user: testing.company(owner=user))
-    document = testing.document(company, number="2026-0042")
+    client, company = _signed_in(lambda user: builders.company(owner=user))
+    document = builders.document(company, number="2026-0042")
 
     overview = client.get(f"/companies/{company.pk}/documents/").content.decode()
     detail = client.get(f"/companies/{company.pk}/documents/{document.pk}/").content.decode()
@@ -141,10 +141,10 @@ def test_the_documents_pages_and_api_show_what_a_connector_puts_in_their_slots(
 
 
 def test_of_two_connectors_that_sent_a_document_the_later_tells(pigeon_post: PigeonPost) -> None:
-    firm, company = testing.firm(), testing.company()
-    testing.connected_dossier(firm, company)
+    firm, company = builders.firm(), builders.company()
+    builders.connected_dossier(firm, company)
     device = delivery_services.register_device(firm, name="PC Kevin").device
-    document = testing.document(company)
+    document = builders.document(company)
     pigeon_post.flown_at = timezone.now() - dt.timedelta(hours=1)
     bob_demat.send(firm, [document], device, by=None)
 

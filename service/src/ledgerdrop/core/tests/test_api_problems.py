@@ -15,13 +15,13 @@ from django.http import HttpRequest
 from django.test import Client
 from ninja.testing import TestClient
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.core import overload, storage
 from ledgerdrop.core.errors import Kind
 from ledgerdrop.core.problems import STATUS_OF_KIND, ProblemAPI
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop_protocol import routes
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_a_device_api_body_over_the_limit_is_a_413_problem(client: Client) -> No
 
 
 def test_an_unhandled_error_in_the_device_api_is_a_500_problem(client: Client) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     credential = delivery_services.register_device(firm, name="PC Kevin")
     blob = storage.put(b"<Invoice>lost</Invoice>")
     delivery = delivery_services.queue_delivery(
@@ -117,7 +117,7 @@ def test_fields_that_break_the_schema_answer_422_problem_json_naming_each_field(
 
 
 def test_a_number_too_large_to_compute_with_answers_422_problem_json(client: Client) -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     client.force_login(company.memberships.get().user)
     document = {
         "kind": "sales_invoice",
@@ -159,7 +159,7 @@ def test_a_missing_credential_answers_401_problem_json(client: Client) -> None:
 
 def test_a_browser_session_without_its_csrf_token_answers_403_problem_json() -> None:
     browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
-    firm = testing.firm()
+    firm = builders.firm()
     browser.force_login(firm.memberships.get().user)
 
     answer = browser.post(f"/api/v1/firms/{firm.pk}/devices/enrolment-keys")
@@ -170,7 +170,7 @@ def test_a_browser_session_without_its_csrf_token_answers_403_problem_json() -> 
 def test_too_many_failed_sign_ins_answer_429_problem_json_with_retry_after(
     client: Client,
 ) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     email = firm.memberships.get().user.email
     wrong = {"email": email, "password": "not-the-password"}
     for _ in range(accounts_services.MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
@@ -178,7 +178,7 @@ def test_too_many_failed_sign_ins_answer_429_problem_json_with_retry_after(
 
     answer = client.post(
         "/api/v1/tokens",
-        {"email": email, "password": testing.PASSWORD},
+        {"email": email, "password": builders.PASSWORD},
         content_type="application/json",
     )
 

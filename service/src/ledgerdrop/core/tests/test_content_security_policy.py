@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +29,8 @@ def test_pages_and_api_answers_allow_only_this_servers_own_scripts(
 
 
 def test_a_signed_in_page_carries_the_policy(client: Client) -> None:
-    owner = testing.user()
-    company = testing.company(owner=owner)
+    owner = builders.user()
+    company = builders.company(owner=owner)
     client.force_login(owner)
 
     assert _policy(client, f"/companies/{company.pk}/settings/")["default-src"] == "'self'"

@@ -26,11 +26,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.config.api import api as application_api
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.api import device_api
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -64,10 +64,10 @@ def connection_kept_across_requests() -> Iterator[None]:
 def tenants() -> dict[str, Any]:
     """A firm with its company, a dossier, a device and a queued delivery: the records whose
     ids the generated requests name, so that they reach the code behind the 404s."""
-    firm, company = testing.firm(), testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
+    firm, company = builders.firm(), builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin")
-    document = testing.document(company)
+    document = builders.document(company)
     return {
         "ids": {"fid": firm.pk, "firm_id": firm.pk, "cid": company.pk},
         "firm": accounts_services.issue_token(firm.memberships.get().user)[1],

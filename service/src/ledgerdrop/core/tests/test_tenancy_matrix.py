@@ -23,13 +23,13 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery
 from ledgerdrop.delivery.models import Device
 from ledgerdrop_protocol import routes
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -87,13 +87,13 @@ class World:
 
 
 def victim_world() -> World:
-    kevin = testing.user("kevin.victim@fidu-victim.be")
-    anne = testing.user("anne.victim@victim-company.be")
-    firm = testing.firm("Fiduciaire Victime", owner=kevin)
-    company = testing.company("Victime Boulangerie", owner=anne)
-    _dossier, _connection = testing.connected_dossier(firm, company, code=VICTIM_CODE)
+    kevin = builders.user("kevin.victim@fidu-victim.be")
+    anne = builders.user("anne.victim@victim-company.be")
+    firm = builders.firm("Fiduciaire Victime", owner=kevin)
+    company = builders.company("Victime Boulangerie", owner=anne)
+    _dossier, _connection = builders.connected_dossier(firm, company, code=VICTIM_CODE)
     accounts.add_external_user(company, "invited.victim@elsewhere.be", by=anne)
-    document = testing.document(company, number=VICTIM_NUMBER)
+    document = builders.document(company, number=VICTIM_NUMBER)
     credential = delivery.register_device(firm, name="PC Victime", hostname="victim-pc")
     delivery.queue_delivery(
         credential.device,
@@ -106,10 +106,10 @@ def victim_world() -> World:
     accounts.issue_token(anne, "victim script")
     delivery.mint_enrolment_key(firm, by=kevin)
 
-    other_firm_owner = testing.user("eve@other-firm.be")
-    testing.firm("Autre Fiduciaire", owner=other_firm_owner)
-    other_company_owner = testing.user("mallory@other-company.be")
-    testing.company("Autre Société", owner=other_company_owner)
+    other_firm_owner = builders.user("eve@other-firm.be")
+    builders.firm("Autre Fiduciaire", owner=other_firm_owner)
+    other_company_owner = builders.user("mallory@other-company.be")
+    builders.company("Autre Société", owner=other_company_owner)
     other_firm = Organisation.objects.get(memberships__user=other_firm_owner)
     attacker_device = delivery.register_device(other_firm, name="PC Eve")
 

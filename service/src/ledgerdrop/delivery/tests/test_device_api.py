@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
@@ -17,6 +16,7 @@ from ledgerdrop.delivery import services
 from ledgerdrop.delivery.api import byte_range
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop_protocol import routes
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ Paired = tuple[Device, DeviceClient]
 
 @pytest.fixture
 def paired() -> Paired:
-    firm = testing.firm()
+    firm = builders.firm()
     credential = services.register_device(firm, name="PC Kevin", os="Windows 11")
     return credential.device, DeviceClient(credential.token)
 
@@ -61,7 +61,7 @@ def test_offers_list_queued_files_with_their_checksum_and_the_folders_to_create(
     paired: Paired,
 ) -> None:
     device, client = paired
-    testing.connected_dossier(device.firm, testing.company(), code="DUPONT")
+    builders.connected_dossier(device.firm, builders.company(), code="DUPONT")
     bob_demat.set_default_device(device.firm, device, by=None)
     delivery = queued_delivery(device)
 
@@ -144,7 +144,7 @@ def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired: Pai
 
 def test_a_device_never_sees_another_firms_deliveries(paired: Paired) -> None:
     _, client = paired
-    other = services.register_device(testing.firm(), name="Other firm's PC").device
+    other = services.register_device(builders.firm(), name="Other firm's PC").device
     theirs = queued_delivery(other, code="OTHER")
 
     assert client.get(routes.OFFERS.url()).json()["deliveries"] == []

@@ -9,7 +9,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
@@ -21,6 +20,7 @@ from ledgerdrop.delivery.models import (
     hash_secret,
 )
 from ledgerdrop_protocol import FailReason, FailReport, PairingRequest
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +31,12 @@ FACTS = PairingRequest(
 
 @pytest.fixture
 def accountant() -> User:
-    return testing.user("kevin@fiduciaire.be")
+    return builders.user("kevin@fiduciaire.be")
 
 
 @pytest.fixture
 def firm(accountant: User) -> Organisation:
-    return testing.firm("Fiduciaire Kevin", owner=accountant)
+    return builders.firm("Fiduciaire Kevin", owner=accountant)
 
 
 @pytest.fixture
@@ -249,7 +249,7 @@ def test_revoking_asks_first_then_takes_effect_on_the_next_request(
 
 
 def test_another_firms_device_is_not_found(browser: Client, firm: Organisation) -> None:
-    theirs = services.register_device(testing.firm(), name="Their PC").device
+    theirs = services.register_device(builders.firm(), name="Their PC").device
 
     assert browser.get(f"/firms/{firm.pk}/devices/{theirs.pk}/settings/").status_code == 404
     assert browser.post(f"/firms/{firm.pk}/devices/{theirs.pk}/revoke/").status_code == 404

@@ -9,16 +9,16 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from ledgerdrop import testing
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import ONLINE_AFTER_CONTACT, Device
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def device() -> Device:
-    return services.register_device(testing.firm(), name="PC Kevin").device
+    return services.register_device(builders.firm(), name="PC Kevin").device
 
 
 def stored(device: Device) -> Device:

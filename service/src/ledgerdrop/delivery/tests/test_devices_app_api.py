@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device, DevicePairing
 from ledgerdrop_protocol import FailReason, FailReport, PairingRequest
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ class Api:
 
 @pytest.fixture
 def firm() -> Organisation:
-    return testing.firm()
+    return builders.firm()
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_delete_revokes_the_device(api: Api, firm: Organisation) -> None:
 
 
 def test_another_firms_devices_are_out_of_reach(api: Api) -> None:
-    other_firm = testing.firm()
+    other_firm = builders.firm()
     theirs = services.register_device(other_firm, name="Their PC").device
 
     assert api.send("patch", f"/devices/{theirs.pk}", {"name": "Mine"}).status_code == 404

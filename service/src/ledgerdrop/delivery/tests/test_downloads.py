@@ -18,10 +18,10 @@ import tree_sitter_powershell
 from django.test import AsyncClient, Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.config.cli import main as ledgerdrop
 from ledgerdrop.delivery import downloads
 from ledgerdrop.delivery import services as delivery_services
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +182,7 @@ def test_a_server_address_with_shell_characters_stays_one_quoted_word(
 
 
 def test_scripts_hold_no_enrolment_key_even_right_after_keys_were_minted(client: Client) -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     keys = [delivery_services.mint_enrolment_key(firm, by=None)[1] for _ in range(2)]
 
     scripts = [client.get(f"/downloads/agent/install.{ext}").content.decode() for ext in "sh ps1"]

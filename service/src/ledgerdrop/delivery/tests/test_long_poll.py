@@ -20,13 +20,13 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.config.asgi import application
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device, hash_secret
 from ledgerdrop_protocol import routes
+from tests import builders
 
 # The gate's threads and Django's request threads each use a database connection of their own.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +36,7 @@ T = TypeVar("T")
 
 @pytest.fixture
 def credential() -> services.IssuedCredential:
-    return services.register_device(testing.firm(), name="PC Kevin", os="Windows 11")
+    return services.register_device(builders.firm(), name="PC Kevin", os="Windows 11")
 
 
 def bearer(credential: services.IssuedCredential) -> dict[str, str]:
@@ -236,7 +236,7 @@ def test_a_poll_with_an_outdated_state_is_answered_at_once_with_the_new_folders(
 
 
 def connect_dupont(device: Device) -> None:
-    testing.connected_dossier(device.firm, testing.company(), code="DUPONT")
+    builders.connected_dossier(device.firm, builders.company(), code="DUPONT")
     bob_demat.set_default_device(device.firm, device, by=None)
 
 

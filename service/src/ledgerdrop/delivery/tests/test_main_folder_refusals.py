@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +18,12 @@ UNC = r"\\serveur\partage\bob-demat"
 
 @pytest.fixture
 def accountant() -> User:
-    return testing.user("kevin@fiduciaire.be")
+    return builders.user("kevin@fiduciaire.be")
 
 
 @pytest.fixture
 def firm(accountant: User) -> Organisation:
-    return testing.firm("Fiduciaire Kevin", owner=accountant)
+    return builders.firm("Fiduciaire Kevin", owner=accountant)
 
 
 @pytest.fixture

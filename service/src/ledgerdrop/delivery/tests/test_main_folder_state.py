@@ -10,13 +10,13 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry, Organisation
 from ledgerdrop.connectors.bob_demat import digest
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
 from ledgerdrop_protocol import routes
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def firm_page(firm: Organisation, path: str, language: str = "fr") -> str:
 
 @pytest.fixture
 def firm() -> Organisation:
-    return testing.firm(owner=testing.user("kevin@fiduciaire.be"))
+    return builders.firm(owner=builders.user("kevin@fiduciaire.be"))
 
 
 @pytest.fixture
@@ -143,10 +143,10 @@ def test_the_client_sees_a_red_icon_with_the_reason_but_not_the_accountants_fold
     firm: Organisation, device_token: tuple[Device, str]
 ) -> None:
     device, token = device_token
-    owner = testing.user("compta@dupont.be")
-    company = testing.company(owner=owner)
-    testing.connected_dossier(firm, company, code="DUPONT")
-    invoice = testing.document(company)
+    owner = builders.user("compta@dupont.be")
+    company = builders.company(owner=owner)
+    builders.connected_dossier(firm, company, code="DUPONT")
+    invoice = builders.document(company)
     bob_demat.send(firm, [invoice], device, by=None)
     client = Client(headers={"Accept-Language": "fr"})
     client.force_login(owner)
@@ -168,9 +168,9 @@ def test_the_firm_sees_why_its_queued_deliveries_wait(
     firm: Organisation, device_token: tuple[Device, str]
 ) -> None:
     device, token = device_token
-    company = testing.company()
-    _, connection = testing.connected_dossier(firm, company, code="DUPONT")
-    bob_demat.send(firm, [testing.document(company)], device, by=None)
+    company = builders.company()
+    _, connection = builders.connected_dossier(firm, company, code="DUPONT")
+    bob_demat.send(firm, [builders.document(company)], device, by=None)
     page = f"/firms/{firm.pk}/sage-demat/connections/{connection.pk}/"
     before = firm_page(firm, page)
 
@@ -184,9 +184,9 @@ def test_the_digest_names_the_device_its_folder_and_what_waits(
     firm: Organisation, device_token: tuple[Device, str]
 ) -> None:
     device, token = device_token
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
-    bob_demat.send(firm, [testing.document(company)], device, by=None)
+    company = builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
+    bob_demat.send(firm, [builders.document(company)], device, by=None)
     report(token, VANISHED)
 
     assert digest.send_all() == 1

@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Membership
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import CodeGuess, Device, DevicePairing
 from ledgerdrop_protocol import routes
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def post(route: routes.Route, body: dict[str, Any]) -> Any:
 
 
 def test_a_code_approved_by_the_firm_gives_the_downloader_its_credential() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     started = post(routes.PAIRINGS, FACTS).json()
     assert post(routes.TOKEN, {"device_code": started["device_code"]}).json()["error"] == (
         "authorization_pending"
@@ -58,7 +58,7 @@ def test_polling_faster_than_the_interval_is_told_to_slow_down() -> None:
 
 
 def test_a_device_code_gives_a_credential_only_once() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     started = post(routes.PAIRINGS, FACTS).json()
     services.approve_pairing(firm, started["user_code"], by=None)
 
@@ -70,11 +70,11 @@ def test_a_device_code_gives_a_credential_only_once() -> None:
 
 def test_an_unknown_user_code_is_refused_with_a_way_forward() -> None:
     with pytest.raises(ServiceError, match="Relancez le jumelage"):
-        services.approve_pairing(testing.firm(), "BCDF-GHJK", by=None)
+        services.approve_pairing(builders.firm(), "BCDF-GHJK", by=None)
 
 
 def test_an_enrolment_key_pairs_one_unattended_server_only() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     _, key = services.mint_enrolment_key(firm, by=None)
 
     first = post(routes.TOKEN, {"enrolment_key": key, **FACTS, "name": "Shared server"})
@@ -87,7 +87,7 @@ def test_an_enrolment_key_pairs_one_unattended_server_only() -> None:
 
 
 def test_a_denied_code_tells_the_downloader_access_denied_and_makes_no_device() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     started = post(routes.PAIRINGS, FACTS).json()
 
     services.deny_pairing(firm, started["user_code"], by=None)
@@ -98,12 +98,12 @@ def test_a_denied_code_tells_the_downloader_access_denied_and_makes_no_device() 
 
 
 def test_a_user_code_is_used_once() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     started = post(routes.PAIRINGS, FACTS).json()
     services.approve_pairing(firm, started["user_code"], by=None)
 
     with pytest.raises(ServiceError) as refused:
-        services.approve_pairing(testing.firm(), started["user_code"], by=None)
+        services.approve_pairing(builders.firm(), started["user_code"], by=None)
 
     assert refused.value.code == "unknown_user_code"
     assert Device.objects.count() == 1
@@ -114,14 +114,14 @@ def test_an_expired_user_code_is_refused() -> None:
     DevicePairing.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
 
     with pytest.raises(ServiceError) as refused:
-        services.approve_pairing(testing.firm(), started["user_code"], by=None)
+        services.approve_pairing(builders.firm(), started["user_code"], by=None)
 
     assert refused.value.code == "unknown_user_code"
 
 
 def test_after_too_many_wrong_codes_a_user_is_stopped_even_with_the_right_code() -> None:
-    firm_user = testing.user()
-    firm = testing.firm(owner=firm_user)
+    firm_user = builders.user()
+    firm = builders.firm(owner=firm_user)
     started = post(routes.PAIRINGS, FACTS).json()
     for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
         with pytest.raises(ServiceError):
@@ -136,23 +136,23 @@ def test_after_too_many_wrong_codes_a_user_is_stopped_even_with_the_right_code()
 
 
 def test_wrong_codes_of_many_users_of_one_firm_add_up() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     for n in range(services.MAX_WRONG_GUESSES_PER_FIRM):
-        colleague = testing.user()
+        colleague = builders.user()
         Membership.objects.create(user=colleague, organisation=firm, role=Membership.Role.MEMBER)
         with pytest.raises(ServiceError):
             services.check_user_code(firm, f"BCDF-GH{'JKLMNPQRST'[n % 10]}X", by=colleague)
 
     started = post(routes.PAIRINGS, FACTS).json()
     with pytest.raises(ServiceError) as refused:
-        services.check_user_code(firm, started["user_code"], by=testing.user())
+        services.check_user_code(firm, started["user_code"], by=builders.user())
 
     assert refused.value.code == "too_many_attempts"
 
 
 def test_wrong_codes_are_forgotten_after_a_quarter_of_an_hour() -> None:
-    firm_user = testing.user()
-    firm = testing.firm(owner=firm_user)
+    firm_user = builders.user()
+    firm = builders.firm(owner=firm_user)
     for _ in range(services.MAX_WRONG_GUESSES_PER_USER):
         with pytest.raises(ServiceError):
             services.check_user_code(firm, "BCDF-GHJK", by=firm_user)

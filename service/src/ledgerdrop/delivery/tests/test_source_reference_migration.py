@@ -7,18 +7,18 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Delivery
+from tests import builders
 
 BEFORE = ("delivery", "0005_device_online_until")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_keeps_its_document_through_the_migration_and_back() -> None:
-    firm, company = testing.firm(), testing.company()
-    document = testing.document(company)
+    firm, company = builders.firm(), builders.company()
+    document = builders.document(company)
     device = services.register_device(firm, name="PC Kevin").device
     sent = services.queue_delivery(
         device,

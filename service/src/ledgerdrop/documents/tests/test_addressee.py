@@ -8,24 +8,26 @@ import dataclasses
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry, Organisation
 from ledgerdrop.documents import addressee, queries, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.parse import parse_ubl
 from ledgerdrop.documents.ubl.received import read_fields
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
 
 @pytest.fixture
 def company() -> Organisation:
-    return testing.invoicing_company("Atelier Lumière SRL", owner=testing.user("gerant@atelier.be"))
+    return builders.invoicing_company(
+        "Atelier Lumière SRL", owner=builders.user("gerant@atelier.be")
+    )
 
 
 @pytest.fixture
 def neighbour() -> Organisation:
-    return testing.invoicing_company("Garage Peeters BV", enterprise_number="0456789034")
+    return builders.invoicing_company("Garage Peeters BV", enterprise_number="0456789034")
 
 
 def upload(client: Client, company: Organisation, data: bytes, *, register: bool = False) -> str:
@@ -49,7 +51,7 @@ def _file(data: bytes) -> object:
 def test_an_uploaded_invoice_for_another_company_is_flagged_in_the_processing_list(
     client: Client, company: Organisation, neighbour: Organisation
 ) -> None:
-    page = upload(client, company, testing.received_ubl(neighbour))
+    page = upload(client, company, builders.received_ubl(neighbour))
 
     document = Document.objects.get(company=company)
     stated = f"{neighbour.name} (BE0456789034, 0456789034, 0208:0456789034)"
@@ -62,7 +64,7 @@ def test_an_uploaded_invoice_for_another_company_is_flagged_in_the_processing_li
 def test_registering_it_at_once_still_keeps_it_flagged_in_the_processing_list(
     client: Client, company: Organisation, neighbour: Organisation
 ) -> None:
-    upload(client, company, testing.received_ubl(neighbour), register=True)
+    upload(client, company, builders.received_ubl(neighbour), register=True)
 
     document = Document.objects.get(company=company)
     assert (document.kind, document.status) == ("purchase_invoice", "approved")
@@ -74,7 +76,7 @@ def test_registering_it_at_once_still_keeps_it_flagged_in_the_processing_list(
 def test_an_invoice_addressed_to_the_company_is_not_flagged(
     client: Client, company: Organisation, buyer_by_vat: bool
 ) -> None:
-    page = upload(client, company, testing.received_ubl(company, buyer_by_vat=buyer_by_vat))
+    page = upload(client, company, builders.received_ubl(company, buyer_by_vat=buyer_by_vat))
 
     document = Document.objects.get(company=company)
     assert document.addressed_to == ""
@@ -85,7 +87,7 @@ def test_an_invoice_addressed_to_the_company_is_not_flagged(
 def test_a_buyer_with_a_vat_number_of_another_country_is_another_company(
     company: Organisation,
 ) -> None:
-    ours = read_fields(parse_ubl(testing.received_ubl(company)))
+    ours = read_fields(parse_ubl(builders.received_ubl(company)))
     dutch = dataclasses.replace(
         ours,
         buyer_name="Bakkerij Noord BV",
@@ -100,7 +102,7 @@ def test_a_buyer_with_a_vat_number_of_another_country_is_another_company(
 def test_a_buyer_named_only_by_an_address_that_says_nothing_comparable_is_not_flagged(
     company: Organisation,
 ) -> None:
-    ours = read_fields(parse_ubl(testing.received_ubl(company)))
+    ours = read_fields(parse_ubl(builders.received_ubl(company)))
     by_gln = dataclasses.replace(
         ours,
         buyer_vat_number="",
@@ -114,7 +116,7 @@ def test_a_buyer_named_only_by_an_address_that_says_nothing_comparable_is_not_fl
 def test_confirming_takes_it_off_the_processing_list_with_an_audit_row(
     client: Client, company: Organisation, neighbour: Organisation
 ) -> None:
-    upload(client, company, testing.received_ubl(neighbour), register=True)
+    upload(client, company, builders.received_ubl(neighbour), register=True)
     document = Document.objects.get(company=company)
 
     response = client.post(
@@ -135,7 +137,7 @@ def test_confirming_takes_it_off_the_processing_list_with_an_audit_row(
 def test_an_incoming_document_confirmed_but_not_approved_stays_in_the_processing_list(
     client: Client, company: Organisation, neighbour: Organisation
 ) -> None:
-    upload(client, company, testing.received_ubl(neighbour))
+    upload(client, company, builders.received_ubl(neighbour))
     document = services.confirm_addressee(Document.objects.get(company=company), by=None)
 
     assert list(queries.processing_list(company)) == [document]
@@ -148,7 +150,7 @@ def test_the_api_shows_the_flag_and_confirms_once(
     client.force_login(company.members.get())
     created = client.post(
         f"/api/v1/companies/{company.pk}/documents/upload",
-        {"file": _file(testing.received_ubl(neighbour))},
+        {"file": _file(builders.received_ubl(neighbour))},
     )
     assert created.status_code == 201, created.content
     assert created.json()["addressed_to"].startswith("Garage Peeters BV")
@@ -168,7 +170,7 @@ def test_confirming_a_document_addressed_to_the_company_is_refused(
 ) -> None:
     client.force_login(company.members.get())
     document = services.receive(
-        company, testing.received_ubl(company), source=Document.Source.UPLOAD
+        company, builders.received_ubl(company), source=Document.Source.UPLOAD
     )
 
     response = client.post(

@@ -12,19 +12,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.documents import bounds, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.tests.test_documents_api import INVOICE
 from ledgerdrop.documents.tests.test_pages import editor_post
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
 
 @pytest.fixture
 def company() -> Organisation:
-    return testing.invoicing_company()
+    return builders.invoicing_company()
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_the_largest_document_the_columns_hold_is_kept_and_read_back(
 def test_editing_a_draft_beyond_the_bounds_changes_nothing(
     client: Client, company: Organisation
 ) -> None:
-    draft = services.create_document(company, testing.invoice_input(), by=None)
+    draft = services.create_document(company, builders.invoice_input(), by=None)
     before = draft.total
 
     answer = client.patch(

@@ -8,11 +8,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.core import storage
 from ledgerdrop.core.tests.test_api_problems import problem
 from ledgerdrop.documents import services as document_services
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +24,9 @@ def client() -> Client:
 
 @pytest.mark.usefixtures("peppol_rules")
 def test_an_unhandled_error_in_the_application_api_is_a_500_problem(client: Client) -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     document = document_services.create_document(
-        company, testing.invoice_input(), by=None, draft=False
+        company, builders.invoice_input(), by=None, draft=False
     )
     default_storage.delete(storage.blob_name(document.pdf_sha256))
     client.force_login(company.memberships.get().user)
@@ -38,7 +38,7 @@ def test_an_unhandled_error_in_the_application_api_is_a_500_problem(client: Clie
 
 @pytest.fixture
 def company_client(client: Client) -> tuple[Organisation, Client]:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     client.force_login(company.memberships.get().user)
     return company, client
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from ledgerdrop import testing
 from ledgerdrop.documents import inbound, rules_install, smtpd
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 
 def test_rules_are_installed_only_with_the_expected_checksum(
@@ -75,14 +75,14 @@ def test_a_mailed_invoice_lands_in_the_companys_processing_list(
     smtp_server: tuple[str, int], settings: Any
 ) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     message = EmailMessage()
     message["From"] = "factures@moulins.be"
     message["To"] = inbound.inbox_address(company)
     message["Subject"] = "Facture INV-77"
     message.set_content("Bonjour")
     message.add_attachment(
-        testing.received_ubl(company), maintype="application", subtype="xml", filename="i.xml"
+        builders.received_ubl(company), maintype="application", subtype="xml", filename="i.xml"
     )
     message.add_attachment(b"hello", maintype="text", subtype="plain", filename="notes.txt")
 

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from lxml import etree
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.documents.models import Document, InvoicingProfile
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
@@ -50,7 +50,7 @@ FARM_PURCHASE: dict[str, Any] = {
 
 @pytest.fixture
 def company() -> Organisation:
-    return testing.invoicing_company()
+    return builders.invoicing_company()
 
 
 @pytest.fixture

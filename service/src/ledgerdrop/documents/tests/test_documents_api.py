@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
@@ -33,7 +33,7 @@ INVOICE: dict[str, Any] = {
 
 @pytest.fixture
 def company() -> Organisation:
-    return testing.invoicing_company()
+    return builders.invoicing_company()
 
 
 @pytest.fixture
@@ -146,9 +146,9 @@ def test_an_invalid_vat_number_is_a_422_with_a_message(
 def test_upload_takes_a_valid_ubl_and_refuses_an_invalid_one_with_its_errors(
     client: Client, company: Organisation
 ) -> None:
-    good = SimpleUploadedFile("inv.xml", testing.received_ubl(company), "application/xml")
+    good = SimpleUploadedFile("inv.xml", builders.received_ubl(company), "application/xml")
     bad = SimpleUploadedFile(
-        "bad.xml", testing.received_ubl(company).replace(b"<cbc:ID>INV-77</cbc:ID>", b"")
+        "bad.xml", builders.received_ubl(company).replace(b"<cbc:ID>INV-77</cbc:ID>", b"")
     )
 
     accepted = client.post(url(company, "/upload"), {"file": good})
@@ -165,7 +165,7 @@ def test_upload_takes_a_valid_ubl_and_refuses_an_invalid_one_with_its_errors(
 def test_an_upload_can_register_a_purchase_invoice_at_once(
     client: Client, company: Organisation
 ) -> None:
-    file = SimpleUploadedFile("inv.xml", testing.received_ubl(company), "application/xml")
+    file = SimpleUploadedFile("inv.xml", builders.received_ubl(company), "application/xml")
 
     response = client.post(url(company, "/upload"), {"file": file, "registered": "true"})
 
@@ -175,7 +175,7 @@ def test_an_upload_can_register_a_purchase_invoice_at_once(
 
 def test_the_transfer_state_is_the_latest_delivery(client: Client, company: Organisation) -> None:
     document = client.post(url(company), INVOICE, content_type="application/json").json()
-    firm = testing.firm()
+    firm = builders.firm()
     device = Device.objects.create(firm=firm, name="PC Kevin", root_folder="c:\\bob-demat")
     source = {"source_type": "documents.document", "source_id": document["id"]}
     common = {"firm": firm, "device": device, **source, "size": 1}
@@ -195,17 +195,17 @@ def test_the_transfer_state_is_the_latest_delivery(client: Client, company: Orga
 
 
 def test_another_companys_documents_are_not_found(client: Client) -> None:
-    stranger = testing.invoicing_company()
-    document = testing.document(stranger)
+    stranger = builders.invoicing_company()
+    document = builders.document(stranger)
 
     assert client.get(url(stranger)).status_code == 404
     assert client.get(url(stranger, f"/{document.pk}/ubl")).status_code == 404
 
 
 def test_the_peppol_hand_off_needs_the_access_point_token(settings: Any) -> None:
-    company = testing.invoicing_company(enterprise_number="0403170701")
+    company = builders.invoicing_company(enterprise_number="0403170701")
     settings.LEDGERDROP_PEPPOL_AP_TOKEN = "ap-secret"
-    data = testing.received_ubl(company)
+    data = builders.received_ubl(company)
 
     anonymous = Client().post("/api/v1/inbound/peppol", data, content_type="application/xml")
     handed = Client().post(

@@ -7,27 +7,27 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
 
 @pytest.fixture
 def firm() -> Organisation:
-    firm = testing.firm("Fiduciaire Kevin", owner=testing.user("kevin@fidu.be"))
+    firm = builders.firm("Fiduciaire Kevin", owner=builders.user("kevin@fidu.be"))
     bob_demat.enable(firm, by=None)
     return firm
 
 
 @pytest.fixture
 def company(firm: Organisation) -> Organisation:
-    company = testing.invoicing_company("Boulangerie Dupont")
+    company = builders.invoicing_company("Boulangerie Dupont")
     accounts_services.link_accountant(company, firm, by=None)
     return company
 
@@ -41,7 +41,7 @@ def accountant(firm: Organisation) -> Client:
 
 @pytest.fixture
 def invoice(company: Organisation) -> Document:
-    return services.create_document(company, testing.invoice_input(), by=None, draft=False)
+    return services.create_document(company, builders.invoice_input(), by=None, draft=False)
 
 
 def page_of(firm: Organisation, document: Document) -> str:
@@ -75,7 +75,7 @@ def test_a_received_document_shows_the_lines_read_from_its_file(
     accountant: Client, firm: Organisation, company: Organisation
 ) -> None:
     received = services.receive(
-        company, testing.received_ubl(company), source=Document.Source.UPLOAD
+        company, builders.received_ubl(company), source=Document.Source.UPLOAD
     )
 
     page = accountant.get(page_of(firm, received)).content.decode()
@@ -87,12 +87,12 @@ def test_a_received_document_shows_the_lines_read_from_its_file(
 def test_another_firm_and_a_draft_are_out_of_reach(
     firm: Organisation, company: Organisation, invoice: Document
 ) -> None:
-    other = testing.firm("Autre Fidu", owner=testing.user("eve@autre.be"))
+    other = builders.firm("Autre Fidu", owner=builders.user("eve@autre.be"))
     stranger = Client()
     stranger.force_login(other.memberships.get().user)
     accountant = Client()
     accountant.force_login(firm.memberships.get().user)
-    draft = services.create_document(company, testing.invoice_input(), by=None)
+    draft = services.create_document(company, builders.invoice_input(), by=None)
 
     assert stranger.get(page_of(other, invoice)).status_code == 404
     assert stranger.get(page_of(firm, invoice)).status_code == 404

@@ -10,12 +10,12 @@ import pytest
 from django.core import mail
 from lxml import etree
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.documents import inbound, services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.received import embedded_pdf
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
@@ -25,8 +25,8 @@ def receive(company: object, data: bytes) -> Document:
 
 
 def test_a_received_document_is_kept_byte_for_byte_and_read_into_fields() -> None:
-    company = testing.invoicing_company()
-    data = testing.received_ubl(company, with_pdf=True)
+    company = builders.invoicing_company()
+    data = builders.received_ubl(company, with_pdf=True)
 
     document = receive(company, data)
 
@@ -42,8 +42,8 @@ def test_a_received_document_is_kept_byte_for_byte_and_read_into_fields() -> Non
 
 
 def test_a_document_without_pdf_gets_one_rendered_and_embedded_for_the_accountant() -> None:
-    company = testing.invoicing_company()
-    data = testing.received_ubl(company)
+    company = builders.invoicing_company()
+    data = builders.received_ubl(company)
 
     document = receive(company, data)
 
@@ -56,8 +56,8 @@ def test_a_document_without_pdf_gets_one_rendered_and_embedded_for_the_accountan
 
 
 def test_an_invalid_document_is_refused_with_the_rules_it_breaks() -> None:
-    company = testing.invoicing_company()
-    data = testing.received_ubl(company).replace(b"<cbc:ID>INV-77</cbc:ID>", b"")
+    company = builders.invoicing_company()
+    data = builders.received_ubl(company).replace(b"<cbc:ID>INV-77</cbc:ID>", b"")
 
     with pytest.raises(ServiceError) as refused:
         receive(company, data)
@@ -73,32 +73,32 @@ def test_hostile_xml_is_refused_before_anything_reads_it() -> None:
     )
 
     with pytest.raises(ServiceError, match="DOCTYPE"):
-        receive(testing.invoicing_company(), bomb)
+        receive(builders.invoicing_company(), bomb)
 
 
 def test_amounts_beyond_any_real_invoice_are_refused() -> None:
-    company = testing.invoicing_company()
-    data = testing.received_ubl(company, unit_price=Decimal("100000000000"))
+    company = builders.invoicing_company()
+    data = builders.received_ubl(company, unit_price=Decimal("100000000000"))
 
     with pytest.raises(ServiceError, match="sortent des limites"):
         receive(company, data)
 
 
 def test_the_same_supplier_and_number_again_is_flagged_as_a_likely_duplicate() -> None:
-    company = testing.invoicing_company()
-    first = receive(company, testing.received_ubl(company))
+    company = builders.invoicing_company()
+    first = receive(company, builders.received_ubl(company))
 
-    again = receive(company, testing.received_ubl(company, with_pdf=True))
-    other_supplier = receive(company, testing.received_ubl(company, supplier_vat="BE0403170701"))
+    again = receive(company, builders.received_ubl(company, with_pdf=True))
+    other_supplier = receive(company, builders.received_ubl(company, supplier_vat="BE0403170701"))
 
     assert again.duplicate_of == first
     assert other_supplier.duplicate_of is None
 
 
 def test_approving_registers_a_purchase_invoice_and_rejecting_keeps_the_reason() -> None:
-    company = testing.invoicing_company()
-    kept = receive(company, testing.received_ubl(company, number="A-1"))
-    refused = receive(company, testing.received_ubl(company, number="A-2"))
+    company = builders.invoicing_company()
+    kept = receive(company, builders.received_ubl(company, number="A-1"))
+    refused = receive(company, builders.received_ubl(company, number="A-2"))
 
     approved = services.approve(kept, by=None)
     rejected = services.reject(refused, "Commande annulée", by=None)
@@ -112,10 +112,10 @@ def test_approving_registers_a_purchase_invoice_and_rejecting_keeps_the_reason()
 
 
 def test_a_purchase_invoice_entered_by_hand_is_registered_at_once() -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
 
     document = services.receive(
-        company, testing.received_ubl(company), source=Document.Source.MANUAL, register=True
+        company, builders.received_ubl(company), source=Document.Source.MANUAL, register=True
     )
 
     assert (document.kind, document.status) == ("purchase_invoice", "approved")
@@ -123,29 +123,29 @@ def test_a_purchase_invoice_entered_by_hand_is_registered_at_once() -> None:
 
 @pytest.mark.parametrize("by_vat", [False, True], ids=["0208", "9925"])
 def test_the_peppol_hand_off_is_routed_by_the_receivers_endpoint(by_vat: bool) -> None:
-    company = testing.invoicing_company(enterprise_number="0403170701")
-    testing.invoicing_company("Autre SRL", enterprise_number="0403019261")
+    company = builders.invoicing_company(enterprise_number="0403170701")
+    builders.invoicing_company("Autre SRL", enterprise_number="0403019261")
 
-    document = inbound.receive_from_peppol(testing.received_ubl(company, buyer_by_vat=by_vat))
+    document = inbound.receive_from_peppol(builders.received_ubl(company, buyer_by_vat=by_vat))
 
     assert document.company == company
     assert document.source == Document.Source.PEPPOL
 
 
 def test_a_vat_number_typed_with_dots_still_routes_the_hand_off() -> None:
-    company = testing.invoicing_company(enterprise_number="0403170701")
+    company = builders.invoicing_company(enterprise_number="0403170701")
     company.vat_number = "BE 0403.170.701"
     company.save()
     company.invoicing_profile.enterprise_number = ""
     company.invoicing_profile.save()
-    data = testing.received_ubl(company, buyer_by_vat=True)
+    data = builders.received_ubl(company, buyer_by_vat=True)
 
     assert inbound.receive_from_peppol(data).company == company
 
 
 def test_a_peppol_document_for_nobody_here_is_refused() -> None:
-    company = testing.invoicing_company()
-    data = testing.received_ubl(company).replace(b"0403019261", b"0202239951")
+    company = builders.invoicing_company()
+    data = builders.received_ubl(company).replace(b"0403019261", b"0202239951")
 
     with pytest.raises(ServiceError) as refused:
         inbound.receive_from_peppol(data)
@@ -167,10 +167,10 @@ def mail_with(company: object, *attachments: tuple[str, str, bytes]) -> bytes:
 def test_an_email_attachment_in_ubl_is_taken_and_the_rest_reported_to_the_sender(
     tmp_path: Path,
 ) -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     raw = mail_with(
         company,
-        ("INV-77.xml", "application/xml", testing.received_ubl(company)),
+        ("INV-77.xml", "application/xml", builders.received_ubl(company)),
         ("conditions.pdf", "application/pdf", b"%PDF-1.4 not an invoice"),
     )
 
@@ -186,8 +186,8 @@ def test_an_email_attachment_in_ubl_is_taken_and_the_rest_reported_to_the_sender
 
 
 def test_an_email_with_only_ubl_gets_no_reply() -> None:
-    company = testing.invoicing_company()
-    raw = mail_with(company, ("INV-77.xml", "text/xml", testing.received_ubl(company)))
+    company = builders.invoicing_company()
+    raw = mail_with(company, ("INV-77.xml", "text/xml", builders.received_ubl(company)))
 
     outcome = inbound.receive_mail(company, raw, "factures@moulins.be")
 

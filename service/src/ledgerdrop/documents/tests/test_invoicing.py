@@ -11,13 +11,13 @@ import pytest
 from django.db import connection
 from lxml import etree
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.core import storage
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.services import LineInput
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
@@ -28,12 +28,14 @@ NS = {
 
 
 def issued_invoice(company: object = None) -> Document:
-    client = company or testing.invoicing_company()
-    return services.create_document(client, testing.invoice_input(), by=None, draft=False)  # type: ignore[arg-type]
+    client = company or builders.invoicing_company()
+    return services.create_document(client, builders.invoice_input(), by=None, draft=False)  # type: ignore[arg-type]
 
 
 def test_a_draft_has_totals_but_no_number_and_no_files() -> None:
-    draft = services.create_document(testing.invoicing_company(), testing.invoice_input(), by=None)
+    draft = services.create_document(
+        builders.invoicing_company(), builders.invoice_input(), by=None
+    )
 
     assert draft.status == Document.Status.DRAFT
     assert draft.number == ""
@@ -63,11 +65,11 @@ def test_issuing_numbers_builds_stores_and_validates_the_invoice() -> None:
 
 
 def test_numbers_follow_each_other_per_company_series_and_year() -> None:
-    company = testing.invoicing_company()
-    other = testing.invoicing_company()
+    company = builders.invoicing_company()
+    other = builders.invoicing_company()
     first, second = issued_invoice(company), issued_invoice(company)
     next_year = services.create_document(
-        company, testing.invoice_input(issue_date=dt.date(2027, 1, 4)), by=None, draft=False
+        company, builders.invoice_input(issue_date=dt.date(2027, 1, 4)), by=None, draft=False
     )
 
     assert [first.number, second.number, next_year.number] == [
@@ -79,10 +81,10 @@ def test_numbers_follow_each_other_per_company_series_and_year() -> None:
 
 
 def test_a_document_that_cannot_be_issued_leaves_no_gap_in_the_numbers() -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     company.vat_number = ""
     company.save()
-    draft = services.create_document(company, testing.invoice_input(), by=None)
+    draft = services.create_document(company, builders.invoice_input(), by=None)
 
     with pytest.raises(ServiceError, match="numéro de TVA"):
         services.issue(draft, by=None)
@@ -94,8 +96,10 @@ def test_a_document_that_cannot_be_issued_leaves_no_gap_in_the_numbers() -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_never_share_a_number() -> None:
-    company = testing.invoicing_company()
-    drafts = [services.create_document(company, testing.invoice_input(), by=None) for _ in range(4)]
+    company = builders.invoicing_company()
+    drafts = [
+        services.create_document(company, builders.invoice_input(), by=None) for _ in range(4)
+    ]
     errors: list[BaseException] = []
 
     def issue(draft: Document) -> None:
@@ -121,7 +125,7 @@ def test_an_issued_invoice_cannot_be_edited() -> None:
     invoice = issued_invoice()
 
     with pytest.raises(ServiceError, match="note de crédit"):
-        services.update_draft(invoice, testing.invoice_input(), by=None)
+        services.update_draft(invoice, builders.invoice_input(), by=None)
 
 
 def test_an_invoice_is_marked_sent_then_paid_with_dates() -> None:
@@ -139,7 +143,9 @@ def test_an_invoice_is_marked_sent_then_paid_with_dates() -> None:
 
 
 def test_a_draft_cannot_be_marked_sent() -> None:
-    draft = services.create_document(testing.invoicing_company(), testing.invoice_input(), by=None)
+    draft = services.create_document(
+        builders.invoicing_company(), builders.invoice_input(), by=None
+    )
 
     with pytest.raises(ServiceError):
         services.mark(draft, "sent", by=None)
@@ -165,21 +171,21 @@ def test_a_credit_note_credits_the_invoice_and_names_it() -> None:
 
 def test_a_credit_note_must_credit_an_issued_invoice_of_the_same_company() -> None:
     invoice = issued_invoice()
-    stranger = testing.invoicing_company()
+    stranger = builders.invoicing_company()
 
     with pytest.raises(ServiceError, match="crédité"):
         services.create_document(
             stranger,
-            testing.invoice_input(Document.Kind.CREDIT_NOTE, credited_document_id=invoice.pk),
+            builders.invoice_input(Document.Kind.CREDIT_NOTE, credited_document_id=invoice.pk),
             by=None,
         )
 
 
 def test_a_purchase_slip_is_written_in_the_suppliers_name() -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
 
     slip = services.create_document(
-        company, testing.invoice_input(Document.Kind.PURCHASE_SLIP), by=None, draft=False
+        company, builders.invoice_input(Document.Kind.PURCHASE_SLIP), by=None, draft=False
     )
 
     assert slip.number.startswith("BA2026-")
@@ -197,7 +203,7 @@ def test_every_belgian_vat_choice_issues_a_valid_document(rate: str) -> None:
     lines = [LineInput("Prestation", Decimal(2), Decimal("100.00"), rate)]
 
     invoice = services.create_document(
-        testing.invoicing_company(), testing.invoice_input(lines=lines), by=None, draft=False
+        builders.invoicing_company(), builders.invoice_input(lines=lines), by=None, draft=False
     )
 
     assert invoice.validation_status == "valid", invoice.validation["summary"]
@@ -208,7 +214,7 @@ def test_an_unknown_vat_rate_is_refused_with_the_line_it_is_on() -> None:
 
     with pytest.raises(ServiceError, match="Ligne 1"):
         services.create_document(
-            testing.invoicing_company(), testing.invoice_input(lines=lines), by=None
+            builders.invoicing_company(), builders.invoice_input(lines=lines), by=None
         )
 
 

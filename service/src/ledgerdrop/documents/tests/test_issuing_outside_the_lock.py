@@ -11,12 +11,12 @@ from django.db import connection
 from django.utils import translation
 from lxml import etree
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.core import storage
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document, NumberSequence
+from tests import builders
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("peppol_rules")]
 
@@ -24,8 +24,10 @@ CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 
 def test_invoices_issued_at_once_get_consecutive_numbers_and_files_that_carry_them() -> None:
-    company = testing.invoicing_company()
-    drafts = [services.create_document(company, testing.invoice_input(), by=None) for _ in range(3)]
+    company = builders.invoicing_company()
+    drafts = [
+        services.create_document(company, builders.invoice_input(), by=None) for _ in range(3)
+    ]
     errors: list[BaseException] = []
 
     def run(work: object) -> None:
@@ -37,7 +39,7 @@ def test_invoices_issued_at_once_get_consecutive_numbers_and_files_that_carry_th
             connection.close()
 
     works = [lambda d=draft: services.issue(d, by=None) for draft in drafts] + [
-        lambda: services.create_document(company, testing.invoice_input(), by=None, draft=False)
+        lambda: services.create_document(company, builders.invoice_input(), by=None, draft=False)
         for _ in range(5)
     ]
     threads = [threading.Thread(target=run, args=(work,)) for work in works]
@@ -57,14 +59,14 @@ def test_invoices_issued_at_once_get_consecutive_numbers_and_files_that_carry_th
 
 
 def test_an_invoice_that_cannot_be_issued_at_once_leaves_nothing_behind() -> None:
-    company = testing.invoicing_company()
+    company = builders.invoicing_company()
     company.vat_number = ""
     company.save()
     audit_rows = AuditEntry.objects.count()
 
     # The reason is told in the user's language; French is the default outside a request.
     with translation.override("en"), pytest.raises(ServiceError, match="VAT number"):
-        services.create_document(company, testing.invoice_input(), by=None, draft=False)
+        services.create_document(company, builders.invoice_input(), by=None, draft=False)
 
     assert not Document.objects.filter(company=company).exists()
     assert not NumberSequence.objects.filter(company=company).exists()

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from ledgerdrop import testing
 from ledgerdrop.core import storage
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.ubl.report import LAYERS
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
@@ -121,7 +121,7 @@ def pdf_text(pdf: bytes) -> str:
 
 @pytest.fixture
 def company() -> Any:
-    return testing.invoicing_company()
+    return builders.invoicing_company()
 
 
 @settings(

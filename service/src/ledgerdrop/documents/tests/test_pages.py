@@ -9,17 +9,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.documents import services
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("peppol_rules")]
 
 
 @pytest.fixture
 def company() -> Organisation:
-    return testing.invoicing_company()
+    return builders.invoicing_company()
 
 
 @pytest.fixture
@@ -101,8 +101,8 @@ def test_adding_a_line_keeps_what_was_typed(client: Client, company: Organisatio
 def test_the_overview_filters_by_kind_status_and_period(
     client: Client, company: Organisation
 ) -> None:
-    invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
-    draft = services.create_document(company, testing.invoice_input(), by=None)
+    invoice = services.create_document(company, builders.invoice_input(), by=None, draft=False)
+    draft = services.create_document(company, builders.invoice_input(), by=None)
     url = reverse("company-documents", args=[company.pk])
 
     everything = client.get(url).content.decode()
@@ -119,7 +119,7 @@ def test_a_long_overview_is_paged_and_keeps_its_filters(
     client: Client, company: Organisation
 ) -> None:
     for _ in range(51):
-        services.create_document(company, testing.invoice_input(), by=None)
+        services.create_document(company, builders.invoice_input(), by=None)
     url = reverse("company-documents", args=[company.pk])
 
     first = client.get(url, {"status": "draft"}).content.decode()
@@ -133,7 +133,7 @@ def test_a_long_overview_is_paged_and_keeps_its_filters(
 def test_marking_and_crediting_from_the_document_page(
     client: Client, company: Organisation
 ) -> None:
-    invoice = services.create_document(company, testing.invoice_input(), by=None, draft=False)
+    invoice = services.create_document(company, builders.invoice_input(), by=None, draft=False)
 
     client.post(reverse("document-action", args=[company.pk, invoice.pk, "sent"]))
     client.post(reverse("document-action", args=[company.pk, invoice.pk, "paid"]))
@@ -149,7 +149,7 @@ def test_the_purchases_page_takes_an_upload_into_the_processing_list(
     client: Client, company: Organisation
 ) -> None:
     url = reverse("company-purchases", args=[company.pk])
-    file = SimpleUploadedFile("inv.xml", testing.received_ubl(company), "application/xml")
+    file = SimpleUploadedFile("inv.xml", builders.received_ubl(company), "application/xml")
 
     response = client.post(url, {"file": file, "register": "0"})
     page = client.get(url).content.decode()
@@ -159,7 +159,7 @@ def test_the_purchases_page_takes_an_upload_into_the_processing_list(
 
 
 def test_an_invalid_upload_shows_the_rules_it_breaks(client: Client, company: Organisation) -> None:
-    data = testing.received_ubl(company).replace(
+    data = builders.received_ubl(company).replace(
         b'<cbc:PayableAmount currencyID="EUR">392.20', b'<cbc:PayableAmount currencyID="EUR">999.00'
     )
     file = SimpleUploadedFile("bad.xml", data, "application/xml")
@@ -194,7 +194,7 @@ def test_the_invoicing_details_are_saved_and_checked(client: Client, company: Or
 
 
 def test_someone_elses_company_pages_are_not_found(client: Client) -> None:
-    stranger = testing.invoicing_company()
+    stranger = builders.invoicing_company()
 
     assert client.get(reverse("company-documents", args=[stranger.pk])).status_code == 404
     assert client.get(reverse("company-purchases", args=[stranger.pk])).status_code == 404

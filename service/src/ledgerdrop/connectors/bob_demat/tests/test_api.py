@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ class Api:
 
 @pytest.fixture
 def firm() -> Organisation:
-    firm = testing.firm()
+    firm = builders.firm()
     services.enable(firm, by=None)
     return firm
 
@@ -39,7 +39,7 @@ def device(firm: Organisation) -> Device:
 
 
 def test_a_connection_is_created_and_its_folders_announced(firm: Organisation) -> None:
-    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+    dossier = accounts_services.link_accountant(builders.company(), firm, by=None)
 
     response = Api(firm).call(
         "post",
@@ -55,7 +55,7 @@ def test_a_connection_is_created_and_its_folders_announced(firm: Organisation) -
 
 
 def test_a_bad_dossier_code_gets_problem_details_and_creates_nothing(firm: Organisation) -> None:
-    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+    dossier = accounts_services.link_accountant(builders.company(), firm, by=None)
 
     response = Api(firm).call(
         "post",
@@ -72,7 +72,7 @@ def test_a_bad_dossier_code_gets_problem_details_and_creates_nothing(firm: Organ
 def test_the_toggle_and_the_default_device_drive_the_warning(
     firm: Organisation, device: Device
 ) -> None:
-    _, connection = testing.connected_dossier(firm, testing.company())
+    _, connection = builders.connected_dossier(firm, builders.company())
     api = Api(firm)
 
     api.call("patch", f"/firms/{firm.pk}/bob-demat/connections/{connection.pk}",
@@ -89,9 +89,9 @@ def test_the_toggle_and_the_default_device_drive_the_warning(
 def test_documents_to_process_then_send_queues_deliveries(
     firm: Organisation, device: Device
 ) -> None:
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
-    invoice = testing.document(company)
+    company = builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
+    invoice = builders.document(company)
     api = Api(firm)
 
     waiting = api.call("get", f"/firms/{firm.pk}/documents-to-process").json()
@@ -111,13 +111,13 @@ def test_documents_to_process_then_send_queues_deliveries(
 def test_sending_another_firms_document_is_a_404_and_queues_nothing(
     firm: Organisation, device: Device
 ) -> None:
-    stranger = testing.company()
-    testing.connected_dossier(testing.firm(), stranger)
+    stranger = builders.company()
+    builders.connected_dossier(builders.firm(), stranger)
 
     response = Api(firm).call(
         "post",
         f"/firms/{firm.pk}/bob-demat/send",
-        {"document_ids": [testing.document(stranger).pk], "device_id": device.pk},
+        {"document_ids": [builders.document(stranger).pk], "device_id": device.pk},
     )
 
     assert response.status_code == 404
@@ -127,9 +127,9 @@ def test_sending_another_firms_document_is_a_404_and_queues_nothing(
 def test_the_client_gets_409_with_the_reason_until_a_default_device_is_set(
     firm: Organisation, device: Device
 ) -> None:
-    company = testing.company()
-    testing.connected_dossier(firm, company)
-    invoice = testing.document(company)
+    company = builders.company()
+    builders.connected_dossier(firm, company)
+    invoice = builders.document(company)
     path = f"/companies/{company.pk}/documents/{invoice.pk}/send-to-accountant"
 
     refused = Api(company).call("post", path)

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.documents import services as documents_services
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,9 @@ TONIGHT = dt.date(2026, 11, 29)
 def test_an_invoice_for_another_company_is_transferred_only_once_confirmed(
     register: bool,
 ) -> None:
-    firm, company = testing.firm(), testing.invoicing_company("Atelier Lumière SRL")
-    neighbour = testing.invoicing_company("Garage Peeters BV", enterprise_number="0456789034")
-    _, connection = testing.connected_dossier(firm, company)
+    firm, company = builders.firm(), builders.invoicing_company("Atelier Lumière SRL")
+    neighbour = builders.invoicing_company("Garage Peeters BV", enterprise_number="0456789034")
+    _, connection = builders.connected_dossier(firm, company)
     services.update_connection(
         connection, auto_transfer=True, start_date=dt.date(2026, 10, 1), by=None
     )
@@ -33,7 +33,7 @@ def test_an_invoice_for_another_company_is_transferred_only_once_confirmed(
     )
     document = documents_services.receive(
         company,
-        testing.received_ubl(neighbour),
+        builders.received_ubl(neighbour),
         source=Document.Source.UPLOAD,
         register=register,
     )

@@ -13,7 +13,6 @@ import pytest
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
@@ -21,6 +20,7 @@ from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
 from ledgerdrop_protocol import FailReason, FailReport
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ class Dossier(NamedTuple):
 
 @pytest.fixture
 def dossier() -> Dossier:
-    firm, company = testing.firm(), testing.company(owner=testing.user())
-    _, connection = testing.connected_dossier(firm, company, code="DUPONT")
+    firm, company = builders.firm(), builders.company(owner=builders.user())
+    _, connection = builders.connected_dossier(firm, company, code="DUPONT")
     services.update_connection(
         connection, auto_transfer=True, start_date=dt.date(2026, 11, 1), by=None
     )
@@ -48,7 +48,7 @@ def dossier() -> Dossier:
 
 
 def document(company: Organisation, kind: Document.Kind, status: Document.Status) -> Document:
-    made = testing.document(company, kind=kind)
+    made = builders.document(company, kind=kind)
     Document.objects.filter(pk=made.pk).update(status=status)
     made.refresh_from_db()
     return made

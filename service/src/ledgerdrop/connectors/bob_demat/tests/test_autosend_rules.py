@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -55,13 +55,13 @@ def test_the_nightly_transfer_follows_the_rules_table(
     issued: dt.date,
     sent: bool,
 ) -> None:
-    firm, company = testing.firm(), testing.company()
-    _, connection = testing.connected_dossier(firm, company)
+    firm, company = builders.firm(), builders.company()
+    _, connection = builders.connected_dossier(firm, company)
     services.update_connection(connection, auto_transfer=toggle, start_date=START, by=None)
     device = delivery_services.register_device(firm, name="Serveur partagé").device
     if has_default:
         services.set_default_device(firm, device, by=None)
-    document = testing.document(company, kind=kind, issue_date=issued)
+    document = builders.document(company, kind=kind, issue_date=issued)
     Document.objects.filter(pk=document.pk).update(status=status)
 
     report = services.run_autosend(on=TONIGHT)
@@ -70,13 +70,13 @@ def test_the_nightly_transfer_follows_the_rules_table(
 
 
 def test_a_second_run_queues_nothing_again() -> None:
-    firm, company = testing.firm(), testing.company()
-    _, connection = testing.connected_dossier(firm, company)
+    firm, company = builders.firm(), builders.company()
+    _, connection = builders.connected_dossier(firm, company)
     services.update_connection(connection, auto_transfer=True, start_date=START, by=None)
     services.set_default_device(
         firm, delivery_services.register_device(firm, name="PC").device, by=None
     )
-    document = testing.document(company, issue_date=START)
+    document = builders.document(company, issue_date=START)
     Document.objects.filter(pk=document.pk).update(status=S.PAID)
 
     first = services.run_autosend(on=TONIGHT)
@@ -88,8 +88,8 @@ def test_a_second_run_queues_nothing_again() -> None:
 
 
 def test_the_firm_is_warned_while_automatic_transfer_is_on_without_a_default_device() -> None:
-    firm, company = testing.firm(), testing.company()
-    _, connection = testing.connected_dossier(firm, company)
+    firm, company = builders.firm(), builders.company()
+    _, connection = builders.connected_dossier(firm, company)
     assert services.autosend_warnings(firm) == []
 
     services.update_connection(connection, auto_transfer=True, by=None)

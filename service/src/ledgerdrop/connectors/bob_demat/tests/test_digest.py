@@ -9,21 +9,21 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from ledgerdrop import testing
 from ledgerdrop.connectors.bob_demat import digest, services
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device
 from ledgerdrop_protocol import FailReason, FailReport
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_device_silent_for_a_day_with_documents_waiting_is_mailed_to_the_firm() -> None:
-    accountant = testing.user("kevin@fiduciaire.be")
-    firm, company = testing.firm(owner=accountant), testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
+    accountant = builders.user("kevin@fiduciaire.be")
+    firm, company = builders.firm(owner=accountant), builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="Serveur partagé").device
-    services.send(firm, [testing.document(company)], device, by=None)
+    services.send(firm, [builders.document(company)], device, by=None)
     Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now() - dt.timedelta(hours=30))
 
     assert digest.send_all() == 1
@@ -34,11 +34,11 @@ def test_a_device_silent_for_a_day_with_documents_waiting_is_mailed_to_the_firm(
 
 
 def test_failed_deliveries_are_in_the_digest_with_their_reason() -> None:
-    firm, company = testing.firm(), testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
+    firm, company = builders.firm(), builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin").device
     delivery_services.note_contact(device)
-    [delivery] = services.send(firm, [testing.document(company)], device, by=None)
+    [delivery] = services.send(firm, [builders.document(company)], device, by=None)
     delivery_services.report_failure(
         device, delivery.pk, FailReport(reason=FailReason.DISK_FULL, message="D: est plein")
     )
@@ -50,7 +50,7 @@ def test_failed_deliveries_are_in_the_digest_with_their_reason() -> None:
 
 
 def test_a_quiet_day_sends_no_mail() -> None:
-    firm = testing.firm()
+    firm = builders.firm()
     delivery_services.note_contact(delivery_services.register_device(firm, name="PC Kevin").device)
 
     assert digest.send_all() == 0

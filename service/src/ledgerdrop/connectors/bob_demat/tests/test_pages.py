@@ -7,7 +7,6 @@ from html import unescape
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
@@ -15,14 +14,15 @@ from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop_protocol.models import DeviceStatus, MainFolderProblem
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def accountant() -> tuple[Client, Organisation]:
-    user = testing.user()
-    firm = testing.firm(owner=user)
+    user = builders.user()
+    firm = builders.firm(owner=user)
     services.enable(firm, by=None)
     client = Client(headers={"Accept-Language": "fr"})
     client.force_login(user)
@@ -40,7 +40,7 @@ def test_a_new_connection_with_a_path_trick_code_is_refused_in_french(
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    company = testing.company()
+    company = builders.company()
     dossier = accounts_services.link_accountant(company, firm, by=None)
 
     response = client.post(
@@ -57,11 +57,11 @@ def test_sending_selected_documents_queues_them_for_the_chosen_device(
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    company = testing.company()
-    testing.connected_dossier(firm, company, code="DUPONT")
+    company = builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin").device
     delivery_services.note_contact(device)  # its downloader is running
-    first, second = testing.document(company), testing.document(company)
+    first, second = builders.document(company), builders.document(company)
 
     page = client.get(f"/firms/{firm.pk}/documents-to-process/")
     response = client.post(
@@ -78,9 +78,9 @@ def test_sending_selected_documents_queues_them_for_the_chosen_device(
 
 def test_sending_without_choosing_a_device_says_so(accountant: tuple[Client, Organisation]) -> None:
     client, firm = accountant
-    company = testing.company()
-    testing.connected_dossier(firm, company)
-    document = testing.document(company)
+    company = builders.company()
+    builders.connected_dossier(firm, company)
+    document = builders.document(company)
 
     response = client.post(f"/firms/{firm.pk}/documents-to-process/", {"documents": [document.pk]})
 
@@ -89,11 +89,11 @@ def test_sending_without_choosing_a_device_says_so(accountant: tuple[Client, Org
 
 
 def test_the_client_sees_why_sending_is_unavailable_then_sends_and_sees_the_grey_icon() -> None:
-    owner = testing.user()
-    company = testing.company(owner=owner)
-    firm = testing.firm()
-    testing.connected_dossier(firm, company)
-    invoice = testing.document(company)
+    owner = builders.user()
+    company = builders.company(owner=owner)
+    firm = builders.firm()
+    builders.connected_dossier(firm, company)
+    invoice = builders.document(company)
     client = Client(headers={"Accept-Language": "fr"})
     client.force_login(owner)
     page = f"/companies/{company.pk}/documents/{invoice.pk}/"
@@ -117,7 +117,7 @@ def test_the_connection_form_offers_no_default_device_before_one_is_chosen(
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    accounts_services.link_accountant(testing.company(), firm, by=None)
+    accounts_services.link_accountant(builders.company(), firm, by=None)
     device = delivery_services.register_device(firm, name="PC Kevin").device
 
     before = unescape(client.get(f"/firms/{firm.pk}/sage-demat/connections/new/").content.decode())
@@ -133,7 +133,7 @@ def test_a_new_connection_says_when_no_downloader_can_make_its_folders_yet(
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    dossier = accounts_services.link_accountant(testing.company(), firm, by=None)
+    dossier = accounts_services.link_accountant(builders.company(), firm, by=None)
 
     response = client.post(
         f"/firms/{firm.pk}/sage-demat/connections/new/",
@@ -148,9 +148,9 @@ def test_the_send_dialog_shows_whether_each_device_is_online(
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    company = testing.company()
-    testing.connected_dossier(firm, company)
-    testing.document(company)
+    company = builders.company()
+    builders.connected_dossier(firm, company)
+    builders.document(company)
     running = delivery_services.register_device(firm, name="PC Kevin").device
     delivery_services.note_contact(running)
     delivery_services.register_device(firm, name="Serveur")
@@ -165,9 +165,9 @@ def test_the_send_dialog_shows_a_running_device_whose_main_folder_vanished_as_un
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    company = testing.company()
-    testing.connected_dossier(firm, company)
-    testing.document(company)
+    company = builders.company()
+    builders.connected_dossier(firm, company)
+    builders.document(company)
     unplugged = delivery_services.register_device(firm, name="PC Kevin").device
     delivery_services.note_contact(unplugged)
     delivery_services.report_status(
@@ -184,9 +184,9 @@ def test_sending_to_an_offline_device_warns_first_and_sends_only_once_confirmed(
     accountant: tuple[Client, Organisation],
 ) -> None:
     client, firm = accountant
-    company = testing.company()
-    testing.connected_dossier(firm, company)
-    document = testing.document(company)
+    company = builders.company()
+    builders.connected_dossier(firm, company)
+    document = builders.document(company)
     offline = delivery_services.register_device(firm, name="Serveur").device
     url = f"/firms/{firm.pk}/documents-to-process/"
     choice = {"documents": [document.pk], "device": offline.pk}

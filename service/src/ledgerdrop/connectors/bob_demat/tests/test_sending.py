@@ -8,7 +8,6 @@ from typing import NamedTuple
 import pytest
 from django.utils import translation
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
@@ -17,6 +16,7 @@ from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -30,18 +30,18 @@ class Setup(NamedTuple):
 
 @pytest.fixture
 def setup() -> Setup:
-    firm, company = testing.firm(), testing.company()
-    _, connection = testing.connected_dossier(firm, company, code="DUPONT")
+    firm, company = builders.firm(), builders.company()
+    _, connection = builders.connected_dossier(firm, company, code="DUPONT")
     device = delivery_services.register_device(firm, name="PC Kevin").device
     return Setup(firm, company, connection, device)
 
 
 def test_documents_to_process_are_the_connected_dossiers_documents_never_sent(setup: Setup) -> None:
     firm, company, _, device = setup
-    sent, waiting = testing.document(company), testing.document(company)
-    draft = testing.document(company)
+    sent, waiting = builders.document(company), builders.document(company)
+    draft = builders.document(company)
     Document.objects.filter(pk=draft.pk).update(status=Document.Status.DRAFT)
-    unconnected = testing.document(testing.company())
+    unconnected = builders.document(builders.company())
 
     services.send(firm, [sent], device, by=None)
 
@@ -53,8 +53,8 @@ def test_sales_go_to_ventes_and_purchases_to_achats_with_names_that_sort_by_date
     setup: Setup,
 ) -> None:
     firm, company, _, device = setup
-    invoice = testing.document(company, number="F/2026 01")
-    purchase = testing.document(company, kind=Document.Kind.PURCHASE_INVOICE, number="A-7")
+    invoice = builders.document(company, number="F/2026 01")
+    purchase = builders.document(company, kind=Document.Kind.PURCHASE_INVOICE, number="A-7")
 
     sale_delivery, purchase_delivery = services.send(firm, [invoice, purchase], device, by=None)
 
@@ -66,7 +66,7 @@ def test_sales_go_to_ventes_and_purchases_to_achats_with_names_that_sort_by_date
 
 def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup: Setup) -> None:
     firm, company, _, device = setup
-    ready, draft = testing.document(company), testing.document(company)
+    ready, draft = builders.document(company), builders.document(company)
     Document.objects.filter(pk=draft.pk).update(status=Document.Status.DRAFT)
     draft.refresh_from_db()
 
@@ -78,7 +78,7 @@ def test_a_draft_in_the_batch_stops_the_whole_send_with_the_reason(setup: Setup)
 
 def test_the_client_cannot_send_until_the_firm_has_a_default_device(setup: Setup) -> None:
     firm, company, _, device = setup
-    invoice = testing.document(company)
+    invoice = builders.document(company)
 
     with translation.override("en"), pytest.raises(ServiceError, match="default device"):
         services.send_to_accountant(company, invoice, by=None)
@@ -95,7 +95,7 @@ def test_the_client_sends_to_the_dossiers_own_device_before_the_default(setup: S
     services.set_default_device(firm, device, by=None)
     services.update_connection(connection, device=server, by=None)
 
-    [delivery] = services.send_to_accountant(company, testing.document(company), by=None)
+    [delivery] = services.send_to_accountant(company, builders.document(company), by=None)
 
     assert delivery.device == server
 
@@ -103,7 +103,7 @@ def test_the_client_sends_to_the_dossiers_own_device_before_the_default(setup: S
 def test_sending_again_uses_the_same_folder_and_name(setup: Setup) -> None:
     firm, company, _, device = setup
     services.set_default_device(firm, device, by=None)
-    invoice = testing.document(company)
+    invoice = builders.document(company)
     [first] = services.send(firm, [invoice], device, by=None)
 
     again = services.send_again(firm, invoice, by=None)
@@ -114,7 +114,7 @@ def test_sending_again_uses_the_same_folder_and_name(setup: Setup) -> None:
 
 def test_a_dossier_code_that_could_be_a_path_trick_is_refused(setup: Setup) -> None:
     firm, _, _, _ = setup
-    dossier = testing.connected_dossier(firm, testing.company(), code="OTHER")[0]
+    dossier = builders.connected_dossier(firm, builders.company(), code="OTHER")[0]
     DematConnection.objects.filter(dossier=dossier).delete()
 
     for code in ["../x", "A B", "C:", "CON", "dupont", "x" * 21, ""]:
@@ -143,7 +143,7 @@ def test_a_connection_without_a_device_has_its_folders_on_every_device_before_an
     assert services.folders_for_device(pc) == ["DUPONT/achats", "DUPONT/ventes"]
     assert services.folders_for_device(server) == ["DUPONT/achats", "DUPONT/ventes"]
     assert services.folders_for_device(revoked) == []
-    other_firms_device = delivery_services.register_device(testing.firm(), name="PC").device
+    other_firms_device = delivery_services.register_device(builders.firm(), name="PC").device
     assert services.folders_for_device(other_firms_device) == []
 
 

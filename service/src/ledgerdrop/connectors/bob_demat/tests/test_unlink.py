@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 import pytest
 from django.test import Client
 
-from ledgerdrop import testing
 from ledgerdrop.accounts.models import AuditEntry, ExternalUser, Organisation
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
@@ -19,6 +18,7 @@ from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
 from ledgerdrop_protocol import Ack, FailReason, FailReport, routes
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +35,14 @@ class Setup(NamedTuple):
 
 @pytest.fixture
 def setup() -> Setup:
-    firm, company = testing.firm(), testing.company()
-    _, connection = testing.connected_dossier(firm, company, code="DUPONT")
+    firm, company = builders.firm(), builders.company()
+    _, connection = builders.connected_dossier(firm, company, code="DUPONT")
     credential = delivery_services.register_device(firm, name="PC Kevin")
     device = credential.device
     services.set_default_device(firm, device, by=None)
     services.update_connection(connection, auto_transfer=True, by=None)
     received, queued, failed = services.send(
-        firm, [testing.document(company) for _ in range(3)], device, by=None
+        firm, [builders.document(company) for _ in range(3)], device, by=None
     )
     delivery_services.acknowledge(
         device, [Ack(id=received.pk, sha256=received.sha256, placed_path=received.relative_path)]
@@ -150,7 +150,7 @@ def test_the_firm_lists_them_as_cancelled_without_document_or_path(setup: Setup)
 
 def test_automatic_transfer_of_the_dossier_stops(setup: Setup) -> None:
     remove_the_accountant(setup.company)
-    later = testing.document(setup.company, issue_date=dt.date(2026, 11, 3))
+    later = builders.document(setup.company, issue_date=dt.date(2026, 11, 3))
     Document.objects.filter(pk=later.pk).update(status=Document.Status.SENT)
 
     report = services.run_autosend(setup.firm, on=dt.date(2026, 11, 30))
@@ -171,9 +171,9 @@ def test_the_company_sees_its_documents_as_no_longer_sent_to_that_firm(setup: Se
 
 
 def test_another_companys_deliveries_to_the_same_firm_go_on(setup: Setup) -> None:
-    other = testing.company()
-    testing.connected_dossier(setup.firm, other, code="OTHER")
-    [kept] = services.send(setup.firm, [testing.document(other)], setup.device, by=None)
+    other = builders.company()
+    builders.connected_dossier(setup.firm, other, code="OTHER")
+    [kept] = services.send(setup.firm, [builders.document(other)], setup.device, by=None)
 
     remove_the_accountant(setup.company)
 

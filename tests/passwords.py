@@ -1,8 +1,7 @@
+"""Password hashing for the test process: PBKDF2 at one iteration."""
+
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 
@@ -25,25 +24,3 @@ def use_fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = hashers
     # As `override_settings` does, so that hashers looked up already are looked up again.
     setting_changed.send(sender=None, setting="PASSWORD_HASHERS", value=hashers, enter=True)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if config.pluginmanager.hasplugin("django"):
-        use_fast_password_hashing()
-
-
-@pytest.fixture(autouse=True)
-def isolated_files(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    """Each test stores its files in a folder of its own. The plain-Python packages (such as
-    `documents/ubl`) also run without Django, where there are no settings to change."""
-    location = tmp_path / "files"
-    if request.config.pluginmanager.hasplugin("django"):
-        settings = request.getfixturevalue("settings")
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": location},
-            },
-        }
-    return location

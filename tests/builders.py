@@ -15,7 +15,7 @@ from ledgerdrop.documents import services as documents_services
 from ledgerdrop.documents.models import Document, InvoicingProfile
 from ledgerdrop.documents.ubl import build, model, pdf
 
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105  (test users only)
+PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
 
 

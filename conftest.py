@@ -1,0 +1,39 @@
+"""Set-up shared by every test of the repository. The test builders and helpers live in the
+`tests` package beside this file, outside the packages that ship. The downloader's own tests also
+run under a Windows Python without Django (`make test-windows`): nothing here imports Django
+unless pytest-django is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SERVICE_SOURCES = Path(__file__).resolve().parent / "service" / "src"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("django"):
+        from tests.passwords import use_fast_password_hashing
+
+        use_fast_password_hashing()
+
+
+@pytest.fixture(autouse=True)
+def isolated_files(request: pytest.FixtureRequest) -> Path | None:
+    """Each test of the service's apps stores its files in a folder of its own. The plain-Python
+    packages (such as `documents/ubl`) also run without Django, where there are no settings to
+    change. Tests elsewhere say where their files go (the system tests' `live_service`)."""
+    if not request.path.is_relative_to(SERVICE_SOURCES):
+        return None
+    location: Path = request.getfixturevalue("tmp_path") / "files"
+    if request.config.pluginmanager.hasplugin("django"):
+        settings = request.getfixturevalue("settings")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": location},
+            },
+        }
+    return location
