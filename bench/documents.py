@@ -19,6 +19,7 @@ import json
 import platform
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -31,7 +32,6 @@ from ledgerdrop.documents.ubl.model import (
     DocumentKind,
     InvoiceData,
     Line,
-    Party,
     VatCategory,
     ogm_from_number,
 )
@@ -39,19 +39,13 @@ from ledgerdrop.documents.ubl.pdf import render_pdf
 from ledgerdrop.documents.ubl.validate import Validator
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))  # the sample parties are the tests' (tests/ubl_samples.py)
+from tests.ubl_samples import BUYER, SELLER  # noqa: E402
+
 DEFAULT_RULES = peppol_bis.RULES  # the release Ledgerdrop ships
 # The official pipeline's figures on this kind of machine (shared README), docs/s per process.
 OFFICIAL_VALIDATIONS_PER_SECOND = {"small (3 lines)": (75.0, 90.0), "500 lines": (2.0, 2.0)}
 
-SELLER = Party(
-    "Atelier Lumière SRL",
-    "Rue de la Loi 16",
-    "Bruxelles",
-    "1000",
-    vat_number="BE0403170701",
-    enterprise_number="0403170701",
-)
-BUYER = Party("Brouwerij Noord NV", "Kaai 3", "Antwerpen", "2000", vat_number="BE0202239951")
 RATES = (Decimal(21), Decimal(12), Decimal(6))
 
 

@@ -21,16 +21,7 @@ from ledgerdrop.documents.ubl.model import (
     ogm_from_number,
 )
 from ledgerdrop.documents.ubl.pdf import render_pdf
-
-SELLER = Party(
-    "Atelier Lumière SRL",
-    "Rue de la Loi 16",
-    "Bruxelles",
-    "1000",
-    vat_number="BE0403170701",
-    enterprise_number="0403170701",
-)
-BUYER = Party("Brouwerij Noord NV", "Kaai 3", "Antwerpen", "2000", vat_number="BE0202239951")
+from tests.ubl_samples import BUYER, SELLER
 
 
 def invoice(**changes: object) -> InvoiceData:

@@ -14,10 +14,10 @@ from ledgerdrop.documents.ubl.model import (
     DocumentKind,
     InvoiceData,
     Line,
-    Party,
     VatCategory,
 )
 from ledgerdrop.documents.ubl.totals import compute_totals, line_net_amount, round_amount
+from tests.ubl_samples import BUYER, SELLER
 
 EXAMPLES = "bis-billing-3.0.19/examples"
 NS = {
@@ -27,16 +27,6 @@ NS = {
 # The examples use Nordic rates; Belgium has none of them. Amounts that do not depend on
 # the rate are compared with the example as is, the tax with the Belgian rate in its place.
 BELGIAN_RATE_FOR = {Decimal(25): Decimal(21), Decimal(15): Decimal(6), Decimal(0): Decimal(0)}
-
-SELLER = Party(
-    "Atelier Lumière SRL",
-    "Rue de la Loi 16",
-    "Bruxelles",
-    "1000",
-    vat_number="BE0403170701",
-    enterprise_number="0403170701",
-)
-BUYER = Party("Brouwerij Noord NV", "Kaai 3", "Antwerpen", "2000", vat_number="BE0202239951")
 
 
 def _decimal(element: etree._Element, path: str) -> Decimal:
