@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledgerdrop.delivery import download_views, views
+from ledgerdrop.delivery import views
 
 urlpatterns = [
     # The verification URI the downloader prints (RFC 8628): leads to the firm's pairing page.
@@ -24,13 +24,13 @@ urlpatterns = [
     ),
     path("firms/<int:firm_id>/downloader/", views.downloader, name="downloader"),
     # The downloader itself, with no sign-in (API.md, Downloads).
-    path("downloads/agent/", download_views.index, name="downloads-agent"),
-    path("downloads/agent/install.sh", download_views.install_sh, name="downloads-install-sh"),
-    path("downloads/agent/install.ps1", download_views.install_ps1, name="downloads-install-ps1"),
+    path("downloads/agent/", views.index, name="downloads-agent"),
+    path("downloads/agent/install.sh", views.install_sh, name="downloads-install-sh"),
+    path("downloads/agent/install.ps1", views.install_ps1, name="downloads-install-ps1"),
     path(
         "downloads/agent/ledgerdrop-agent-windows.zip",
-        download_views.windows_zip,
+        views.windows_zip,
         name="downloads-windows-zip",
     ),
-    path("downloads/agent/<str:filename>", download_views.wheel, name="downloads-wheel"),
+    path("downloads/agent/<str:filename>", views.wheel, name="downloads-wheel"),
 ]
