@@ -250,6 +250,9 @@ LOGGING = {
     "loggers": {
         "django_tasks_db": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # aiosmtpd (`ledgerdrop smtpd`) logs each connection's every step; the service logs
+        # what it takes or refuses.
+        "mail.log": {"level": "WARNING"},
     },
 }
 
