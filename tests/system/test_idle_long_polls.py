@@ -67,7 +67,7 @@ def test_sixty_waiting_downloaders_hold_no_thread_each_and_one_still_gets_its_fi
     assert [offer["relative_path"] for offer in answer["deliveries"]] == [  # type: ignore[attr-defined]
         "DUPONT/ventes/20261102_F2026-0001.xml"
     ]
-    assert latency < 2.0
+    assert latency < 10  # woken by the delivery, long before its 30 s wait ends
 
 
 def test_a_downloader_that_has_not_seen_its_current_folders_is_answered_at_once(
@@ -102,4 +102,4 @@ def test_a_downloader_that_has_seen_nothing_yet_is_answered_at_once(
     )
 
     assert first.json()["state"]
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10  # not held for its 20 s wait
