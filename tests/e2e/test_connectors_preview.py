@@ -4,6 +4,7 @@ whose form shows, as it is typed, where four sample documents of the dossier wil
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,6 +16,7 @@ from tests import builders
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_the_connection_form_previews_the_full_paths_as_they_are_typed(page: Page) -> None:
@@ -50,6 +52,8 @@ def test_the_connection_form_previews_the_full_paths_as_they_are_typed(page: Pag
     expect(preview.locator("code[data-kind=credit_note]")).to_have_text(
         re.compile(r"^D:\\Compta\\0403019261\\Verkopen-\d{4}\\")
     )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "connector-preview.png", full_page=True)
     page.get_by_label("Chemin").fill("../{direction}")
     expect(preview.get_by_role("alert")).to_contain_text("dossier principal")
 
