@@ -4,6 +4,8 @@ connectors/{app}/…`). Handlers parse, authorise, call a service and shape the 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -72,6 +74,8 @@ class ConnectorSettingsOut(Schema):
 class ConnectorConnectionIn(Schema):
     dossier_id: int
     device_id: int | None = None
+    auto_transfer: bool = False
+    start_date: dt.date | None = None
     dossier_code: str | None = None
     path_template: str | None = None
     file_template: str | None = None
@@ -81,6 +85,8 @@ class ConnectorConnectionIn(Schema):
 
 class ConnectorConnectionPatch(Schema):
     device_id: int | None = None
+    auto_transfer: bool | None = None
+    start_date: dt.date | None = None
     dossier_code: str | None = None
     path_template: str | None = None
     file_template: str | None = None
@@ -99,6 +105,8 @@ class ConnectorConnectionOut(Schema):
     file_template: str
     direction_words: dict[str, str]
     payload: str
+    auto_transfer: bool
+    start_date: dt.date
     folders: list[str]
 
     @staticmethod
@@ -114,6 +122,8 @@ class ConnectorConnectionOut(Schema):
             file_template=connection.file_template,
             direction_words=connection.direction_words,
             payload=connection.payload,
+            auto_transfer=connection.auto_transfer,
+            start_date=connection.start_date,
             folders=sorted(services.Route.of(connection).folders(timezone.localdate())),
         )
 
@@ -238,6 +248,8 @@ def create_connector_connection(
         dossier,
         app,
         device=_device(firm, body.device_id),
+        auto_transfer=body.auto_transfer,
+        start_date=body.start_date,
         by=request.auth,  # type: ignore[attr-defined]
         **_fields(body),  # type: ignore[arg-type]
     )
@@ -259,6 +271,8 @@ def patch_connector_connection(
     connection = services.update_connection(
         connection,
         by=request.auth,  # type: ignore[attr-defined]
+        auto_transfer=body.auto_transfer,
+        start_date=body.start_date,
         **device,  # type: ignore[arg-type]
         **_fields(body),  # type: ignore[arg-type]
     )

@@ -7,6 +7,7 @@ class PresetsConfig(AppConfig):
     verbose_name = "Accounting package connectors"
 
     def ready(self) -> None:
-        from ledgerdrop.connectors.presets import hooks
+        from ledgerdrop.connectors.presets import hooks, tasks
 
         hooks.register()
+        tasks.register_periodic_jobs()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.connectors.bob_demat.forms import DeviceChoiceField
+from ledgerdrop.connectors.bob_demat.models import first_day_of_month
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
     PAYLOAD_LABELS,
@@ -58,6 +59,12 @@ class ConnectionForm(forms.Form):
     purchases_word = forms.CharField(label=_("Purchases folder word"), max_length=60)
     sales_word = forms.CharField(label=_("Sales folder word"), max_length=60)
     payload = forms.ChoiceField(label=_("Files"), choices=())
+    auto_transfer = forms.BooleanField(
+        label=_("Automatically transfer purchase and sales documents"), required=False
+    )
+    start_date = forms.DateField(
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(
         self,
@@ -78,6 +85,8 @@ class ConnectionForm(forms.Form):
                 "purchases_word": words.get(PURCHASES, PURCHASES),
                 "sales_word": words.get(SALES, SALES),
                 "payload": connection.payload if connection else preset.payload.value,
+                "auto_transfer": connection.auto_transfer if connection else False,
+                "start_date": connection.start_date if connection else first_day_of_month(),
             },
         )
         super().__init__(*args, **kwargs)
@@ -111,6 +120,12 @@ class ConnectionForm(forms.Form):
             "file_template": data["file_template"],
             "direction_words": {PURCHASES: data["purchases_word"], SALES: data["sales_word"]},
             "payload": data["payload"],
+        }
+
+    def transfer_fields(self) -> dict[str, Any]:
+        return {
+            "auto_transfer": self.cleaned_data["auto_transfer"],
+            "start_date": self.cleaned_data["start_date"],
         }
 
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation
+from ledgerdrop.connectors.bob_demat.models import first_day_of_month
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 
@@ -49,6 +50,11 @@ class Connection(models.Model):
     payload = models.CharField(_("files"), max_length=16)
     # E-mail connectors: the addresses, by the preset's keys.
     addresses = models.JSONField(default=dict)
+    # The nightly automatic transfer, with the rules of BOB Demat's (S8).
+    auto_transfer = models.BooleanField(
+        _("Automatically transfer purchase and sales documents"), default=False
+    )
+    start_date = models.DateField(_("start date"), default=first_day_of_month)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

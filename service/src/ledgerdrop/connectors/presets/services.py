@@ -355,6 +355,8 @@ def connect(
     file_template: str | None = None,
     direction_words: Mapping[str, str] | None = None,
     payload: str | None = None,
+    auto_transfer: bool = False,
+    start_date: dt.date | None = None,
 ) -> Connection:
     """Connect a dossier to a package; its folders appear on the devices at once."""
     preset = preset_of(app)
@@ -378,6 +380,8 @@ def connect(
         file_template=route.file_template,
         direction_words=dict(route.direction_words),
         payload=route.payload.value,
+        auto_transfer=auto_transfer,
+        **({"start_date": start_date} if start_date else {}),
     )
     audit.record(firm, "connector.connected", connection, actor=by, app=app)
     _wake(connection)
@@ -398,6 +402,8 @@ def update_connection(
     file_template: str | None = None,
     direction_words: Mapping[str, str] | None = None,
     payload: str | None = None,
+    auto_transfer: bool | None = None,
+    start_date: dt.date | None = None,
 ) -> Connection:
     kept_until_now = [device.pk for device in devices_keeping_folders(connection)]
     route = _route(
@@ -413,6 +419,10 @@ def update_connection(
     connection.file_template = route.file_template
     connection.direction_words = dict(route.direction_words)
     connection.payload = route.payload.value
+    if auto_transfer is not None:
+        connection.auto_transfer = auto_transfer
+    if start_date is not None:
+        connection.start_date = start_date
     connection.save()
     audit.record(connection.firm, "connector.connection_changed", connection, actor=by)
     _wake(connection, also=kept_until_now)
@@ -624,3 +634,42 @@ def latest_shipments(app: str, documents: Sequence[Document]) -> dict[int, Deliv
     for shipment in shipments:
         latest.setdefault(shipment.document_id, shipment.delivery)
     return latest
+
+
+# ---- nightly automatic transfer (S8's rules) ----------------------------------------------
+
+
+def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> list[Delivery]:
+    """Queue every document that BOB Demat's nightly rules would send, through each package
+    connection that has automatic transfer on. Idempotent: a document goes once per
+    connection. A connection with no device to send to is skipped until it has one."""
+    on = on or timezone.localdate()
+    connections = Connection.objects.filter(
+        auto_transfer=True, app__in=[preset.slug for preset in available_presets()]
+    ).select_related("firm", "device", "dossier__company")
+    if firm is not None:
+        connections = connections.filter(firm=firm)
+    queued: list[Delivery] = []
+    for connection in connections:
+        device = connection.device or default_device(connection.firm, connection.app)
+        if device is None or device.revoked_at is not None:
+            continue
+        candidates = (
+            Document.objects.filter(
+                company=connection.dossier.company_id,
+                issue_date__gte=connection.start_date,
+                issue_date__lte=on,
+            )
+            .exclude(
+                Exists(Shipment.objects.filter(document=OuterRef("pk"), connection=connection))
+            )
+            .select_related("company")
+            .order_by("issue_date", "id")
+        )
+        for document in candidates:
+            if not eligibility.goes_automatically(document) or _why_not_deliverable(
+                document, Payload(connection.payload)
+            ):
+                continue
+            queued += _ship(connection, document, device, origin=Shipment.Origin.AUTOMATIC, by=None)
+    return queued

@@ -84,12 +84,14 @@ def _save(
                 device=form.cleaned_data["device"],
                 by=request.user,  # type: ignore[arg-type]
                 **form.service_fields(),
+                **form.transfer_fields(),
             )
         return services.update_connection(
             connection,
             device=form.cleaned_data["device"],
             by=request.user,  # type: ignore[arg-type]
             **form.service_fields(),
+            **form.transfer_fields(),
         )
     except ServiceError as refusal:
         show_refusal(

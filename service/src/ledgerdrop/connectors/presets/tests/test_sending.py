@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
 import pytest
@@ -179,3 +180,23 @@ def test_the_client_sees_the_state_of_the_packages_transfer(setup: Setup) -> Non
     transfer = slots.transfer_of(invoice)
     assert (transfer.state, transfer.by) == ("queued", "winbooks")
     assert 'class="sage-icon sage-grey"' in slots.icon(transfer)
+
+
+def test_the_nightly_transfer_sends_what_bob_demats_rules_send_once(setup: Setup) -> None:
+    firm, company, dossier, device = setup
+    connection = services.connect(
+        dossier, "topaccount", dossier_code="DUPONT", auto_transfer=True,
+        start_date=dt.date(2026, 11, 1), by=None,
+    )  # fmt: skip
+    sent, issued = builders.document(company), builders.document(company)
+    before_start = builders.document(company, issue_date=dt.date(2026, 10, 31))
+    Document.objects.filter(pk__in=[sent.pk, before_start.pk]).update(status=Document.Status.SENT)
+
+    assert services.run_autosend(on=dt.date(2026, 11, 30)) == []  # no device yet
+    services.set_default_device(firm, "topaccount", device, by=None)
+    (delivery,) = services.run_autosend(on=dt.date(2026, 11, 30))
+    again = services.run_autosend(on=dt.date(2026, 11, 30))
+
+    assert delivery.source_id == sent.pk and again == []
+    assert issued in services.documents_to_process(firm, "topaccount")
+    assert connection.shipments.get().origin == "automatic"
