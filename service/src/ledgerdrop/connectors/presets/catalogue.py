@@ -7,8 +7,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from django.utils.functional import Promise, lazystr
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from ledgerdrop.documents.models import Document
 
@@ -75,7 +76,8 @@ class Preset:
 
     @property
     def title(self) -> Promise:
-        return self.label if self.label is not None else lazystr(self.name)
+        # A package's name is its own in every language; the catalogue says so (gettext_noop).
+        return self.label if self.label is not None else _(self.name)
 
     def route(self, kind: str) -> str:
         """The direction (folder presets) or address key (e-mail presets) of a kind."""
@@ -93,7 +95,7 @@ PRESETS: dict[str, Preset] = {
     for preset in (
         Preset(
             slug="expert-m",
-            name="Expert/M Plus",
+            name=gettext_noop("Expert/M Plus"),
             mechanism=Mechanism.FOLDER,
             description=_(
                 "Places each dossier's documents in a folder named after its enterprise "
@@ -105,7 +107,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="adsolut",
-            name="Adsolut",
+            name=gettext_noop("Adsolut"),
             mechanism=Mechanism.FOLDER,
             description=_(
                 "Places each dossier's documents in its Adsolut dossier folder (named after "
@@ -116,7 +118,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="venice",
-            name="Venice",
+            name=gettext_noop("Venice"),
             mechanism=Mechanism.FOLDER,
             description=_(
                 "Places each dossier's documents in its Venice import path. Venice refuses a "
@@ -128,7 +130,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="topaccount",
-            name="TopAccount",
+            name=gettext_noop("TopAccount"),
             mechanism=Mechanism.FOLDER,
             description=_(
                 "Places each dossier's documents in the folders TopAccount imports, through "
@@ -139,7 +141,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="winbooks",
-            name="Winbooks",
+            name=gettext_noop("Winbooks"),
             mechanism=Mechanism.FOLDER,
             description=_(
                 "Places each dossier's documents in a folder per dossier with a sub-folder "
@@ -157,7 +159,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="folder",
-            name="Custom folder",
+            name=gettext_noop("Custom folder"),
             label=_("Custom folder"),
             mechanism=Mechanism.FOLDER,
             description=_(
@@ -169,7 +171,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="admisol",
-            name="Admisol",
+            name=gettext_noop("Admisol"),
             mechanism=Mechanism.EMAIL,
             description=_("E-mails each document to the address of its journal in Admisol."),
             address_keys=(SALES, PURCHASES),
@@ -177,7 +179,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="winauditor",
-            name="WinAuditor",
+            name=gettext_noop("WinAuditor"),
             mechanism=Mechanism.EMAIL,
             description=_("E-mails each document to the purchases or sales address in WinAuditor."),
             address_keys=(SALES, PURCHASES),
@@ -185,7 +187,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="yuki",
-            name="Yuki",
+            name=gettext_noop("Yuki"),
             mechanism=Mechanism.EMAIL,
             description=_("E-mails each document, one message each, to the dossier's Yuki inbox."),
             address_keys=("inbox",),
@@ -193,7 +195,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="clearfacts",
-            name="ClearFacts",
+            name=gettext_noop("ClearFacts"),
             mechanism=Mechanism.EMAIL,
             description=_("E-mails each document to the dossier's ClearFacts inbox."),
             address_keys=(SALES, PURCHASES),
@@ -201,7 +203,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="winbooks-web",
-            name="Winbooks on Web",
+            name=gettext_noop("Winbooks on Web"),
             mechanism=Mechanism.EMAIL,
             description=_("E-mails each document to the Winbooks on Web address of its type."),
             address_keys=(
@@ -220,7 +222,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             slug="email",
-            name="Custom e-mail",
+            name=gettext_noop("Custom e-mail"),
             label=_("Custom e-mail"),
             mechanism=Mechanism.EMAIL,
             description=_("E-mails each document to a sales or a purchases address you choose."),

@@ -37,7 +37,7 @@ def application(preset: Preset) -> applications.Application:
 
     return applications.Application(
         slug=preset.slug,
-        name=preset.name,
+        name=preset.title,
         section="accounting",
         section_label=_("Accounting"),
         description=preset.description,
