@@ -270,7 +270,9 @@ def get_dossier(request: HttpRequest, fid: int, dossier_id: int) -> DossierOut:
 
 
 def _app_out(app: applications.Application, firm: Organisation) -> AppOut:
-    return AppOut(slug=app.slug, name=app.name, section=app.section, enabled=app.is_enabled(firm))
+    return AppOut(
+        slug=app.slug, name=str(app.name), section=app.section, enabled=app.is_enabled(firm)
+    )
 
 
 @router.get("/firms/{fid}/apps", response=list[AppOut])

@@ -16,7 +16,7 @@ from ledgerdrop.core.registries import Registry
 @dataclass(frozen=True)
 class Application:
     slug: str
-    name: str
+    name: str | Promise  # a package's own name, or words in the page's language
     section: str  # a stable code for the API; the page shows `section_label`
     section_label: Promise
     description: Promise

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ledgerdrop.documents",
     "ledgerdrop.delivery",
     "ledgerdrop.connectors.bob_demat",
+    "ledgerdrop.connectors.presets",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("ledgerdrop.delivery.urls")),
     path("", include("ledgerdrop.documents.urls")),
     path("", include("ledgerdrop.connectors.bob_demat.urls")),
+    path("", include("ledgerdrop.connectors.presets.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path(f"{routes.PREFIX.removeprefix('/')}/", device_api.urls),

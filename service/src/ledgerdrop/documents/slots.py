@@ -71,7 +71,9 @@ def transfers(documents: Sequence[Document]) -> dict[int, Transfer]:
     for source in TRANSFER_SOURCES:
         for document_id, transfer in source.transfers(documents).items():
             current = latest.get(document_id)
-            if current is None or (transfer.at or earliest) > (current.at or earliest):
+            # Of two claims on one delivery, the later-registered source tells: BOB Demat's
+            # counts every delivery of a document, a package connector only its own.
+            if current is None or (transfer.at or earliest) >= (current.at or earliest):
                 latest[document_id] = transfer
     return latest
 

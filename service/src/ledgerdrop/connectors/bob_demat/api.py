@@ -14,6 +14,7 @@ from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import company_for, firm_for
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.connectors.presets import services as presets
 from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
@@ -229,11 +230,20 @@ def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
 
 @router.get("/firms/{fid}/documents-to-process", response=list[DocumentToProcessOut])
 def documents_to_process(
-    request: HttpRequest, fid: int, dossier_id: int | None = None, kind: str | None = None
+    request: HttpRequest,
+    fid: int,
+    dossier_id: int | None = None,
+    kind: str | None = None,
+    app: str | None = None,
 ) -> list[DocumentToProcessOut]:
+    """Sage BOB Demat's documents to process, or with `app` another package's."""
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=dossier_id, firm=firm) if dossier_id else None
     dossiers = dict(Dossier.objects.filter(firm=firm).values_list("company_id", "pk"))
+    if app and app != "bob-demat":
+        documents = presets.documents_to_process(firm, app, dossier=dossier, kind=kind)
+    else:
+        documents = services.documents_to_process(firm, dossier=dossier, kind=kind)
     return [
         DocumentToProcessOut(
             id=document.pk,
@@ -245,7 +255,7 @@ def documents_to_process(
             status=document.status,
             total=str(document.total),
         )
-        for document in services.documents_to_process(firm, dossier=dossier, kind=kind)
+        for document in documents
     ]
 
 

@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from ledgerdrop.accounts import services as accounts
 from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.connectors.presets import services as connector_presets
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services as delivery
 from ledgerdrop.delivery.models import Device
@@ -91,7 +92,10 @@ def victim_world() -> World:
     anne = builders.user("anne.victim@victim-company.be")
     firm = builders.firm("Fiduciaire Victime", owner=kevin)
     company = builders.company("Victime Boulangerie", owner=anne)
-    _dossier, _connection = builders.connected_dossier(firm, company, code=VICTIM_CODE)
+    dossier, _connection = builders.connected_dossier(firm, company, code=VICTIM_CODE)
+    for preset in connector_presets.available_presets():
+        connector_presets.switch(firm, preset.slug, True, by=None)
+    connector_presets.connect(dossier, "expert-m", by=None)
     accounts.add_external_user(company, "invited.victim@elsewhere.be", by=anne)
     document = builders.document(company, number=VICTIM_NUMBER)
     credential = delivery.register_device(firm, name="PC Victime", hostname="victim-pc")

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ledgerdrop.accounts.models import Dossier, Organisation
+from ledgerdrop.connectors.bob_demat.forms import DeviceChoiceField
+from ledgerdrop.connectors.bob_demat.models import first_day_of_month
+from ledgerdrop.connectors.presets.catalogue import (
+    DEFAULT_FILE_TEMPLATE,
+    PAYLOAD_LABELS,
+    PURCHASES,
+    SALES,
+    Preset,
+)
+from ledgerdrop.connectors.presets.models import Connection
+from ledgerdrop.connectors.presets.naming import FILE_VARIABLES, PATH_VARIABLES
+from ledgerdrop.delivery.models import Device
+from ledgerdrop.documents.models import Document
+
+
+def _devices(firm: Organisation) -> Any:
+    return Device.objects.active().filter(firm=firm).order_by("-is_shared_server", "name")
+
+
+def _names(variables: tuple[str, ...]) -> str:
+    return " ".join("{" + name + "}" for name in variables)
+
+
+class SettingsForm(forms.Form):
+    default_device = DeviceChoiceField(
+        queryset=Device.objects.none(),
+        required=False,
+        label=_("Default device"),
+        empty_label=_("No default device"),
+    )
+
+    def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+
+
+class ConnectionForm(forms.Form):
+    """A connection's fields; the dossier only when it is new. Whatever the service refuses
+    (templates, codes, folders taken) it says itself."""
+
+    dossier = forms.ModelChoiceField(queryset=Dossier.objects.none(), label=_("Dossier"))
+    dossier_code = forms.CharField(label=_("Dossier code"), max_length=20, required=False)
+    device = DeviceChoiceField(
+        queryset=Device.objects.none(),
+        required=False,
+        label=_("Device"),
+        empty_label=_("Every device of the firm"),
+    )
+    path_template = forms.CharField(label=_("Folder"), max_length=200)
+    file_template = forms.CharField(label=_("File name"), max_length=200)
+    purchases_word = forms.CharField(label=_("Purchases folder word"), max_length=60)
+    sales_word = forms.CharField(label=_("Sales folder word"), max_length=60)
+    payload = forms.ChoiceField(label=_("Files"), choices=())
+    auto_transfer = forms.BooleanField(
+        label=_("Automatically transfer purchase and sales documents"), required=False
+    )
+    start_date = forms.DateField(
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        firm: Organisation,
+        preset: Preset,
+        connection: Connection | None = None,
+        **kwargs: Any,
+    ) -> None:
+        words = {**preset.direction_words, **(connection.direction_words if connection else {})}
+        kwargs.setdefault(
+            "initial",
+            {
+                "dossier_code": connection.dossier_code if connection else "",
+                "device": connection.device if connection else None,
+                "path_template": connection.path_template if connection else preset.path_template,
+                "file_template": connection.file_template if connection else DEFAULT_FILE_TEMPLATE,
+                "purchases_word": words.get(PURCHASES, PURCHASES),
+                "sales_word": words.get(SALES, SALES),
+                "payload": connection.payload if connection else preset.payload.value,
+                "auto_transfer": connection.auto_transfer if connection else False,
+                "start_date": connection.start_date if connection else first_day_of_month(),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if connection is not None:
+            del self.fields["dossier"]
+        else:
+            self.fields["dossier"].queryset = (  # type: ignore[attr-defined]
+                Dossier.objects.filter(firm=firm)
+                .exclude(pk__in=Connection.objects.filter(app=preset.slug).values("dossier"))
+                .select_related("company")
+                .order_by("company__name")
+            )
+            self.fields["dossier"].label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
+        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
+        self.fields["payload"].choices = [  # type: ignore[attr-defined]
+            (payload.value, label) for payload, label in PAYLOAD_LABELS.items()
+        ]
+        self.fields["path_template"].help_text = _(
+            "The dossier folder and its sub-folder, below the device's main folder. "
+            "Variables: %(variables)s."
+        ) % {"variables": _names(PATH_VARIABLES)}
+        self.fields["file_template"].help_text = _(
+            "Without the extension; {id} keeps names unique. Variables: %(variables)s."
+        ) % {"variables": _names(FILE_VARIABLES)}
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "dossier_code": data["dossier_code"],
+            "path_template": data["path_template"],
+            "file_template": data["file_template"],
+            "direction_words": {PURCHASES: data["purchases_word"], SALES: data["sales_word"]},
+            "payload": data["payload"],
+        }
+
+    def transfer_fields(self) -> dict[str, Any]:
+        return {
+            "auto_transfer": self.cleaned_data["auto_transfer"],
+            "start_date": self.cleaned_data["start_date"],
+        }
+
+
+class SendForm(forms.Form):
+    documents = forms.ModelMultipleChoiceField(
+        queryset=Document.objects.none(),
+        label=_("Documents"),
+        error_messages={"required": _("Select at least one document.")},
+    )
+    device = DeviceChoiceField(
+        queryset=Device.objects.none(),
+        required=False,
+        label=_("Device"),
+        empty_label=_("The connection's or the default device"),
+    )
+
+    def __init__(self, *args: Any, firm: Organisation, documents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = documents  # type: ignore[attr-defined]
+        self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]

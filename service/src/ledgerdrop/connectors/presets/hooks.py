@@ -1,0 +1,83 @@
+"""What the package connectors add to the apps below them, through their registries: one entry
+per package in the catalogue of applications (accounts), the folders each device keeps
+(delivery), and the status icon of the documents each one sent (documents.slots)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from ledgerdrop.accounts import applications
+from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.connectors.presets import services
+from ledgerdrop.connectors.presets.catalogue import PRESETS, Preset
+from ledgerdrop.delivery import folders
+from ledgerdrop.delivery.models import Delivery
+from ledgerdrop.documents import slots
+from ledgerdrop.documents.models import Document
+
+
+def register() -> None:
+    folders.register(services.folders_for_device)
+    for preset in services.available_presets():
+        applications.APPLICATIONS.register(preset.slug, application(preset))
+        slots.TRANSFER_SOURCES.register(
+            preset.slug, slots.TransferSource(transfers=_transfers_of(preset), icon=icon)
+        )
+
+
+def application(preset: Preset) -> applications.Application:
+    def is_enabled(firm: Organisation) -> bool:
+        return services.is_enabled(firm, preset.slug)
+
+    def switch(firm: Organisation, enabled: bool, by: User | None) -> None:
+        services.switch(firm, preset.slug, enabled, by=by)
+
+    return applications.Application(
+        slug=preset.slug,
+        name=preset.title,
+        section="accounting",
+        section_label=_("Accounting"),
+        description=preset.description,
+        is_enabled=is_enabled,
+        switch=switch,
+        menu_label=preset.title,
+        menu_url_name=f"connector-{preset.slug}",
+    )
+
+
+def _transfers_of(preset: Preset) -> Callable[[Sequence[Document]], dict[int, slots.Transfer]]:
+    def transfers(documents: Sequence[Document]) -> dict[int, slots.Transfer]:
+        """The latest delivery of each document through this package, as the client sees it."""
+        latest = services.latest_shipments(preset.slug, documents)
+        return {
+            document_id: _transfer(preset, delivery) for document_id, delivery in latest.items()
+        }
+
+    return transfers
+
+
+def _transfer(preset: Preset, delivery: Delivery) -> slots.Transfer:
+    error = None
+    if delivery.state == Delivery.State.FAILED:
+        error = delivery.failure_message or delivery.failure_reason or None
+    elif delivery.waiting_reason:
+        error = delivery.waiting_reason
+    return slots.Transfer(
+        state=delivery.state,
+        delivered_at=delivery.delivered_at,
+        error=error,
+        at=delivery.queued_at,
+        by=preset.slug,
+    )
+
+
+def icon(transfer: slots.Transfer) -> str:
+    """Grey while on its way, green once fetched, red when something is wrong."""
+    preset = PRESETS[transfer.by]
+    return render_to_string(
+        "presets/_transfer_icon.html",
+        {"transfer": transfer, "letter": preset.name[0], "name": preset.title},
+    )

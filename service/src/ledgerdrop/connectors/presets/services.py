@@ -1,0 +1,675 @@
+"""The state changes of the package connectors: switching a package on, connecting dossiers,
+and sending documents. It decides *what* goes *where*; `delivery` moves the bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ledgerdrop.accounts import audit
+from ledgerdrop.accounts.models import Dossier, Organisation, User
+from ledgerdrop.connectors.bob_demat import eligibility
+from ledgerdrop.connectors.bob_demat.models import validate_dossier_code
+from ledgerdrop.connectors.presets import naming
+from ledgerdrop.connectors.presets.catalogue import (
+    DEFAULT_FILE_TEMPLATE,
+    DIRECTION_OF_KIND,
+    PRESETS,
+    Mechanism,
+    Payload,
+    Preset,
+)
+from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, Shipment
+from ledgerdrop.core import storage
+from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Delivery, Device
+from ledgerdrop.delivery.wakeups import wake_on_commit
+from ledgerdrop.documents.models import Document
+
+# ---- the catalogue ------------------------------------------------------------------------
+
+
+def preset_of(app: str) -> Preset:
+    preset = PRESETS.get(app)
+    if preset is None or preset.mechanism is not Mechanism.FOLDER:
+        raise ServiceError("unknown_app", _("No such connector."), Kind.NOT_FOUND)
+    return preset
+
+
+def available_presets() -> list[Preset]:
+    """The presets a firm can switch on: those whose mechanism this service runs."""
+    return [preset for preset in PRESETS.values() if preset.mechanism is Mechanism.FOLDER]
+
+
+# ---- settings -----------------------------------------------------------------------------
+
+
+def settings_of(firm: Organisation, app: str) -> ConnectorSettings:
+    preset_of(app)
+    settings, _created = ConnectorSettings.objects.select_related("default_device").get_or_create(
+        firm=firm, app=app
+    )
+    return settings
+
+
+def is_enabled(firm: Organisation, app: str) -> bool:
+    return ConnectorSettings.objects.filter(firm=firm, app=app, enabled=True).exists()
+
+
+@transaction.atomic
+def switch(firm: Organisation, app: str, enabled: bool, *, by: User | None) -> ConnectorSettings:
+    """Switching a package off hides its pages; connections and history are kept."""
+    settings = settings_of(firm, app)
+    if settings.enabled != enabled:
+        settings.enabled = enabled
+        settings.save(update_fields=["enabled"])
+        audit.record(
+            firm, "connector.enabled" if enabled else "connector.disabled", settings,
+            actor=by, app=app,
+        )  # fmt: skip
+    return settings
+
+
+def _own_active_device(firm: Organisation, device: Device | None) -> Device | None:
+    if device is not None and (device.firm_id != firm.pk or device.revoked_at is not None):
+        raise ServiceError(
+            "unknown_device",
+            _("This device is not one of this firm's active devices."),
+            Kind.CONFLICT,
+        )
+    return device
+
+
+@transaction.atomic
+def set_default_device(
+    firm: Organisation, app: str, device: Device | None, *, by: User | None
+) -> ConnectorSettings:
+    settings = settings_of(firm, app)
+    settings.default_device = _own_active_device(firm, device)
+    settings.save(update_fields=["default_device"])
+    audit.record(
+        firm, "connector.default_device_set", settings, actor=by, app=app,
+        device_id=device.pk if device else None,
+    )  # fmt: skip
+    if device is not None:
+        wake_on_commit(device.pk)
+    return settings
+
+
+def default_device(firm: Organisation, app: str) -> Device | None:
+    device = settings_of(firm, app).default_device
+    return device if device is not None and device.revoked_at is None else None
+
+
+# ---- where documents go -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """A connection's folders and file names, before or after it is saved."""
+
+    preset: Preset
+    dossier: Dossier
+    dossier_code: str
+    path_template: str
+    file_template: str
+    direction_words: Mapping[str, str]
+    payload: Payload
+
+    @classmethod
+    def of(cls, connection: Connection) -> Route:
+        return cls(
+            preset=preset_of(connection.app),
+            dossier=connection.dossier,
+            dossier_code=connection.dossier_code,
+            path_template=connection.path_template,
+            file_template=connection.file_template,
+            direction_words=connection.direction_words,
+            payload=Payload(connection.payload),
+        )
+
+    def facts(self, *, kind: str, number: str, issue_date: dt.date, id: int) -> naming.Facts:
+        company = self.dossier.company
+        direction = DIRECTION_OF_KIND[kind]
+        return naming.Facts(
+            dossier_code=self.dossier_code,
+            enterprise_number=naming.enterprise_number(company.vat_number),
+            vat_number=company.vat_number.replace(" ", "").replace(".", "").upper(),
+            company_name=company.name,
+            direction=self.direction_words.get(direction)
+            or self.preset.direction_words.get(direction, direction),
+            kind=self.preset.kind_words.get(kind, kind),
+            issue_date=issue_date,
+            number=number,
+            id=id,
+        )
+
+    def suffixes(self) -> list[tuple[str, str]]:
+        """The parts of a document this connection sends, with their extension."""
+        return {
+            Payload.UBL: [("ubl", ".xml")],
+            Payload.UBL_AND_PDF: [("ubl", ".xml"), ("pdf", ".pdf")],
+            Payload.PDF: [("pdf", ".pdf")],
+        }[self.payload]
+
+    def paths(self, facts: naming.Facts) -> list[tuple[str, str]]:
+        """(part, relative path) of each file of a document."""
+        return [
+            (part, naming.relative_path(self.path_template, self.file_template, facts, suffix))
+            for part, suffix in self.suffixes()
+        ]
+
+    def folders(self, on: dt.date) -> set[str]:
+        """The dossier folder's sub-folders every kind of document goes to, dated `on`."""
+        return {
+            naming.relative_folder(
+                self.path_template, self.facts(kind=kind, number="", issue_date=on, id=0)
+            )
+            for kind in DIRECTION_OF_KIND
+        }
+
+
+# The samples of the connection form's preview.
+SAMPLES = (
+    (Document.Kind.SALES_INVOICE, "2026-0042"),
+    (Document.Kind.CREDIT_NOTE, "NC-2026-0007"),
+    (Document.Kind.PURCHASE_INVOICE, "F-88120"),
+    (Document.Kind.PURCHASE_SLIP, "BA-2026-0003"),
+)
+
+
+@dataclass(frozen=True)
+class SamplePath:
+    kind: str
+    kind_label: str
+    paths: list[str]
+
+
+def _route(
+    dossier: Dossier,
+    preset: Preset,
+    *,
+    dossier_code: str | None = None,
+    path_template: str | None = None,
+    file_template: str | None = None,
+    direction_words: Mapping[str, str] | None = None,
+    payload: str | None = None,
+    base: Connection | None = None,
+) -> Route:
+    """A route from the fields given, the connection's for the others, then the preset's."""
+    code = dossier_code if dossier_code is not None else (base.dossier_code if base else "")
+    route = Route(
+        preset=preset,
+        dossier=dossier,
+        dossier_code=code.strip(),
+        path_template=(
+            path_template
+            if path_template is not None
+            else (base.path_template if base else preset.path_template)
+        ).strip(),
+        file_template=(
+            file_template
+            if file_template is not None
+            else (base.file_template if base else DEFAULT_FILE_TEMPLATE)
+        ).strip(),
+        direction_words={
+            key: word.strip()
+            for key, word in (
+                direction_words
+                if direction_words is not None
+                else (base.direction_words if base else {})
+            ).items()
+            if key in DIRECTION_OF_KIND.values() and word.strip()
+        },
+        payload=_payload(payload if payload is not None else (base.payload if base else None)),
+    )
+    _check_route(route)
+    return route
+
+
+def _payload(value: str | None) -> Payload:
+    try:
+        return Payload(value) if value else Payload.UBL
+    except ValueError as exc:
+        raise ServiceError(
+            "invalid_payload",
+            _("Choose the files to send: %(choices)s.")
+            % {"choices": ", ".join(payload.value for payload in Payload)},
+            Kind.INVALID,
+        ) from exc
+
+
+def _check_route(route: Route) -> None:
+    naming.check_templates(route.path_template, route.file_template)
+    uses_code = "{dossier_code}" in route.path_template + route.file_template
+    if uses_code or route.dossier_code:
+        try:
+            validate_dossier_code(route.dossier_code)
+        except ValidationError as exc:
+            raise ServiceError(
+                "invalid_dossier_code", " ".join(exc.messages), Kind.INVALID
+            ) from exc
+    for word in route.direction_words.values():
+        naming.check_word(word)
+    # Every kind must give a good path: a sample of each.
+    for kind, number in SAMPLES:
+        route.paths(route.facts(kind=kind, number=number, issue_date=dt.date(2026, 12, 31), id=1))
+
+
+def preview(
+    dossier: Dossier,
+    app: str,
+    *,
+    main_folder: str,
+    connection: Connection | None = None,
+    dossier_code: str | None = None,
+    path_template: str | None = None,
+    file_template: str | None = None,
+    direction_words: Mapping[str, str] | None = None,
+    payload: str | None = None,
+) -> list[SamplePath]:
+    """The full paths, on the device's main folder, of a sample sales invoice, credit note,
+    purchase invoice and purchase slip of the dossier, with the fields given (the
+    connection's, else the preset's, for the others)."""
+    route = _route(
+        dossier, preset_of(app), base=connection, dossier_code=dossier_code,
+        path_template=path_template, file_template=file_template,
+        direction_words=direction_words, payload=payload,
+    )  # fmt: skip
+    today = timezone.localdate()
+    samples = []
+    for sequence, (kind, number) in enumerate(SAMPLES, start=1):
+        facts = route.facts(kind=kind, number=number, issue_date=today, id=1000 + sequence)
+        samples.append(
+            SamplePath(
+                kind=kind.value,
+                kind_label=str(kind.label),
+                paths=[naming.full_path(main_folder, path) for _part, path in route.paths(facts)],
+            )
+        )
+    return samples
+
+
+def main_folder_for(firm: Organisation, app: str, connection: Connection | None = None) -> str:
+    """The main folder the preview shows paths on: the connection's device, the default
+    device, or a Windows downloader's default."""
+    device = (connection.device if connection else None) or default_device(firm, app)
+    return device.root_folder if device is not None else Device.default_root_folder("Windows")
+
+
+# ---- connections --------------------------------------------------------------------------
+
+
+def devices_keeping_folders(connection: Connection) -> list[Device]:
+    """Its own device if it names one, else every active device of the firm."""
+    if connection.device is not None:
+        return [connection.device] if connection.device.revoked_at is None else []
+    return list(Device.objects.active().filter(firm=connection.firm_id))
+
+
+def _wake(connection: Connection, *, also: Iterable[int] = ()) -> None:
+    for device_id in {device.pk for device in devices_keeping_folders(connection)} | set(also):
+        wake_on_commit(device_id)
+
+
+def _check_folders_free(route: Route, firm: Organisation, exclude: Connection | None) -> None:
+    """Two connections must not share a folder: one package could book, move or delete the
+    other's files."""
+    today = timezone.localdate()
+    mine = {folder.casefold() for folder in route.folders(today)}
+    others = Connection.objects.filter(firm=firm).select_related("dossier__company")
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    for other in others:
+        theirs = {folder.casefold() for folder in Route.of(other).folders(today)}
+        dossier_folders = {folder.split("/")[0] for folder in theirs}
+        shared_dossier_folder = other.dossier_id != route.dossier.pk and bool(
+            dossier_folders & {folder.split("/")[0] for folder in mine}
+        )
+        if mine & theirs or shared_dossier_folder:
+            raise ServiceError(
+                "folder_taken",
+                _("Another connection (%(connection)s) already uses these folders.")
+                % {"connection": f"{PRESETS[other.app].name}, {other.dossier.company}"},
+                Kind.CONFLICT,
+            )
+
+
+@transaction.atomic
+def connect(
+    dossier: Dossier,
+    app: str,
+    *,
+    by: User | None,
+    device: Device | None = None,
+    dossier_code: str | None = None,
+    path_template: str | None = None,
+    file_template: str | None = None,
+    direction_words: Mapping[str, str] | None = None,
+    payload: str | None = None,
+    auto_transfer: bool = False,
+    start_date: dt.date | None = None,
+) -> Connection:
+    """Connect a dossier to a package; its folders appear on the devices at once."""
+    preset = preset_of(app)
+    firm = dossier.firm
+    if Connection.objects.filter(app=app, dossier=dossier).exists():
+        raise ServiceError(
+            "already_connected", _("This dossier is already connected."), Kind.CONFLICT
+        )
+    route = _route(
+        dossier, preset, dossier_code=dossier_code, path_template=path_template,
+        file_template=file_template, direction_words=direction_words, payload=payload,
+    )  # fmt: skip
+    _check_folders_free(route, firm, None)
+    connection = Connection.objects.create(
+        firm=firm,
+        app=app,
+        dossier=dossier,
+        dossier_code=route.dossier_code,
+        device=_own_active_device(firm, device),
+        path_template=route.path_template,
+        file_template=route.file_template,
+        direction_words=dict(route.direction_words),
+        payload=route.payload.value,
+        auto_transfer=auto_transfer,
+        **({"start_date": start_date} if start_date else {}),
+    )
+    audit.record(firm, "connector.connected", connection, actor=by, app=app)
+    _wake(connection)
+    return connection
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def update_connection(
+    connection: Connection,
+    *,
+    by: User | None,
+    device: Device | object | None = _UNSET,
+    dossier_code: str | None = None,
+    path_template: str | None = None,
+    file_template: str | None = None,
+    direction_words: Mapping[str, str] | None = None,
+    payload: str | None = None,
+    auto_transfer: bool | None = None,
+    start_date: dt.date | None = None,
+) -> Connection:
+    kept_until_now = [device.pk for device in devices_keeping_folders(connection)]
+    route = _route(
+        connection.dossier, preset_of(connection.app), base=connection,
+        dossier_code=dossier_code, path_template=path_template, file_template=file_template,
+        direction_words=direction_words, payload=payload,
+    )  # fmt: skip
+    _check_folders_free(route, connection.firm, connection)
+    if device is not _UNSET:
+        connection.device = _own_active_device(connection.firm, device)  # type: ignore[arg-type]
+    connection.dossier_code = route.dossier_code
+    connection.path_template = route.path_template
+    connection.file_template = route.file_template
+    connection.direction_words = dict(route.direction_words)
+    connection.payload = route.payload.value
+    if auto_transfer is not None:
+        connection.auto_transfer = auto_transfer
+    if start_date is not None:
+        connection.start_date = start_date
+    connection.save()
+    audit.record(connection.firm, "connector.connection_changed", connection, actor=by)
+    _wake(connection, also=kept_until_now)
+    return connection
+
+
+@transaction.atomic
+def disconnect(connection: Connection, *, by: User | None) -> None:
+    """Forget the connection; the deliveries it made stay in the documents' history."""
+    audit.record(connection.firm, "connector.disconnected", connection, actor=by)
+    connection.shipments.all().delete()
+    connection.delete()
+
+
+def folders_for_device(device: Device) -> list[str]:
+    """The dossier folders and sub-folders of every connection this device may receive
+    documents for (see `devices_keeping_folders`), as soon as the connection is saved."""
+    if device.revoked_at is not None:
+        return []
+    today = timezone.localdate()
+    folders: set[str] = set()
+    served = Q(device=device) | Q(device__isnull=True)
+    connections = Connection.objects.filter(
+        served, firm=device.firm_id, app__in=[preset.slug for preset in available_presets()]
+    ).select_related("dossier__company")
+    for connection in connections:
+        for folder in Route.of(connection).folders(today):
+            folders.update((folder, folder.split("/")[0]))
+    return sorted(folders)
+
+
+# ---- what to send -------------------------------------------------------------------------
+
+
+def documents_to_process(
+    firm: Organisation, app: str, *, dossier: Dossier | None = None, kind: str | None = None
+) -> QuerySet[Document]:
+    """Documents of the dossiers connected to this package never sent through it."""
+    preset_of(app)
+    connections = Connection.objects.filter(firm=firm, app=app)
+    documents = (
+        Document.objects.filter(company__in=connections.values("dossier__company"))
+        .exclude(status__in=eligibility.NEVER_SENT_STATUSES)
+        .exclude(
+            Exists(
+                Shipment.objects.filter(
+                    document=OuterRef("pk"), connection__firm=firm, connection__app=app
+                )
+            )
+        )
+        .select_related("company")
+        .order_by("issue_date", "id")
+    )
+    if dossier is not None:
+        documents = documents.filter(company=dossier.company)
+    if kind:
+        documents = documents.filter(kind=kind)
+    return documents
+
+
+def _connection_for(firm: Organisation, app: str, document: Document) -> Connection:
+    connection = (
+        Connection.objects.select_related("dossier__company", "device", "firm")
+        .filter(firm=firm, app=app, dossier__company=document.company_id)
+        .first()
+    )
+    if connection is None:
+        raise ServiceError(
+            "not_connected",
+            _("%(document)s belongs to a dossier with no %(app)s connection.")
+            % {"document": document, "app": PRESETS[app].name},
+            Kind.CONFLICT,
+        )
+    return connection
+
+
+def _why_not_deliverable(document: Document, payload: Payload) -> str:
+    if document.status in eligibility.NEVER_SENT_STATUSES or payload is not Payload.PDF:
+        problem = eligibility.why_not_deliverable(document)
+        if problem:
+            return problem
+    if payload is not Payload.UBL and not document.pdf_sha256:
+        return _("%(document)s has no PDF file yet.") % {"document": document}
+    return ""
+
+
+def _blob(document: Document, part: str) -> storage.Blob:
+    if part == "pdf":
+        return storage.Blob(sha256=document.pdf_sha256, size=document.pdf_size)
+    return storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size)
+
+
+def _device_for(connection: Connection, device: Device | None) -> Device:
+    chosen = device or connection.device or default_device(connection.firm, connection.app)
+    if chosen is None:
+        raise ServiceError(
+            "no_device",
+            _("Choose a device, or a default device in the %(app)s settings first.")
+            % {"app": PRESETS[connection.app].name},
+            Kind.CONFLICT,
+        )
+    return chosen
+
+
+def _ship(
+    connection: Connection,
+    document: Document,
+    device: Device,
+    *,
+    origin: Shipment.Origin,
+    by: User | None,
+) -> list[Delivery]:
+    """Queue each file of a document; nothing when it already went through this connection
+    (unless sent again by hand)."""
+    route = Route.of(connection)
+    facts = route.facts(
+        kind=document.kind, number=document.number, issue_date=document.issue_date,
+        id=document.pk,
+    )  # fmt: skip
+    deliveries = []
+    try:
+        with transaction.atomic():
+            for part, path in route.paths(facts):
+                delivery = delivery_services.queue_delivery(
+                    device,
+                    relative_path=path,
+                    blob=_blob(document, part),
+                    source=document,
+                    company=document.company,
+                    by=by,
+                )
+                Shipment.objects.create(
+                    connection=connection, document=document, part=part,
+                    delivery=delivery, origin=origin,
+                )  # fmt: skip
+                deliveries.append(delivery)
+    except IntegrityError:
+        return []
+    return deliveries
+
+
+@transaction.atomic
+def send(
+    firm: Organisation,
+    app: str,
+    documents: Iterable[Document],
+    *,
+    device: Device | None = None,
+    by: User | None,
+    origin: Shipment.Origin = Shipment.Origin.ACCOUNTANT,
+) -> list[Delivery]:
+    """Queue documents of connected dossiers (documents to process). All or nothing: one
+    document that cannot go stops the batch, with the reason. A document already sent
+    through this connection is not sent again: only `send_again` does that."""
+    preset_of(app)
+    _own_active_device(firm, device)
+    planned = []
+    for document in documents:
+        connection = _connection_for(firm, app, document)
+        problem = _why_not_deliverable(document, Payload(connection.payload))
+        if problem:
+            raise ServiceError("not_deliverable", problem, Kind.INVALID)
+        planned.append((connection, document, _device_for(connection, device)))
+    deliveries = []
+    for connection, document, chosen in planned:
+        deliveries += _ship(connection, document, chosen, origin=origin, by=by)
+    return deliveries
+
+
+@transaction.atomic
+def send_again(
+    firm: Organisation, app: str, document: Document, *, by: User | None
+) -> list[Delivery]:
+    """Send a document once more, by hand: the only way a file the package took away (or
+    Venice already has) is placed again."""
+    connection = _connection_for(firm, app, document)
+    problem = _why_not_deliverable(document, Payload(connection.payload))
+    if problem:
+        raise ServiceError("not_deliverable", problem, Kind.INVALID)
+    last = Shipment.objects.filter(connection=connection, document=document).order_by("-id")
+    previous = last.select_related("delivery__device").first()
+    device = connection.device or default_device(firm, app)
+    if device is None and previous is not None and previous.delivery.device.revoked_at is None:
+        device = previous.delivery.device
+    deliveries = _ship(
+        connection, document, _device_for(connection, device),
+        origin=Shipment.Origin.AGAIN, by=by,
+    )  # fmt: skip
+    audit.record(firm, "connector.sent_again", document, actor=by, app=app)
+    return deliveries
+
+
+def history(connection: Connection, document: Document) -> list[Shipment]:
+    return list(
+        Shipment.objects.filter(connection=connection, document=document)
+        .select_related("delivery__device", "delivery__queued_by")
+        .order_by("-id")
+    )
+
+
+def latest_shipments(app: str, documents: Sequence[Document]) -> dict[int, Delivery]:
+    """The latest delivery of each document made through this package, by document id."""
+    latest: dict[int, Delivery] = {}
+    shipments = (
+        Shipment.objects.filter(connection__app=app, document__in=[d.pk for d in documents])
+        .select_related("delivery")
+        .order_by("-delivery__queued_at", "-id")
+    )
+    for shipment in shipments:
+        latest.setdefault(shipment.document_id, shipment.delivery)
+    return latest
+
+
+# ---- nightly automatic transfer (S8's rules) ----------------------------------------------
+
+
+def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> list[Delivery]:
+    """Queue every document that BOB Demat's nightly rules would send, through each package
+    connection that has automatic transfer on. Idempotent: a document goes once per
+    connection. A connection with no device to send to is skipped until it has one."""
+    on = on or timezone.localdate()
+    connections = Connection.objects.filter(
+        auto_transfer=True, app__in=[preset.slug for preset in available_presets()]
+    ).select_related("firm", "device", "dossier__company")
+    if firm is not None:
+        connections = connections.filter(firm=firm)
+    queued: list[Delivery] = []
+    for connection in connections:
+        device = connection.device or default_device(connection.firm, connection.app)
+        if device is None or device.revoked_at is not None:
+            continue
+        candidates = (
+            Document.objects.filter(
+                company=connection.dossier.company_id,
+                issue_date__gte=connection.start_date,
+                issue_date__lte=on,
+            )
+            .exclude(
+                Exists(Shipment.objects.filter(document=OuterRef("pk"), connection=connection))
+            )
+            .select_related("company")
+            .order_by("issue_date", "id")
+        )
+        for document in candidates:
+            if not eligibility.goes_automatically(document) or _why_not_deliverable(
+                document, Payload(connection.payload)
+            ):
+                continue
+            queued += _ship(connection, document, device, origin=Shipment.Origin.AUTOMATIC, by=None)
+    return queued
