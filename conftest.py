@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The S3-compatible object store (moto's server) for the tests of object storage.
+pytest_plugins = ["tests.object_storage"]
+
 SERVICE_SOURCES = Path(__file__).resolve().parent / "service" / "src"
 
 

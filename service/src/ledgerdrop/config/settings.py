@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from ledgerdrop.config.object_storage import s3_storage
+
 
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -173,6 +175,17 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Object storage: with a bucket named, every stored file (documents, uploads, installed rules)
+# lives there instead of the data folder, so that several nodes serve the same files. Any
+# S3-compatible store (AWS, MinIO, Ceph, Scaleway, OVH) through its endpoint URL; credentials
+# come the usual way (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+LEDGERDROP_S3_BUCKET = os.environ.get("LEDGERDROP_S3_BUCKET", "")
+if LEDGERDROP_S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        LEDGERDROP_S3_BUCKET,
+        endpoint_url=os.environ.get("LEDGERDROP_S3_ENDPOINT_URL") or None,
+        region=os.environ.get("LEDGERDROP_S3_REGION") or None,
+    )
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
