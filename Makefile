@@ -45,6 +45,7 @@ test-sqlite: setup
 	env -u DATABASE_URL $(UV) run pytest $(PYTEST_PARALLEL)
 
 test-postgres: setup
+	scripts/ensure-nginx.sh
 	scripts/with-postgres.sh $(UV) run pytest $(PYTEST_PARALLEL)
 
 # The downloader as Windows runs it: the official embeddable CPython under Wine (see

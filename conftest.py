@@ -5,11 +5,19 @@ unless pytest-django is loaded."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+# The S3-compatible object store (moto's server) for the tests of object storage.
+pytest_plugins = ["tests.object_storage"]
+
 SERVICE_SOURCES = Path(__file__).resolve().parent / "service" / "src"
+
+
+def _on_postgresql() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,3 +45,14 @@ def isolated_files(request: pytest.FixtureRequest) -> Path | None:
             },
         }
     return location
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` need what only PostgreSQL has (several nodes on one database):
+    they run in the PostgreSQL leg (`make test-postgres`) and are left out of the SQLite one."""
+    if _on_postgresql():
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgresql")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]

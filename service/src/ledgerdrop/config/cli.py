@@ -18,10 +18,61 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _migrate() -> None:
-    from django.core.management import call_command
+# Taken by `ledgerdrop migrate` on PostgreSQL for as long as it runs: two deploys started at
+# once apply the migrations one after the other, not both at the same time.
+_MIGRATE_LOCK = 0x4C44_4D49  # "LDMI"
 
-    call_command("migrate", interactive=False, verbosity=0)
+
+class RefusedToStart(Exception):
+    """The process must not start; the message says why and what to run."""
+
+
+def _on_postgresql() -> bool:
+    from django.conf import settings
+
+    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+
+
+def migrate(verbosity: int = 1) -> None:
+    """`ledgerdrop migrate`: bring the database's schema up to this release's."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if not _on_postgresql():
+        call_command("migrate", interactive=False, verbosity=verbosity)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_MIGRATE_LOCK])
+        try:
+            call_command("migrate", interactive=False, verbosity=verbosity)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_MIGRATE_LOCK])
+
+
+def unapplied_migrations() -> list[str]:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+
+def _schema_ready(*, migrate_embedded: bool) -> None:
+    """On the embedded default (SQLite), the one process that owns the database file brings its
+    schema up to date itself: a small install needs no extra step. On PostgreSQL, where several
+    nodes share the database, migrating is a deploy step of its own (`ledgerdrop migrate`) and a
+    node refuses to start on a schema older than its code."""
+    if not _on_postgresql():
+        if migrate_embedded:
+            migrate(verbosity=0)
+        return
+    if missing := unapplied_migrations():
+        raise RefusedToStart(
+            f"The database lacks {len(missing)} migration(s) of this release "
+            f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}): run "
+            "`ledgerdrop migrate` once, then start the nodes."
+        )
 
 
 def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None:
@@ -31,8 +82,7 @@ def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None
     from django.conf import settings
 
     _setup_django()
-    if migrate:
-        _migrate()
+    _schema_ready(migrate_embedded=migrate)
     stops = []
     if embedded_worker:
         from ledgerdrop.core import periodic, tasks
@@ -58,6 +108,7 @@ def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None
 def worker() -> None:
     """A task worker process (scale-out), with the scheduler: claims make it safe to run many."""
     _setup_django()
+    _schema_ready(migrate_embedded=False)
     from ledgerdrop.core import periodic, tasks
 
     stop_scheduler = periodic.start_scheduler_thread()
@@ -115,7 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="run the web app and APIs")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
-    serve_cmd.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
+    serve_cmd.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="on SQLite, do not apply migrations (on PostgreSQL, serve never does)",
+    )
     serve_cmd.add_argument(
         "--no-worker",
         action="store_true",
@@ -127,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--port", type=int, default=8000)
 
     commands.add_parser("worker", help="run a task worker process")
+    commands.add_parser("migrate", help="apply the database migrations (before starting nodes)")
     autosend_cmd = commands.add_parser(
         "autosend", help="run the nightly automatic transfer once, now"
     )
@@ -141,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _run(args)
+    except (ImproperlyConfigured, RefusedToStart) as refusal:
+        print(f"ledgerdrop: {refusal}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "serve":
         serve(
             args.host,
@@ -155,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(demo.run(host=args.host, port=args.port))
     elif args.command == "worker":
         worker()
+    elif args.command == "migrate":
+        _setup_django()
+        migrate()
     elif args.command == "autosend":
         sys.exit(autosend(args.firm, args.date))
     elif args.command in documents_cli.COMMANDS:

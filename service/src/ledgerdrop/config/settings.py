@@ -10,7 +10,10 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from ledgerdrop.config.object_storage import s3_storage
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -33,11 +36,19 @@ if os.name == "posix" and DATA_DIR.stat().st_uid == os.getuid():
     DATA_DIR.chmod(0o700)
 
 
-def _secret_key() -> str:
+def _secret_key(*, shared_nothing: bool) -> str:
     # A fresh install must work with no env file to copy, so the key is made once and kept
-    # in the data folder, readable by its owner only.
+    # in the data folder, readable by its owner only. Nodes that share nothing on disk would
+    # each make their own, and sessions would fail across the load balancer: they must be told.
     if key := os.environ.get("LEDGERDROP_SECRET_KEY"):
         return key
+    if shared_nothing:
+        raise ImproperlyConfigured(
+            "LEDGERDROP_SECRET_KEY is not set. On PostgreSQL with object storage, every node "
+            "must sign sessions with the same key: set LEDGERDROP_SECRET_KEY to the same long "
+            "random value on each node (python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))' makes one)."
+        )
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -46,7 +57,6 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
 DEBUG = _env_bool("LEDGERDROP_DEBUG", default=False)
 ALLOWED_HOSTS = _env_list("LEDGERDROP_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("LEDGERDROP_CSRF_TRUSTED_ORIGINS", [])
@@ -174,6 +184,23 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Object storage: with a bucket named, every stored file (documents, uploads, installed rules)
+# lives there instead of the data folder, so that several nodes serve the same files. Any
+# S3-compatible store (AWS, MinIO, Ceph, Scaleway, OVH) through its endpoint URL; credentials
+# come the usual way (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+LEDGERDROP_S3_BUCKET = os.environ.get("LEDGERDROP_S3_BUCKET", "")
+if LEDGERDROP_S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        LEDGERDROP_S3_BUCKET,
+        endpoint_url=os.environ.get("LEDGERDROP_S3_ENDPOINT_URL") or None,
+        region=os.environ.get("LEDGERDROP_S3_REGION") or None,
+    )
+# Several nodes: the database and the files are shared, nothing lives on a node's own disk
+# (README, "Running on several machines").
+LEDGERDROP_SHARED_NOTHING = DATABASES["default"][
+    "ENGINE"
+] == "django.db.backends.postgresql" and bool(LEDGERDROP_S3_BUCKET)
+SECRET_KEY = _secret_key(shared_nothing=LEDGERDROP_SHARED_NOTHING)
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)

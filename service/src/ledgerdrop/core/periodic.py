@@ -2,8 +2,9 @@
 
 Apps register daily jobs at import time (`daily("autosend", at=..., task=...)`). The scheduler wakes
 every few seconds and, for each job whose last slot has passed, claims that slot in the database
-(`PeriodicRun` is unique per job and slot) and only then enqueues the task. Claiming first is what
-makes several scheduler processes, or a restart just after a run, queue each night's job once.
+(`PeriodicRun` is unique per job and slot) and enqueues the task in the same transaction. Claiming
+is what makes several scheduler processes, or a restart just after a run, queue each night's job
+once; queuing in the claim's transaction is what makes a crash between the two lose no night.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ledgerdrop.core import tasks
 from ledgerdrop.core.models import PeriodicRun
 from ledgerdrop.core.tasks import ArgumentlessTask
 
@@ -74,9 +76,14 @@ def run_due_jobs(now: dt.datetime | None = None) -> list[str]:
         try:
             with transaction.atomic():
                 PeriodicRun.objects.create(job=job.name, slot=slot)
-                transaction.on_commit(job.task.enqueue)
+                tasks.enqueue_in_transaction(job.task)
         except IntegrityError:
             continue  # another scheduler claimed this slot first
+        except Exception:
+            # Neither claimed nor queued: the next check tries this slot again. Other jobs
+            # go ahead.
+            logger.exception("periodic job not queued job=%s slot=%s", job.name, slot.isoformat())
+            continue
         logger.info("periodic job queued job=%s slot=%s", job.name, slot.isoformat())
         queued.append(job.name)
     return queued

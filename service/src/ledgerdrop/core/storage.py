@@ -1,17 +1,25 @@
 """Content-addressed file storage: a blob is named by its SHA-256, so it can never change under
-the name a delivery or a document refers to, and the same bytes are stored once."""
+the name a delivery or a document refers to, and the same bytes are stored once.
+
+The storage is Django's default one: files under the data folder (the embedded default), or an
+S3-compatible bucket when LEDGERDROP_S3_BUCKET is set (several nodes then share it). Readers
+get the bytes as a stream of chunks, so that no answer holds a whole file in memory."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 
 from ledgerdrop.core.files import write_durably
+
+# What one read takes from a stored file: the most of it an answer holds at once.
+CHUNK_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,14 +44,55 @@ def put(data: bytes) -> Blob:
         # A blob is trusted by its name: a crash must never leave part of it under that name.
         write_durably(Path(default_storage.path(blob.name)), data)
     else:
+        # An object store shows an object whole or not at all. Two nodes storing the same
+        # bytes at once write the same object: the name's content never changes.
         default_storage.save(blob.name, ContentFile(data))
     return blob
 
 
-def open_blob(sha256: str) -> IO[bytes]:
-    return default_storage.open(blob_name(sha256), "rb")
+def _bucket_object(name: str) -> Any | None:
+    """The bucket's object of that name when the storage is S3-compatible, else None."""
+    from storages.backends.s3 import S3Storage
+
+    if isinstance(default_storage, S3Storage):
+        return default_storage.bucket.Object(name)
+    return None
+
+
+def open_blob(sha256: str, span: tuple[int, int] | None = None) -> IO[bytes]:
+    """A stream of the blob's bytes (from the first to the last byte of `span` when given).
+    A missing blob raises here, before anything is read. From a bucket, the bytes come off the
+    connection as they are read: django-storages' own file would first copy the object whole."""
+    name = blob_name(sha256)
+    bucket_object = _bucket_object(name)
+    if bucket_object is not None:
+        ranged = {"Range": f"bytes={span[0]}-{span[1]}"} if span else {}
+        body: IO[bytes] = bucket_object.get(**ranged)["Body"]
+        return body
+    stream = default_storage.open(name, "rb")
+    if span:
+        stream.seek(span[0])
+    return stream
+
+
+def chunks(sha256: str, span: tuple[int, int] | None = None) -> Iterator[bytes]:
+    """The blob's bytes (or those of `span`, first and last byte), CHUNK_BYTES at most at a
+    time. The blob is opened now, so a missing one raises here rather than mid-answer."""
+    stream = open_blob(sha256, span)
+    remaining = span[1] - span[0] + 1 if span else None
+    return _read_chunks(stream, remaining)
+
+
+def _read_chunks(stream: IO[bytes], remaining: int | None) -> Iterator[bytes]:
+    with stream:
+        while remaining is None or remaining > 0:
+            chunk = stream.read(CHUNK_BYTES if remaining is None else min(CHUNK_BYTES, remaining))
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk
 
 
 def read(sha256: str) -> bytes:
-    with open_blob(sha256) as stream:
-        return stream.read()
+    return b"".join(chunks(sha256))

@@ -37,6 +37,13 @@ def enqueue_on_commit(task: Task[P, Any], *args: P.args, **kwargs: P.kwargs) -> 
     transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
 
 
+def enqueue_in_transaction(task: Task[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Queue `task` as part of the current transaction: the queue lives in the same database
+    (django-tasks' database backend), so the queued job and the caller's rows are committed
+    together or not at all. For a claim that must never be kept without its job."""
+    task.enqueue(*args, **kwargs)
+
+
 def run_worker(*, interval: float = 0.5, stop_when_idle: bool = False) -> Worker:
     """Run a worker in this thread until `stop_worker` is called (or, with `stop_when_idle`,
     until no task is left). Returns the worker so that a caller in another thread can stop it."""

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -170,33 +172,54 @@ def _delivery_of(device: Device, delivery_id: int) -> Delivery:
         }
     },
 )
-async def content(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    """The bytes of one delivery, or the part a resuming download asks for with `Range`.
-    Invoices are small, so they are read whole: an async server then sends them without
-    tying a thread to a file iterator."""
+async def content(request: HttpRequest, delivery_id: int) -> HttpResponseBase:
+    """The bytes of one delivery, or the part a resuming download asks for with `Range`."""
     device: Device = request.auth  # type: ignore[attr-defined]
     delivery = await sync_to_async(_delivery_of)(device, delivery_id)
     etag = f'"{delivery.sha256}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponse(status=304, headers={"ETag": etag})
-    data = await sync_to_async(storage.read)(delivery.sha256)
     headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+    size = delivery.size
     requested = request.headers.get("Range")
     # A Range with an If-Range naming other bytes must not splice two files: send them whole.
     if requested and request.headers.get("If-Range", etag) == etag:
-        span = byte_range(requested, len(data))
+        span = byte_range(requested, size)
         if span is None:
-            return HttpResponse(
-                status=416, headers={**headers, "Content-Range": f"bytes */{len(data)}"}
-            )
+            return HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
         start, end = span
-        return HttpResponse(
-            data[start : end + 1],
-            status=206,
-            content_type="application/octet-stream",
-            headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"},
-        )
-    return HttpResponse(data, content_type="application/octet-stream", headers=headers)
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        parts = await sync_to_async(storage.chunks)(delivery.sha256, span)
+        return await _answer(parts, end - start + 1, 206, "application/octet-stream", headers)
+    parts = await sync_to_async(storage.chunks)(delivery.sha256)
+    return await _answer(parts, size, 200, "application/octet-stream", headers)
+
+
+async def _answer(
+    parts: Iterator[bytes], length: int, status: int, content_type: str, headers: dict[str, str]
+) -> HttpResponseBase:
+    """Bytes that fit in one read are sent whole: an async server then sends them without
+    tying a thread to an iterator. Anything larger is streamed a chunk at a time, from the
+    disk or the bucket, so that no answer holds a whole file in memory."""
+    if length <= storage.CHUNK_BYTES:
+        data = await sync_to_async(b"".join)(parts)
+        return HttpResponse(data, status=status, content_type=content_type, headers=headers)
+    return StreamingHttpResponse(
+        _async_chunks(parts),
+        status=status,
+        content_type=content_type,
+        headers={**headers, "Content-Length": str(length)},
+    )
+
+
+async def _async_chunks(parts: Iterator[bytes]) -> AsyncIterator[bytes]:
+    # Each read may wait on the disk or the network: off the event loop, in any thread.
+    def next_chunk() -> bytes | None:
+        return next(parts, None)
+
+    read_next = sync_to_async(next_chunk, thread_sensitive=False)
+    while (chunk := await read_next()) is not None:
+        yield chunk
 
 
 def byte_range(header: str, size: int) -> tuple[int, int] | None:
@@ -217,16 +240,28 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return (start, end) if 0 <= start <= end else None
 
 
-def _bundle(device: Device, ids: list[int]) -> bytes:
-    parts = []
-    deliveries = Delivery.objects.filter(device=device, pk__in=ids).exclude(
-        state=Delivery.State.CANCELLED
+def _bundle(device: Device, ids: list[int]) -> tuple[Iterator[bytes], int]:
+    """The bundle's bytes as a stream and their number. Each delivery's file is opened when
+    the stream reaches it, so the answer holds one chunk of one file at a time."""
+    deliveries = list(
+        Delivery.objects.filter(device=device, pk__in=ids)
+        .exclude(state=Delivery.State.CANCELLED)
+        .order_by("id")
     )
-    for delivery in deliveries.order_by("id"):
-        data = storage.read(delivery.sha256)
-        header = BundlePart(id=delivery.pk, size=len(data), sha256=delivery.sha256)
-        parts += [header.model_dump_json().encode(), b"\n", data]
-    return b"".join(parts)
+    headers = [
+        BundlePart(id=delivery.pk, size=delivery.size, sha256=delivery.sha256)
+        .model_dump_json()
+        .encode()
+        + b"\n"
+        for delivery in deliveries
+    ]
+
+    def parts() -> Iterator[bytes]:
+        for delivery, header in zip(deliveries, headers, strict=True):
+            yield header
+            yield from storage.chunks(delivery.sha256)
+
+    return parts(), sum(len(header) for header in headers) + sum(d.size for d in deliveries)
 
 
 @device_api.post(
@@ -234,12 +269,12 @@ def _bundle(device: Device, ids: list[int]) -> bytes:
     response={200: None},
     openapi_extra={"responses": {200: _bytes_answer(BUNDLE_MEDIA_TYPE)}},
 )
-async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponse:
+async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponseBase:
     """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
     not bytes, is what limits a backlog of small invoices."""
     device: Device = request.auth  # type: ignore[attr-defined]
-    data = await sync_to_async(_bundle)(device, body.ids)
-    return HttpResponse(data, content_type=BUNDLE_MEDIA_TYPE)
+    parts, length = await sync_to_async(_bundle)(device, body.ids)
+    return await _answer(parts, length, 200, BUNDLE_MEDIA_TYPE, {})
 
 
 @device_api.post(routes.ACKS.path, response={200: AckResult, **errors(404, 409)})

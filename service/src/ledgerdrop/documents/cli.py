@@ -35,9 +35,16 @@ def run(args: argparse.Namespace) -> int:
 
         smtpd.serve(args.host, args.port)
         return 0
-    from ledgerdrop.documents import rules_install
+    from ledgerdrop.documents import peppol_validator, rules_install
 
     try:
+        if peppol_validator.rules_in_storage():
+            sha256 = rules_install.install_in_storage(args.source, args.sha256)
+            print(
+                f"PEPPOL rules {sha256} installed in the bucket {settings.LEDGERDROP_S3_BUCKET}; "
+                f"every node uses them within {peppol_validator.RULES_RECHECK_SECONDS:.0f} s."
+            )
+            return 0
         path = rules_install.install(args.source, args.sha256, settings.LEDGERDROP_PEPPOL_RULES)
     except rules_install.RulesInstallError as error:
         print(error, file=sys.stderr)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from ledgerdrop.core import periodic
 from ledgerdrop.core.models import PeriodicRun
@@ -46,3 +48,34 @@ def test_a_server_that_was_down_at_night_catches_up_once_when_it_comes_back() ->
     assert list(
         PeriodicRun.objects.filter(job="bob_demat.autosend").values_list("slot", flat=True)
     ) == [at(27, 2).astimezone(dt.UTC), at(29, 2).astimezone(dt.UTC)]
+
+
+def _queued(job: periodic.DailyJob) -> int:
+    return DBTaskResult.objects.filter(task_path=job.task.module_path).count()
+
+
+def test_a_claimed_slot_has_its_job_queued_at_once() -> None:
+    job = periodic.jobs()["bob_demat.autosend"]
+
+    periodic.run_due_jobs(at(29, 2, 1))
+
+    # In the claim's own transaction, not after it commits: the test's transaction never does.
+    assert _queued(job) == 1
+
+
+def test_a_slot_whose_job_cannot_be_queued_stays_unclaimed_and_other_jobs_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    autosend = periodic.jobs()["bob_demat.autosend"]
+    # A real refusal of the task backend at enqueue time: a queue it does not serve (set past
+    # `using`, which would refuse it at once).
+    task = copy.copy(autosend.task)
+    object.__setattr__(task, "queue_name", "nowhere")
+    unqueueable = periodic.DailyJob(name="test.unqueueable", at=lambda: dt.time(1, 0), task=task)
+    monkeypatch.setitem(periodic._registry, unqueueable.name, unqueueable)
+
+    queued = periodic.run_due_jobs(at(29, 2, 1))
+
+    assert "bob_demat.autosend" in queued and "test.unqueueable" not in queued
+    assert not PeriodicRun.objects.filter(job="test.unqueueable").exists()
+    assert _queued(autosend) == 1
