@@ -189,13 +189,15 @@ def _singular(word: str) -> str:
     return word
 
 
-def victim_value(world: World, name: str, previous_segment: str, route: str) -> Any:
+def victim_value(
+    world: World, name: str, previous_segment: str, route: str, app_package: str = ""
+) -> Any:
     """The value of one path parameter: the victim's own organisation or row."""
     if name in {"firm_id", "fid"}:
         return world.firm.pk
     if name in {"company_id", "cid"}:
         return world.company.pk
-    model = victim_model(world, name, previous_segment)
+    model = victim_model(world, name, previous_segment, app_package)
     if model is None:
         pytest.fail(
             f"{route}: no victim row fits the parameter {name!r}; add one to victim_world()"
@@ -203,9 +205,11 @@ def victim_value(world: World, name: str, previous_segment: str, route: str) -> 
     return world.owned[model][0]
 
 
-def victim_model(world: World, name: str, previous_segment: str) -> type[models.Model] | None:
+def victim_model(
+    world: World, name: str, previous_segment: str, app_package: str = ""
+) -> type[models.Model] | None:
     """`device_id` → Device; `default_device_id` → Device; `{id}` after `/documents/` →
-    Document; `connection_id` → DematConnection."""
+    Document; `connection_id` → the connection model of the app whose view answers."""
     # `{id}`, and abbreviations such as `{did}`, name the collection the path just went into.
     short = name in {"id", "pk"} or re.fullmatch(r"[a-z]{1,2}id", name)
     stem = previous_segment if short else name.removesuffix("_id")
@@ -213,13 +217,14 @@ def victim_model(world: World, name: str, previous_segment: str) -> type[models.
     names = {m: m._meta.model_name or "" for m in world.owned}
     for start in range(len(words)):
         wanted = _singular("".join(words[start:]))
-        for found in (
-            [m for m, n in names.items() if n == wanted],
-            [m for m, n in names.items() if n.endswith(wanted)],
-            [m for m, n in names.items() if n.startswith(wanted)],
-        ):
-            if found:
-                return found[0]
+        fitting = [
+            *[m for m, n in names.items() if n == wanted],
+            *[m for m, n in names.items() if n.endswith(wanted)],
+            *[m for m, n in names.items() if n.startswith(wanted)],
+        ]
+        if fitting:
+            own = [m for m in fitting if m.__module__.rpartition(".")[0] == app_package]
+            return (own or fitting)[0]
     return None
 
 
@@ -233,6 +238,9 @@ class Page:
     route: str
     name: str
     default_kwargs: tuple[str, ...]
+    # The app whose view answers: of two models that fit a parameter (two connectors both
+    # have connections), the one of this app is meant.
+    app_package: str = ""
 
 
 def pages(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[Page]:
@@ -242,7 +250,8 @@ def pages(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[Page]
             if not route.startswith(NOT_PAGES):
                 yield from pages(entry.url_patterns, route)
         elif isinstance(entry, URLPattern) and not route.startswith(NOT_PAGES):
-            yield Page(route, entry.name or "", tuple(entry.default_args))
+            package = getattr(entry.callback, "__module__", "").rpartition(".")[0]
+            yield Page(route, entry.name or "", tuple(entry.default_args), package)
 
 
 def page_url(world: World, page: Page) -> str:
@@ -250,7 +259,8 @@ def page_url(world: World, page: Page) -> str:
         if match["converter"] != "int":
             return word_value(match["name"])
         before = [s for s in page.route[: match.start()].split("/") if s]
-        return str(victim_value(world, match["name"], before[-1] if before else "", page.route))
+        previous = before[-1] if before else ""
+        return str(victim_value(world, match["name"], previous, page.route, page.app_package))
 
     return "/" + PARAMETER.sub(fill, page.route)
 
