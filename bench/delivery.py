@@ -247,7 +247,8 @@ class Bench:
 
         from ledgerdrop.config.asgi import application
 
-        documents = make_documents(sends + 1, self.rng, prefix="latency/")
+        # Dossier folders of their own (a file lies exactly two folders deep under the main one).
+        documents = make_documents(sends + 1, self.rng, prefix="LATENCY-")
         blobs = self._store(documents)
         port = peers.free_port()
         server = uvicorn.Server(
