@@ -197,6 +197,7 @@ def test_the_nightly_transfer_sends_what_bob_demats_rules_send_once(setup: Setup
     (delivery,) = services.run_autosend(on=dt.date(2026, 11, 30))
     again = services.run_autosend(on=dt.date(2026, 11, 30))
 
+    assert isinstance(delivery, Delivery)
     assert delivery.source_id == sent.pk and again == []
     assert issued in services.documents_to_process(firm, "topaccount")
     assert connection.shipments.get().origin == "automatic"
