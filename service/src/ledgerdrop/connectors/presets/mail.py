@@ -121,6 +121,7 @@ def transmit(message: EmailMessage) -> Outcome:
         try:
             # Command by command, unlike sendmail(), to keep the server's final answer.
             sender = parseaddr(message.from_email or settings.DEFAULT_FROM_EMAIL)[1]
+            smtp.ehlo_or_helo_if_needed()
             code, reply = smtp.mail(sender)
             if code != 250:
                 return _refused(code, reply)

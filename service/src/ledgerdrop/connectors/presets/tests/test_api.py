@@ -48,7 +48,7 @@ def test_the_catalogue_lists_every_package(firm: Firm) -> None:
     }  # fmt: skip
     assert by_app["expert-m"]["mechanism"] == "folder" and by_app["expert-m"]["available"]
     assert "path_template" in by_app["folder"]["fields"]
-    assert by_app["yuki"]["mechanism"] == "email" and not by_app["yuki"]["available"]
+    assert by_app["yuki"]["mechanism"] == "email" and by_app["yuki"]["available"]
     assert by_app["admisol"]["address_keys"] == ["sales", "purchases"]
 
 
@@ -116,4 +116,4 @@ def test_settings_connection_preview_send_and_documents_to_process(firm: Firm) -
 
 def test_an_unknown_app_is_not_found(firm: Firm) -> None:
     assert firm.call("get", "exact-online/settings").status_code == 404
-    assert firm.call("get", "yuki/connections").status_code == 404
+    assert firm.call("post", "exact-online/preview", {"dossier_id": 1}).status_code == 404
