@@ -5,6 +5,7 @@ presets through the devices, `mail` hands e-mail presets' messages to the SMTP s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat import eligibility
 from ledgerdrop.connectors.bob_demat.models import validate_dossier_code
-from ledgerdrop.connectors.presets import mail, naming, tasks
+from ledgerdrop.connectors.presets import mail, naming
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
     DIRECTION_OF_KIND,
@@ -32,11 +33,13 @@ from ledgerdrop.connectors.presets.catalogue import (
 from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, Message, Shipment
 from ledgerdrop.core import storage
 from ledgerdrop.core.errors import Kind, ServiceError
-from ledgerdrop.core.tasks import enqueue_on_commit, enqueue_on_commit_after
+from ledgerdrop.core.tasks import background, enqueue_on_commit, enqueue_on_commit_after
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
+
+logger = logging.getLogger(__name__)
 
 # ---- the catalogue ------------------------------------------------------------------------
 
@@ -790,7 +793,7 @@ def _mail(
             )  # fmt: skip
     except IntegrityError:
         return []
-    enqueue_on_commit(tasks.send_message, message.pk)
+    enqueue_on_commit(send_message, message.pk)
     return [message]
 
 
@@ -831,6 +834,15 @@ def mail_again(
     messages = _mail(connection, document, origin=Shipment.Origin.AGAIN, by=by)
     audit.record(firm, "connector.sent_again", document, actor=by, app=app)
     return messages
+
+
+@background
+def send_message(message_id: int) -> str:
+    """The background task of each try. It lives here, not in `tasks`, because the services
+    that queue it (sending, and each retry) would otherwise import `tasks`, which imports them."""
+    state = attempt_message(message_id)
+    logger.info("package connector message=%d state=%s", message_id, state)
+    return state
 
 
 def attempt_message(message_id: int) -> str:
@@ -895,7 +907,7 @@ def _record(shipment: Shipment, outcome: mail.Outcome) -> str:
             "answer": outcome.answer,
             "when": date_format(timezone.localtime(now + wait), "SHORT_DATETIME_FORMAT"),
         }
-        enqueue_on_commit_after(wait, tasks.send_message, message.pk)
+        enqueue_on_commit_after(wait, send_message, message.pk)
     else:
         message.state = Message.State.FAILED
         message.failure_message = (

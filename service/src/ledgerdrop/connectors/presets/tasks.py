@@ -1,5 +1,4 @@
-"""Background work of the package connectors: the nightly automatic transfer, and each try at
-sending an e-mail preset's message (the work itself is in `services`)."""
+"""Background work of the package connectors: the nightly automatic transfer."""
 
 from __future__ import annotations
 
@@ -7,6 +6,7 @@ import logging
 
 from django.conf import settings
 
+from ledgerdrop.connectors.presets import services
 from ledgerdrop.core import periodic
 from ledgerdrop.core.tasks import background
 
@@ -15,20 +15,9 @@ logger = logging.getLogger(__name__)
 
 @background
 def autosend() -> int:
-    from ledgerdrop.connectors.presets import services  # services queues these tasks
-
     queued = services.run_autosend()
     logger.info("package connectors' automatic transfer queued=%d", len(queued))
     return len(queued)
-
-
-@background
-def send_message(message_id: int) -> str:
-    from ledgerdrop.connectors.presets import services
-
-    state = services.attempt_message(message_id)
-    logger.info("package connector message=%d state=%s", message_id, state)
-    return state
 
 
 def register_periodic_jobs() -> None:

@@ -277,7 +277,7 @@ def test_a_document_goes_once_by_itself_and_again_only_by_hand(setup: Setup) -> 
 
 @pytest.mark.django_db
 def test_the_nightly_transfer_emails_what_bob_demats_rules_send_once(setup: Setup) -> None:
-    firm, company, dossier = setup
+    _firm, company, dossier = setup
     services.connect(
         dossier, "yuki", addresses={"inbox": "d@yuki.be"}, auto_transfer=True,
         start_date=dt.date(2026, 11, 1), by=None,
