@@ -51,7 +51,7 @@ class Inbox:
 
     def messages(self) -> list[EmailMessage]:
         return [
-            email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
             for envelope in self.received
         ]
 
