@@ -143,6 +143,8 @@ def test_an_email_preset_through_the_api(firm: Firm) -> None:
     assert refused.status_code == 422
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert refused.json()["code"] == "invalid_address"
+    # In the person's language (French by default).
+    assert "« achats » n'est pas une adresse e-mail" in refused.json()["detail"]
 
     created = firm.call(
         "post", "admisol/connections", {"dossier_id": firm.dossier.pk, "addresses": addresses}
