@@ -14,6 +14,7 @@ from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import firm_for
+from ledgerdrop.connectors.bob_demat.api import QueuedDeliveryOut, SentOut
 from ledgerdrop.connectors.presets import services
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
@@ -23,7 +24,7 @@ from ledgerdrop.connectors.presets.catalogue import (
 )
 from ledgerdrop.connectors.presets.models import Connection, Message
 from ledgerdrop.core.problems import errors
-from ledgerdrop.delivery.models import Delivery, Device
+from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
 
 router = Router(tags=["Connectors"])
@@ -166,24 +167,6 @@ class ConnectorSendIn(Schema):
     device_id: int | None = None
 
 
-class ConnectorDeliveryOut(Schema):
-    id: int
-    document_id: int | None
-    device_id: int
-    relative_path: str
-    state: str
-
-    @staticmethod
-    def of(delivery: Delivery) -> ConnectorDeliveryOut:
-        return ConnectorDeliveryOut(
-            id=delivery.pk,
-            document_id=delivery.source_id,
-            device_id=delivery.device_id,
-            relative_path=delivery.relative_path,
-            state=delivery.state,
-        )
-
-
 class ConnectorMessageOut(Schema):
     id: int
     document_id: int
@@ -202,9 +185,10 @@ class ConnectorMessageOut(Schema):
         )
 
 
-class ConnectorSentOut(Schema):
-    deliveries: list[ConnectorDeliveryOut]
-    # E-mail presets: one message per document.
+class ConnectorSentOut(SentOut):
+    """BOB Demat's answer (the deliveries queued, by folder presets) and, by e-mail presets,
+    one message per document."""
+
     messages: list[ConnectorMessageOut] = []
 
 
@@ -379,6 +363,4 @@ def send_to_connector(
             ConnectorSentOut(deliveries=[], messages=[ConnectorMessageOut.of(m) for m in messages]),
         )
     deliveries = services.send(firm, app, documents, device=device, by=request.auth)  # type: ignore[attr-defined]
-    return Status(
-        202, ConnectorSentOut(deliveries=[ConnectorDeliveryOut.of(d) for d in deliveries])
-    )
+    return Status(202, ConnectorSentOut(deliveries=[QueuedDeliveryOut.of(d) for d in deliveries]))
