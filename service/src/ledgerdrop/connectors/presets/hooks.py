@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import applications
-from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.accounts.models import Dossier, Organisation, User
+from ledgerdrop.connectors.bob_demat import to_process
 from ledgerdrop.connectors.presets import services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism, Preset
 from ledgerdrop.connectors.presets.models import Message
@@ -27,6 +29,16 @@ def register() -> None:
         slots.TRANSFER_SOURCES.register(
             preset.slug, slots.TransferSource(transfers=_transfers_of(preset), icon=icon)
         )
+        to_process.DOCUMENTS_TO_PROCESS.register(preset.slug, _documents_to_process(preset))
+
+
+def _documents_to_process(preset: Preset) -> to_process.DocumentsToProcess:
+    def documents(
+        firm: Organisation, dossier: Dossier | None, kind: str | None
+    ) -> QuerySet[Document]:
+        return services.documents_to_process(firm, preset.slug, dossier=dossier, kind=kind)
+
+    return documents
 
 
 def application(preset: Preset) -> applications.Application:
