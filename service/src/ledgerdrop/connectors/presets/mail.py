@@ -110,7 +110,8 @@ def _refused(code: int, reply: bytes | str) -> Outcome:
 def transmit(message: EmailMessage) -> Outcome:
     """Hand the message to the service's SMTP server and say what it answered. Without an SMTP
     host (development), Django's mail backend of the settings takes it (the outbox files)."""
-    connection = get_connection(fail_silently=False)
+    # A server that never answers must not hold the worker: a minute, unless EMAIL_TIMEOUT says.
+    connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT or 60)
     if not isinstance(connection, SMTPBackend):
         connection.send_messages([message])
         return Outcome(accepted=True, temporary=False, answer=_("Written to the outbox."))
