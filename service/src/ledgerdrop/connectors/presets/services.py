@@ -793,6 +793,10 @@ def _mail(
             )  # fmt: skip
     except IntegrityError:
         return []
+    audit.record(
+        connection.firm, "connector.email_queued", message, actor=by, app=connection.app,
+        document_id=document.pk, to=message.to,
+    )  # fmt: skip
     enqueue_on_commit(send_message, message.pk)
     return [message]
 
