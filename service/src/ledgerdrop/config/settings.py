@@ -294,6 +294,20 @@ LEDGERDROP_PEPPOL_RULES = Path(
 LEDGERDROP_PEPPOL_AP_TOKEN = os.environ.get("LEDGERDROP_PEPPOL_AP_TOKEN", "")
 LEDGERDROP_INBOUND_EMAIL_DOMAIN = os.environ.get("LEDGERDROP_INBOUND_EMAIL_DOMAIN", "localhost")
 
+# Package connectors that e-mail documents (Yuki, ClearFacts…): the largest message they send
+# (receiving servers refuse bigger ones; attachments grow by a third in base64), and the waits,
+# in seconds, before each new try after a temporary refusal; the message fails after the last.
+LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES = int(
+    os.environ.get("LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES", str(10 * 1024 * 1024))
+)
+LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [
+    int(seconds)
+    for seconds in os.environ.get(
+        "LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS", "60,300,1800,7200,21600"
+    ).split(",")
+    if seconds.strip()
+]
+
 # Sage BOB Demat connector: when the daily digest of silent devices and failures is mailed.
 LEDGERDROP_DIGEST_AT = os.environ.get("LEDGERDROP_DIGEST_AT", "07:00")
 

@@ -7,12 +7,14 @@ scale-out) touches this file alone.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task as _task
 from django_tasks.base import Task
@@ -35,6 +37,16 @@ def background(func: Callable[P, T]) -> Task[P, T]:
 def enqueue_on_commit(task: Task[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
     """Queue `task` once the current transaction commits, and never if it rolls back."""
     transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+
+
+def enqueue_on_commit_after(
+    delay: dt.timedelta, task: Task[P, Any], *args: P.args, **kwargs: P.kwargs
+) -> None:
+    """Queue `task` once the current transaction commits, to run no sooner than `delay` later
+    (a retry's backoff)."""
+    transaction.on_commit(
+        lambda: task.using(run_after=timezone.now() + delay).enqueue(*args, **kwargs)
+    )
 
 
 def enqueue_in_transaction(task: Task[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:

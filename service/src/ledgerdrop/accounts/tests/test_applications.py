@@ -66,6 +66,7 @@ def test_the_api_lists_and_switches_applications(firm_client: tuple[Client, int]
     }  # fmt: skip
     assert [app["slug"] for app in before[1:]] == [
         "expert-m", "adsolut", "venice", "topaccount", "winbooks", "folder",
+        "admisol", "winauditor", "yuki", "clearfacts", "winbooks-web", "email",
     ]  # fmt: skip
     assert not any(app["enabled"] for app in before)
     assert switched.status_code == 200

@@ -7,14 +7,15 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import company_for, firm_for
-from ledgerdrop.connectors.bob_demat import services
+from ledgerdrop.connectors.bob_demat import services, to_process
 from ledgerdrop.connectors.bob_demat.models import DematConnection
-from ledgerdrop.connectors.presets import services as presets
+from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
@@ -240,10 +241,10 @@ def documents_to_process(
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=dossier_id, firm=firm) if dossier_id else None
     dossiers = dict(Dossier.objects.filter(firm=firm).values_list("company_id", "pk"))
-    if app and app != "bob-demat":
-        documents = presets.documents_to_process(firm, app, dossier=dossier, kind=kind)
-    else:
-        documents = services.documents_to_process(firm, dossier=dossier, kind=kind)
+    documents_of = to_process.DOCUMENTS_TO_PROCESS.get(app or "bob-demat")
+    if documents_of is None:
+        raise ServiceError("unknown_app", _("No such connector."), Kind.NOT_FOUND)
+    documents = documents_of(firm, dossier, kind)
     return [
         DocumentToProcessOut(
             id=document.pk,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import applications
-from ledgerdrop.accounts.models import Organisation, User
-from ledgerdrop.connectors.bob_demat import services
+from ledgerdrop.accounts.models import Dossier, Organisation, User
+from ledgerdrop.connectors.bob_demat import services, to_process
 from ledgerdrop.connectors.bob_demat.models import DematSettings
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import Delivery
@@ -29,6 +30,13 @@ def register() -> None:
     slots.TRANSFER_SOURCES.register(KEY, slots.TransferSource(transfers=transfers, icon=icon))
     slots.LIST_NOTES.register(KEY, autosend_note)
     slots.DETAIL_PANELS.register(KEY, document_panel)
+    to_process.DOCUMENTS_TO_PROCESS.register(KEY, _documents_to_process)
+
+
+def _documents_to_process(
+    firm: Organisation, dossier: Dossier | None, kind: str | None
+) -> QuerySet[Document]:
+    return services.documents_to_process(firm, dossier=dossier, kind=kind)
 
 
 # ---- the catalogue of applications (S4) ----------------------------------------------------

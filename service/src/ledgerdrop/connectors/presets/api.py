@@ -14,11 +14,17 @@ from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import firm_for
+from ledgerdrop.connectors.bob_demat.api import QueuedDeliveryOut, SentOut
 from ledgerdrop.connectors.presets import services
-from ledgerdrop.connectors.presets.catalogue import DEFAULT_FILE_TEMPLATE, PRESETS, Preset
-from ledgerdrop.connectors.presets.models import Connection
+from ledgerdrop.connectors.presets.catalogue import (
+    DEFAULT_FILE_TEMPLATE,
+    PRESETS,
+    Mechanism,
+    Preset,
+)
+from ledgerdrop.connectors.presets.models import Connection, Message
 from ledgerdrop.core.problems import errors
-from ledgerdrop.delivery.models import Delivery, Device
+from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
 
 router = Router(tags=["Connectors"])
@@ -35,7 +41,7 @@ class ConnectorOut(Schema):
     app: str
     name: str
     mechanism: str
-    # Whether a firm can switch it on with this version (the e-mail mechanism is not yet).
+    # Whether a firm can switch it on with this version (every preset, since both mechanisms).
     available: bool
     fields: list[str]
     path_template: str
@@ -46,7 +52,7 @@ class ConnectorOut(Schema):
 
     @staticmethod
     def of(preset: Preset) -> ConnectorOut:
-        folder = bool(preset.path_template)
+        folder = preset.mechanism is Mechanism.FOLDER
         return ConnectorOut(
             app=preset.slug,
             name=str(preset.title),
@@ -81,6 +87,8 @@ class ConnectorConnectionIn(Schema):
     file_template: str | None = None
     direction_words: dict[str, str] | None = None
     payload: str | None = None
+    # E-mail presets: the addresses, by the preset's `address_keys`.
+    addresses: dict[str, str] | None = None
 
 
 class ConnectorConnectionPatch(Schema):
@@ -92,6 +100,7 @@ class ConnectorConnectionPatch(Schema):
     file_template: str | None = None
     direction_words: dict[str, str] | None = None
     payload: str | None = None
+    addresses: dict[str, str] | None = None
 
 
 class ConnectorConnectionOut(Schema):
@@ -105,6 +114,7 @@ class ConnectorConnectionOut(Schema):
     file_template: str
     direction_words: dict[str, str]
     payload: str
+    addresses: dict[str, str]
     auto_transfer: bool
     start_date: dt.date
     folders: list[str]
@@ -122,9 +132,14 @@ class ConnectorConnectionOut(Schema):
             file_template=connection.file_template,
             direction_words=connection.direction_words,
             payload=connection.payload,
+            addresses=connection.addresses,
             auto_transfer=connection.auto_transfer,
             start_date=connection.start_date,
-            folders=sorted(services.Route.of(connection).folders(timezone.localdate())),
+            folders=(
+                []
+                if services.by_email(connection.app)
+                else sorted(services.Route.of(connection).folders(timezone.localdate()))
+            ),
         )
 
 
@@ -135,7 +150,11 @@ class ConnectorPreviewIn(ConnectorConnectionPatch):
 
 class ConnectorSampleOut(Schema):
     kind: str
+    # Folder presets: the full path of each file of the sample document.
     paths: list[str]
+    # E-mail presets: where its message goes, and the message's subject.
+    address: str | None = None
+    subject: str | None = None
 
 
 class ConnectorPreviewOut(Schema):
@@ -148,26 +167,29 @@ class ConnectorSendIn(Schema):
     device_id: int | None = None
 
 
-class ConnectorDeliveryOut(Schema):
+class ConnectorMessageOut(Schema):
     id: int
-    document_id: int | None
-    device_id: int
-    relative_path: str
+    document_id: int
+    to: str
+    subject: str
     state: str
 
     @staticmethod
-    def of(delivery: Delivery) -> ConnectorDeliveryOut:
-        return ConnectorDeliveryOut(
-            id=delivery.pk,
-            document_id=delivery.source_id,
-            device_id=delivery.device_id,
-            relative_path=delivery.relative_path,
-            state=delivery.state,
+    def of(message: Message) -> ConnectorMessageOut:
+        return ConnectorMessageOut(
+            id=message.pk,
+            document_id=message.shipment.document_id,
+            to=message.to,
+            subject=message.subject,
+            state=message.state,
         )
 
 
-class ConnectorSentOut(Schema):
-    deliveries: list[ConnectorDeliveryOut]
+class ConnectorSentOut(SentOut):
+    """BOB Demat's answer (the deliveries queued, by folder presets) and, by e-mail presets,
+    one message per document."""
+
+    messages: list[ConnectorMessageOut] = []
 
 
 def _firm(request: HttpRequest, fid: int, app: str) -> Organisation:
@@ -191,7 +213,9 @@ def _connection(firm: Organisation, app: str, connection_id: int) -> Connection:
     )
 
 
-def _fields(body: ConnectorConnectionPatch) -> dict[str, object]:
+def _fields(body: ConnectorConnectionPatch | ConnectorConnectionIn, app: str) -> dict[str, object]:
+    if services.by_email(app):
+        return {"addresses": body.addresses, "payload": body.payload}
     return {
         "dossier_code": body.dossier_code,
         "path_template": body.path_template,
@@ -251,7 +275,7 @@ def create_connector_connection(
         auto_transfer=body.auto_transfer,
         start_date=body.start_date,
         by=request.auth,  # type: ignore[attr-defined]
-        **_fields(body),  # type: ignore[arg-type]
+        **_fields(body, app),  # type: ignore[arg-type]
     )
     return Status(201, ConnectorConnectionOut.of(connection))
 
@@ -274,7 +298,7 @@ def patch_connector_connection(
         auto_transfer=body.auto_transfer,
         start_date=body.start_date,
         **device,  # type: ignore[arg-type]
-        **_fields(body),  # type: ignore[arg-type]
+        **_fields(body, app),  # type: ignore[arg-type]
     )
     return ConnectorConnectionOut.of(connection)
 
@@ -291,14 +315,28 @@ def preview_connector(
     request: HttpRequest, fid: int, app: str, body: ConnectorPreviewIn
 ) -> ConnectorPreviewOut:
     """The full paths of a sample sales invoice, credit note, purchase invoice and purchase
-    slip of the dossier, on the main folder of the device that would receive them."""
+    slip of the dossier, on the main folder of the device that would receive them; for an
+    e-mail preset, the address and subject of each one's message."""
     firm = _firm(request, fid, app)
     dossier = get_object_or_404(Dossier, pk=body.dossier_id, firm=firm)
     connection = _connection(firm, app, body.connection_id) if body.connection_id else None
+    if services.by_email(app):
+        messages = services.preview_messages(
+            dossier, app, connection=connection, addresses=body.addresses
+        )
+        return ConnectorPreviewOut(
+            main_folder="",
+            samples=[
+                ConnectorSampleOut(
+                    kind=sample.kind, paths=[], address=sample.address, subject=sample.subject
+                )
+                for sample in messages
+            ],
+        )
     main_folder = services.main_folder_for(firm, app, connection)
     samples = services.preview(
         dossier, app, main_folder=main_folder, connection=connection,
-        **_fields(body),  # type: ignore[arg-type]
+        **_fields(body, app),  # type: ignore[arg-type]
     )  # fmt: skip
     return ConnectorPreviewOut(
         main_folder=main_folder,
@@ -318,7 +356,11 @@ def send_to_connector(
     missing = sorted(set(body.document_ids) - {document.pk for document in documents})
     if missing:
         raise Http404(f"No documents {missing} in this firm's dossiers.")
+    if services.by_email(app):
+        messages = services.mail_documents(firm, app, documents, by=request.auth)  # type: ignore[attr-defined]
+        return Status(
+            202,
+            ConnectorSentOut(deliveries=[], messages=[ConnectorMessageOut.of(m) for m in messages]),
+        )
     deliveries = services.send(firm, app, documents, device=device, by=request.auth)  # type: ignore[attr-defined]
-    return Status(
-        202, ConnectorSentOut(deliveries=[ConnectorDeliveryOut.of(d) for d in deliveries])
-    )
+    return Status(202, ConnectorSentOut(deliveries=[QueuedDeliveryOut.of(d) for d in deliveries]))

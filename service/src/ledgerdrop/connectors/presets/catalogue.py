@@ -233,5 +233,17 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+# The label of each address an e-mail preset asks for, by key.
+ADDRESS_LABELS: dict[str, Promise] = {
+    SALES: _("Sales address"),
+    PURCHASES: _("Purchases address"),
+    "inbox": _("Inbox address"),
+    Kind.SALES_INVOICE.value: _("Sales invoices address"),
+    Kind.CREDIT_NOTE.value: _("Credit notes address"),
+    Kind.PURCHASE_INVOICE.value: _("Purchase invoices address"),
+    Kind.PURCHASE_SLIP.value: _("Purchase slips address"),
+}
+
+
 def preset(slug: str) -> Preset | None:
     return PRESETS.get(slug)

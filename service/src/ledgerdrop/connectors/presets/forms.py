@@ -9,6 +9,7 @@ from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.connectors.bob_demat.forms import DeviceChoiceField
 from ledgerdrop.connectors.bob_demat.models import first_day_of_month
 from ledgerdrop.connectors.presets.catalogue import (
+    ADDRESS_LABELS,
     DEFAULT_FILE_TEMPLATE,
     PAYLOAD_LABELS,
     PURCHASES,
@@ -90,16 +91,7 @@ class ConnectionForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        if connection is not None:
-            del self.fields["dossier"]
-        else:
-            self.fields["dossier"].queryset = (  # type: ignore[attr-defined]
-                Dossier.objects.filter(firm=firm)
-                .exclude(pk__in=Connection.objects.filter(app=preset.slug).values("dossier"))
-                .select_related("company")
-                .order_by("company__name")
-            )
-            self.fields["dossier"].label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
+        _dossier_field(self, firm, preset, connection)
         self.fields["device"].queryset = _devices(firm)  # type: ignore[attr-defined]
         self.fields["payload"].choices = [  # type: ignore[attr-defined]
             (payload.value, label) for payload, label in PAYLOAD_LABELS.items()
@@ -119,6 +111,81 @@ class ConnectionForm(forms.Form):
             "path_template": data["path_template"],
             "file_template": data["file_template"],
             "direction_words": {PURCHASES: data["purchases_word"], SALES: data["sales_word"]},
+            "payload": data["payload"],
+        }
+
+    def transfer_fields(self) -> dict[str, Any]:
+        return {
+            "auto_transfer": self.cleaned_data["auto_transfer"],
+            "start_date": self.cleaned_data["start_date"],
+        }
+
+
+def _dossier_field(
+    form: forms.Form, firm: Organisation, preset: Preset, connection: Connection | None
+) -> None:
+    """The dossiers not connected to this package yet; none to choose for a connection."""
+    if connection is not None:
+        del form.fields["dossier"]
+        return
+    form.fields["dossier"].queryset = (  # type: ignore[attr-defined]
+        Dossier.objects.filter(firm=firm)
+        .exclude(pk__in=Connection.objects.filter(app=preset.slug).values("dossier"))
+        .select_related("company")
+        .order_by("company__name")
+    )
+    form.fields["dossier"].label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
+
+
+class EmailConnectionForm(forms.Form):
+    """An e-mail preset's connection: one address per key the preset asks for (per journal,
+    per direction or per document type). The service says what it refuses itself."""
+
+    dossier = forms.ModelChoiceField(queryset=Dossier.objects.none(), label=_("Dossier"))
+    payload = forms.ChoiceField(label=_("Attachments"), choices=())
+    auto_transfer = forms.BooleanField(
+        label=_("Automatically transfer purchase and sales documents"), required=False
+    )
+    start_date = forms.DateField(
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        firm: Organisation,
+        preset: Preset,
+        connection: Connection | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.preset = preset
+        addresses = connection.addresses if connection else {}
+        kwargs.setdefault(
+            "initial",
+            {
+                "payload": connection.payload if connection else preset.payload.value,
+                "auto_transfer": connection.auto_transfer if connection else False,
+                "start_date": connection.start_date if connection else first_day_of_month(),
+                **{f"address_{key}": addresses.get(key, "") for key in preset.address_keys},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        _dossier_field(self, firm, preset, connection)
+        self.fields["payload"].choices = [  # type: ignore[attr-defined]
+            (payload.value, label) for payload, label in PAYLOAD_LABELS.items()
+        ]
+        # The addresses come first, in the preset's order, after the dossier.
+        first = ["dossier"] if connection is None else []
+        for key in preset.address_keys:
+            self.fields[f"address_{key}"] = forms.EmailField(
+                label=str(ADDRESS_LABELS.get(key, key)), max_length=254
+            )
+        self.order_fields([*first, *(f"address_{key}" for key in preset.address_keys)])
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "addresses": {key: data[f"address_{key}"] for key in self.preset.address_keys},
             "payload": data["payload"],
         }
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import applications
-from ledgerdrop.accounts.models import Organisation, User
+from ledgerdrop.accounts.models import Dossier, Organisation, User
+from ledgerdrop.connectors.bob_demat import to_process
 from ledgerdrop.connectors.presets import services
-from ledgerdrop.connectors.presets.catalogue import PRESETS, Preset
+from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism, Preset
+from ledgerdrop.connectors.presets.models import Message
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import Delivery
 from ledgerdrop.documents import slots
@@ -26,6 +29,16 @@ def register() -> None:
         slots.TRANSFER_SOURCES.register(
             preset.slug, slots.TransferSource(transfers=_transfers_of(preset), icon=icon)
         )
+        to_process.DOCUMENTS_TO_PROCESS.register(preset.slug, _documents_to_process(preset))
+
+
+def _documents_to_process(preset: Preset) -> to_process.DocumentsToProcess:
+    def documents(
+        firm: Organisation, dossier: Dossier | None, kind: str | None
+    ) -> QuerySet[Document]:
+        return services.documents_to_process(firm, preset.slug, dossier=dossier, kind=kind)
+
+    return documents
 
 
 def application(preset: Preset) -> applications.Application:
@@ -59,25 +72,32 @@ def _transfers_of(preset: Preset) -> Callable[[Sequence[Document]], dict[int, sl
     return transfers
 
 
-def _transfer(preset: Preset, delivery: Delivery) -> slots.Transfer:
+def _transfer(preset: Preset, sent: Delivery | Message) -> slots.Transfer:
+    """A delivery through a device, or a message by e-mail: their states are the same."""
     error = None
-    if delivery.state == Delivery.State.FAILED:
-        error = delivery.failure_message or delivery.failure_reason or None
-    elif delivery.waiting_reason:
-        error = delivery.waiting_reason
+    if sent.state == Delivery.State.FAILED:
+        error = sent.failure_message or getattr(sent, "failure_reason", "") or None
+    elif sent.waiting_reason:
+        error = sent.waiting_reason
     return slots.Transfer(
-        state=delivery.state,
-        delivered_at=delivery.delivered_at,
+        state=sent.state,
+        delivered_at=sent.delivered_at,
         error=error,
-        at=delivery.queued_at,
+        at=sent.queued_at,
         by=preset.slug,
     )
 
 
 def icon(transfer: slots.Transfer) -> str:
-    """Grey while on its way, green once fetched, red when something is wrong."""
+    """Grey while on its way, green once fetched (or accepted by the receiving mail server),
+    red when something is wrong."""
     preset = PRESETS[transfer.by]
     return render_to_string(
         "presets/_transfer_icon.html",
-        {"transfer": transfer, "letter": preset.name[0], "name": preset.title},
+        {
+            "transfer": transfer,
+            "letter": preset.name[0],
+            "name": preset.title,
+            "by_email": preset.mechanism is Mechanism.EMAIL,
+        },
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ledgerdrop.accounts.models import Dossier, Organisation
+from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat.models import first_day_of_month
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
@@ -81,8 +82,14 @@ class Shipment(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="shipments")
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
-    part = models.CharField(max_length=8)  # "ubl" or "pdf"
-    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="+")
+    part = models.CharField(max_length=8)  # "ubl" or "pdf"; "email" for a whole message
+    # A folder preset's file goes through a device; an e-mail preset's message goes by SMTP.
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.OneToOneField(
+        "Message", null=True, blank=True, on_delete=models.PROTECT, related_name="shipment"
+    )
     origin = models.CharField(max_length=16, choices=Origin.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -92,8 +99,53 @@ class Shipment(models.Model):
                 fields=["connection", "document", "part"],
                 condition=~Q(origin="again"),
                 name="one_first_shipment_per_part",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery__isnull=True) ^ Q(message__isnull=True),
+                name="shipment_by_device_or_by_email",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.document} ({self.part}) via {self.connection}"
+
+
+class Message(models.Model):
+    """One e-mail of an e-mail preset: a document to one address, tried until the receiving
+    server accepts or refuses it for good. Its states are a delivery's, so that the client's
+    icon and the history read the same for both mechanisms."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The receiving server's last answer ("250 2.0.0 Ok: queued as …"), kept in the history.
+    answer = models.TextField(blank=True)
+    failure_message = models.TextField(blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    queued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.to}"
+
+    @property
+    def failure_text(self) -> str:
+        return self.failure_message
+
+    @property
+    def waiting_reason(self) -> str:
+        """Why a queued message has not gone yet: the temporary refusal it will retry after."""
+        return self.failure_message if self.state == self.State.QUEUED else ""

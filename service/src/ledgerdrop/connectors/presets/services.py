@@ -1,23 +1,27 @@
 """The state changes of the package connectors: switching a package on, connecting dossiers,
-and sending documents. It decides *what* goes *where*; `delivery` moves the bytes."""
+and sending documents. It decides *what* goes *where*; `delivery` moves the bytes of folder
+presets through the devices, `mail` hands e-mail presets' messages to the SMTP server."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat import eligibility
 from ledgerdrop.connectors.bob_demat.models import validate_dossier_code
-from ledgerdrop.connectors.presets import naming
+from ledgerdrop.connectors.presets import mail, naming
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
     DIRECTION_OF_KIND,
@@ -26,27 +30,38 @@ from ledgerdrop.connectors.presets.catalogue import (
     Payload,
     Preset,
 )
-from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, Shipment
+from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, Message, Shipment
 from ledgerdrop.core import storage
 from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.core.tasks import background, enqueue_on_commit, enqueue_on_commit_after
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
+
+logger = logging.getLogger(__name__)
 
 # ---- the catalogue ------------------------------------------------------------------------
 
 
 def preset_of(app: str) -> Preset:
     preset = PRESETS.get(app)
-    if preset is None or preset.mechanism is not Mechanism.FOLDER:
+    if preset is None:
         raise ServiceError("unknown_app", _("No such connector."), Kind.NOT_FOUND)
     return preset
 
 
 def available_presets() -> list[Preset]:
-    """The presets a firm can switch on: those whose mechanism this service runs."""
-    return [preset for preset in PRESETS.values() if preset.mechanism is Mechanism.FOLDER]
+    """The presets a firm can switch on: every one, both mechanisms run here."""
+    return list(PRESETS.values())
+
+
+def _folder_apps() -> list[str]:
+    return [preset.slug for preset in PRESETS.values() if preset.mechanism is Mechanism.FOLDER]
+
+
+def by_email(app: str) -> bool:
+    return preset_of(app).mechanism is Mechanism.EMAIL
 
 
 # ---- settings -----------------------------------------------------------------------------
@@ -305,6 +320,40 @@ def main_folder_for(firm: Organisation, app: str, connection: Connection | None 
     return device.root_folder if device is not None else Device.default_root_folder("Windows")
 
 
+@dataclass(frozen=True)
+class SampleMessage:
+    kind: str
+    kind_label: str
+    address: str
+    subject: str
+
+
+def preview_messages(
+    dossier: Dossier,
+    app: str,
+    *,
+    connection: Connection | None = None,
+    addresses: Mapping[str, str] | None = None,
+) -> list[SampleMessage]:
+    """The address and subject of the message of a sample sales invoice, credit note,
+    purchase invoice and purchase slip of the dossier, with the addresses given (the
+    connection's for the others); refused as a connection with them would be."""
+    preset = preset_of(app)
+    given = {**(connection.addresses if connection else {}), **(addresses or {})}
+    chosen = mail.clean_addresses(preset, given)
+    return [
+        SampleMessage(
+            kind=kind.value,
+            kind_label=str(kind.label),
+            address=chosen[preset.route(kind)],
+            subject=mail.subject(
+                company=dossier.company.name, kind_label=str(kind.label), number=number
+            ),
+        )
+        for kind, number in SAMPLES
+    ]
+
+
 # ---- connections --------------------------------------------------------------------------
 
 
@@ -325,7 +374,9 @@ def _check_folders_free(route: Route, firm: Organisation, exclude: Connection | 
     other's files."""
     today = timezone.localdate()
     mine = {folder.casefold() for folder in route.folders(today)}
-    others = Connection.objects.filter(firm=firm).select_related("dossier__company")
+    others = Connection.objects.filter(firm=firm, app__in=_folder_apps()).select_related(
+        "dossier__company"
+    )
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     for other in others:
@@ -355,16 +406,30 @@ def connect(
     file_template: str | None = None,
     direction_words: Mapping[str, str] | None = None,
     payload: str | None = None,
+    addresses: Mapping[str, str] | None = None,
     auto_transfer: bool = False,
     start_date: dt.date | None = None,
 ) -> Connection:
-    """Connect a dossier to a package; its folders appear on the devices at once."""
+    """Connect a dossier to a package; its folders appear on the devices at once (folder
+    presets), or its documents go to the addresses given (e-mail presets)."""
     preset = preset_of(app)
     firm = dossier.firm
     if Connection.objects.filter(app=app, dossier=dossier).exists():
         raise ServiceError(
             "already_connected", _("This dossier is already connected."), Kind.CONFLICT
         )
+    if preset.mechanism is Mechanism.EMAIL:
+        connection = Connection.objects.create(
+            firm=firm,
+            app=app,
+            dossier=dossier,
+            addresses=mail.clean_addresses(preset, dict(addresses or {})),
+            payload=_payload(payload or preset.payload.value).value,
+            auto_transfer=auto_transfer,
+            **({"start_date": start_date} if start_date else {}),
+        )
+        audit.record(firm, "connector.connected", connection, actor=by, app=app)
+        return connection
     route = _route(
         dossier, preset, dossier_code=dossier_code, path_template=path_template,
         file_template=file_template, direction_words=direction_words, payload=payload,
@@ -402,9 +467,23 @@ def update_connection(
     file_template: str | None = None,
     direction_words: Mapping[str, str] | None = None,
     payload: str | None = None,
+    addresses: Mapping[str, str] | None = None,
     auto_transfer: bool | None = None,
     start_date: dt.date | None = None,
 ) -> Connection:
+    if auto_transfer is not None:
+        connection.auto_transfer = auto_transfer
+    if start_date is not None:
+        connection.start_date = start_date
+    preset = preset_of(connection.app)
+    if preset.mechanism is Mechanism.EMAIL:
+        if addresses is not None:
+            connection.addresses = mail.clean_addresses(preset, dict(addresses))
+        if payload is not None:
+            connection.payload = _payload(payload).value
+        connection.save()
+        audit.record(connection.firm, "connector.connection_changed", connection, actor=by)
+        return connection
     kept_until_now = [device.pk for device in devices_keeping_folders(connection)]
     route = _route(
         connection.dossier, preset_of(connection.app), base=connection,
@@ -419,10 +498,6 @@ def update_connection(
     connection.file_template = route.file_template
     connection.direction_words = dict(route.direction_words)
     connection.payload = route.payload.value
-    if auto_transfer is not None:
-        connection.auto_transfer = auto_transfer
-    if start_date is not None:
-        connection.start_date = start_date
     connection.save()
     audit.record(connection.firm, "connector.connection_changed", connection, actor=by)
     _wake(connection, also=kept_until_now)
@@ -433,7 +508,10 @@ def update_connection(
 def disconnect(connection: Connection, *, by: User | None) -> None:
     """Forget the connection; the deliveries it made stay in the documents' history."""
     audit.record(connection.firm, "connector.disconnected", connection, actor=by)
+    messages = list(connection.shipments.filter(message__isnull=False).values_list("message"))
     connection.shipments.all().delete()
+    # A message still queued is not tried any more: its shipment is gone.
+    Message.objects.filter(pk__in=[message_id for (message_id,) in messages]).delete()
     connection.delete()
 
 
@@ -446,7 +524,7 @@ def folders_for_device(device: Device) -> list[str]:
     folders: set[str] = set()
     served = Q(device=device) | Q(device__isnull=True)
     connections = Connection.objects.filter(
-        served, firm=device.firm_id, app__in=[preset.slug for preset in available_presets()]
+        served, firm=device.firm_id, app__in=_folder_apps()
     ).select_related("dossier__company")
     for connection in connections:
         for folder in Route.of(connection).folders(today):
@@ -564,6 +642,31 @@ def _ship(
     return deliveries
 
 
+def _folder_preset(app: str) -> Preset:
+    preset = preset_of(app)
+    if preset.mechanism is not Mechanism.FOLDER:
+        raise ServiceError(
+            "sent_by_email",
+            _("%(app)s takes documents by e-mail, not through a device.") % {"app": preset.title},
+            Kind.CONFLICT,
+        )
+    return preset
+
+
+def _plan(
+    firm: Organisation, app: str, documents: Iterable[Document]
+) -> list[tuple[Connection, Document]]:
+    """Each document with its connection; the first that cannot go refuses the batch."""
+    planned = []
+    for document in documents:
+        connection = _connection_for(firm, app, document)
+        problem = _why_not_deliverable(document, Payload(connection.payload))
+        if problem:
+            raise ServiceError("not_deliverable", problem, Kind.INVALID)
+        planned.append((connection, document))
+    return planned
+
+
 @transaction.atomic
 def send(
     firm: Organisation,
@@ -577,15 +680,12 @@ def send(
     """Queue documents of connected dossiers (documents to process). All or nothing: one
     document that cannot go stops the batch, with the reason. A document already sent
     through this connection is not sent again: only `send_again` does that."""
-    preset_of(app)
+    _folder_preset(app)
     _own_active_device(firm, device)
-    planned = []
-    for document in documents:
-        connection = _connection_for(firm, app, document)
-        problem = _why_not_deliverable(document, Payload(connection.payload))
-        if problem:
-            raise ServiceError("not_deliverable", problem, Kind.INVALID)
-        planned.append((connection, document, _device_for(connection, device)))
+    planned = [
+        (connection, document, _device_for(connection, device))
+        for connection, document in _plan(firm, app, documents)
+    ]
     deliveries = []
     for connection, document, chosen in planned:
         deliveries += _ship(connection, document, chosen, origin=origin, by=by)
@@ -598,15 +698,17 @@ def send_again(
 ) -> list[Delivery]:
     """Send a document once more, by hand: the only way a file the package took away (or
     Venice already has) is placed again."""
+    _folder_preset(app)
     connection = _connection_for(firm, app, document)
     problem = _why_not_deliverable(document, Payload(connection.payload))
     if problem:
         raise ServiceError("not_deliverable", problem, Kind.INVALID)
     last = Shipment.objects.filter(connection=connection, document=document).order_by("-id")
     previous = last.select_related("delivery__device").first()
+    earlier = previous.delivery if previous is not None else None
     device = connection.device or default_device(firm, app)
-    if device is None and previous is not None and previous.delivery.device.revoked_at is None:
-        device = previous.delivery.device
+    if device is None and earlier is not None and earlier.device.revoked_at is None:
+        device = earlier.device
     deliveries = _ship(
         connection, document, _device_for(connection, device),
         origin=Shipment.Origin.AGAIN, by=by,
@@ -615,45 +717,236 @@ def send_again(
     return deliveries
 
 
-def history(connection: Connection, document: Document) -> list[Shipment]:
+def history(connection: Connection, document: Document | None = None) -> list[Shipment]:
+    shipments = Shipment.objects.filter(connection=connection)
+    if document is not None:
+        shipments = shipments.filter(document=document)
     return list(
-        Shipment.objects.filter(connection=connection, document=document)
-        .select_related("delivery__device", "delivery__queued_by")
-        .order_by("-id")
+        shipments.select_related(
+            "document", "delivery__device", "delivery__queued_by", "message__queued_by"
+        ).order_by("-id")[:200]
     )
 
 
-def latest_shipments(app: str, documents: Sequence[Document]) -> dict[int, Delivery]:
-    """The latest delivery of each document made through this package, by document id."""
-    latest: dict[int, Delivery] = {}
+def latest_shipments(app: str, documents: Sequence[Document]) -> dict[int, Delivery | Message]:
+    """The latest delivery or message of each document made through this package, by
+    document id."""
+    latest: dict[int, Delivery | Message] = {}
     shipments = (
         Shipment.objects.filter(connection__app=app, document__in=[d.pk for d in documents])
-        .select_related("delivery")
-        .order_by("-delivery__queued_at", "-id")
+        .select_related("delivery", "message")
+        .order_by("-created_at", "-id")
     )
     for shipment in shipments:
-        latest.setdefault(shipment.document_id, shipment.delivery)
+        sent = shipment.delivery or shipment.message
+        if sent is not None:
+            latest.setdefault(shipment.document_id, sent)
     return latest
+
+
+# ---- e-mail presets: one message per document ------------------------------------------
+
+
+def _attachments(connection: Connection, document: Document) -> list[tuple[str, bytes, str]]:
+    """The UBL (and the PDF when the connection's payload wants it), named as a folder preset
+    names its files by default."""
+    route = Route.of(connection)
+    facts = route.facts(
+        kind=document.kind, number=document.number, issue_date=document.issue_date,
+        id=document.pk,
+    )  # fmt: skip
+    stem = naming.file_stem(DEFAULT_FILE_TEMPLATE, facts)
+    types = {"ubl": "application/xml", "pdf": "application/pdf"}
+    return [
+        (stem + suffix, storage.read(_blob(document, part).sha256), types[part])
+        for part, suffix in route.suffixes()
+    ]
+
+
+def _mail(
+    connection: Connection, document: Document, *, origin: Shipment.Origin, by: User | None
+) -> list[Message]:
+    """Queue the message of a document to the address its kind goes to; nothing when it
+    already went through this connection (unless sent again by hand)."""
+    preset = preset_of(connection.app)
+    kind_label = str(Document.Kind(document.kind).label)
+    company = document.company.name
+    message = Message(
+        to=connection.addresses[preset.route(document.kind)],
+        subject=mail.subject(company=company, kind_label=kind_label, number=document.number),
+        body=mail.body(
+            company=company,
+            kind_label=kind_label,
+            number=document.number,
+            issue_date=document.issue_date.strftime("%d/%m/%Y"),
+            total=f"{document.total} {document.currency}",
+            firm=connection.firm.name,
+        ),
+        queued_by=by,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+            Shipment.objects.create(
+                connection=connection, document=document, part="email", message=message,
+                origin=origin,
+            )  # fmt: skip
+    except IntegrityError:
+        return []
+    audit.record(
+        connection.firm, "connector.email_queued", message, actor=by, app=connection.app,
+        document_id=document.pk, to=message.to,
+    )  # fmt: skip
+    enqueue_on_commit(send_message, message.pk)
+    return [message]
+
+
+@transaction.atomic
+def mail_documents(
+    firm: Organisation,
+    app: str,
+    documents: Iterable[Document],
+    *,
+    by: User | None,
+    origin: Shipment.Origin = Shipment.Origin.ACCOUNTANT,
+) -> list[Message]:
+    """`send` for e-mail presets: one message per document, all or nothing; a document
+    already sent through this connection is not sent again (only `mail_again` does that)."""
+    if not by_email(app):
+        raise ServiceError(
+            "sent_by_device",
+            _("%(app)s takes documents through a device, not by e-mail.")
+            % {"app": preset_of(app).title},
+            Kind.CONFLICT,
+        )
+    messages = []
+    for connection, document in _plan(firm, app, documents):
+        messages += _mail(connection, document, origin=origin, by=by)
+    return messages
+
+
+@transaction.atomic
+def mail_again(
+    firm: Organisation, app: str, document: Document, *, by: User | None
+) -> list[Message]:
+    """Send a document's message once more, by hand: the only way a package that refuses
+    duplicates gets it twice."""
+    connection = _connection_for(firm, app, document)
+    problem = _why_not_deliverable(document, Payload(connection.payload))
+    if problem:
+        raise ServiceError("not_deliverable", problem, Kind.INVALID)
+    messages = _mail(connection, document, origin=Shipment.Origin.AGAIN, by=by)
+    audit.record(firm, "connector.sent_again", document, actor=by, app=app)
+    return messages
+
+
+@background
+def send_message(message_id: int) -> str:
+    """The background task of each try. It lives here, not in `tasks`, because the services
+    that queue it (sending, and each retry) would otherwise import `tasks`, which imports them."""
+    state = attempt_message(message_id)
+    logger.info("package connector message=%d state=%s", message_id, state)
+    return state
+
+
+def attempt_message(message_id: int) -> str:
+    """One try at handing a queued message to the SMTP server (the background task's work):
+    delivered when the server accepts it, tried again later on a temporary refusal, failed
+    on a permanent one, after the last try, or when it is too big to send. Returns its state."""
+    shipment = (
+        Shipment.objects.select_related("message", "connection__firm", "document__company")
+        .filter(message=message_id)
+        .first()
+    )
+    if shipment is None or shipment.message is None:
+        return "gone"  # disconnected meanwhile
+    if shipment.message.state != Message.State.QUEUED:
+        return shipment.message.state
+    message = shipment.message
+    email = mail.build(
+        to=message.to,
+        subject=message.subject,
+        body=message.body,
+        attachments=_attachments(shipment.connection, shipment.document),
+    )
+    size, limit = mail.size_of(email), settings.LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES
+    if size > limit:
+        outcome = mail.Outcome(
+            accepted=False,
+            temporary=False,
+            answer=_(
+                "The message is %(size)s bytes, more than the %(limit)s bytes the service "
+                "sends (LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES)."
+            )
+            % {"size": size, "limit": limit},
+        )
+    else:
+        outcome = mail.transmit(email)
+    return _record(shipment, outcome)
+
+
+@transaction.atomic
+def _record(shipment: Shipment, outcome: mail.Outcome) -> str:
+    assert shipment.message_id is not None  # an e-mail preset's shipment
+    message = Message.objects.select_for_update().get(pk=shipment.message_id)
+    if message.state != Message.State.QUEUED:
+        return message.state
+    now = timezone.now()
+    waits = settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS
+    message.attempts += 1
+    message.answer = outcome.answer
+    message.next_attempt_at = None
+    firm = shipment.connection.firm
+    if outcome.accepted:
+        message.state = Message.State.DELIVERED
+        message.delivered_at = now
+        message.failure_message = ""
+        audit.record(firm, "connector.email_delivered", message, answer=outcome.answer)
+    elif outcome.temporary and message.attempts <= len(waits):
+        wait = dt.timedelta(seconds=waits[message.attempts - 1])
+        message.next_attempt_at = now + wait
+        message.failure_message = _(
+            "The mail server did not take it yet (%(answer)s); next try at %(when)s."
+        ) % {
+            "answer": outcome.answer,
+            "when": date_format(timezone.localtime(now + wait), "SHORT_DATETIME_FORMAT"),
+        }
+        enqueue_on_commit_after(wait, send_message, message.pk)
+    else:
+        message.state = Message.State.FAILED
+        message.failure_message = (
+            _("The mail server refused it after %(count)s tries: %(answer)s")
+            % {"count": message.attempts, "answer": outcome.answer}
+            if outcome.temporary
+            else _("Refused: %(answer)s") % {"answer": outcome.answer}
+        )
+        audit.record(firm, "connector.email_failed", message, reason=message.failure_message)
+    message.save()
+    return message.state
 
 
 # ---- nightly automatic transfer (S8's rules) ----------------------------------------------
 
 
-def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> list[Delivery]:
+def run_autosend(
+    firm: Organisation | None = None, *, on: dt.date | None = None
+) -> list[Delivery | Message]:
     """Queue every document that BOB Demat's nightly rules would send, through each package
     connection that has automatic transfer on. Idempotent: a document goes once per
     connection. A connection with no device to send to is skipped until it has one."""
     on = on or timezone.localdate()
     connections = Connection.objects.filter(
-        auto_transfer=True, app__in=[preset.slug for preset in available_presets()]
+        auto_transfer=True, app__in=list(PRESETS)
     ).select_related("firm", "device", "dossier__company")
     if firm is not None:
         connections = connections.filter(firm=firm)
-    queued: list[Delivery] = []
+    queued: list[Delivery | Message] = []
     for connection in connections:
-        device = connection.device or default_device(connection.firm, connection.app)
-        if device is None or device.revoked_at is not None:
-            continue
+        device = None
+        if not by_email(connection.app):
+            device = connection.device or default_device(connection.firm, connection.app)
+            if device is None or device.revoked_at is not None:
+                continue
         candidates = (
             Document.objects.filter(
                 company=connection.dossier.company_id,
@@ -671,5 +964,10 @@ def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None)
                 document, Payload(connection.payload)
             ):
                 continue
-            queued += _ship(connection, document, device, origin=Shipment.Origin.AUTOMATIC, by=None)
+            if device is None:
+                queued += _mail(connection, document, origin=Shipment.Origin.AUTOMATIC, by=None)
+            else:
+                queued += _ship(
+                    connection, document, device, origin=Shipment.Origin.AUTOMATIC, by=None
+                )
     return queued

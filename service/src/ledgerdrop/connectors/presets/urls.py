@@ -1,7 +1,7 @@
 from django.urls import path
 
 from ledgerdrop.connectors.presets import views
-from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism
+from ledgerdrop.connectors.presets.catalogue import PRESETS
 
 # Each package's page has a name of its own: the firm's menu reverses it with the firm's id.
 urlpatterns = [
@@ -12,7 +12,6 @@ urlpatterns = [
         name=f"connector-{preset.slug}",
     )
     for preset in PRESETS.values()
-    if preset.mechanism is Mechanism.FOLDER
 ] + [
     path(
         "firms/<int:firm_id>/connectors/<slug:app>/connections/new/",

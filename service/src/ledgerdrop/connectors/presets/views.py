@@ -13,9 +13,14 @@ from django.views.decorators.http import require_POST
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import firm_for
 from ledgerdrop.connectors.presets import services
-from ledgerdrop.connectors.presets.catalogue import Preset
-from ledgerdrop.connectors.presets.forms import ConnectionForm, SendForm, SettingsForm
-from ledgerdrop.connectors.presets.models import Connection, Shipment
+from ledgerdrop.connectors.presets.catalogue import Mechanism, Preset
+from ledgerdrop.connectors.presets.forms import (
+    ConnectionForm,
+    EmailConnectionForm,
+    SendForm,
+    SettingsForm,
+)
+from ledgerdrop.connectors.presets.models import Connection
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.documents.models import Document
@@ -26,7 +31,23 @@ _FIELD_OF = {
     "already_connected": "dossier",
     "unknown_device": "device",
     "invalid_payload": "payload",
+    "missing_address": None,
+    "invalid_address": None,
+    "unknown_address": None,
 }
+
+AnyConnectionForm = ConnectionForm | EmailConnectionForm
+
+
+def _connection_form(
+    request: HttpRequest, firm: Organisation, preset: Preset, connection: Connection | None
+) -> AnyConnectionForm:
+    form_class = EmailConnectionForm if _by_email(preset) else ConnectionForm
+    return form_class(request.POST or None, firm=firm, preset=preset, connection=connection)
+
+
+def _by_email(preset: Preset) -> bool:
+    return preset.mechanism is Mechanism.EMAIL
 
 
 def _firm_and_preset(request: HttpRequest, firm_id: int, app: str) -> tuple[Organisation, Preset]:
@@ -42,17 +63,27 @@ def _firm_and_preset(request: HttpRequest, firm_id: int, app: str) -> tuple[Orga
 
 
 def _context(firm: Organisation, preset: Preset, **extra: object) -> dict[str, object]:
-    return {"firm": firm, "preset": preset, "app": preset.slug, "section": preset.slug, **extra}
+    return {
+        "firm": firm,
+        "preset": preset,
+        "app": preset.slug,
+        "section": preset.slug,
+        "by_email": _by_email(preset),
+        **extra,
+    }
 
 
 @login_required
 def overview(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
     firm, preset = _firm_and_preset(request, firm_id, app)
     settings = services.settings_of(firm, app)
-    form = SettingsForm(
-        request.POST or None, firm=firm, initial={"default_device": settings.default_device}
-    )
-    if request.method == "POST" and form.is_valid():
+    # E-mail presets have no device to choose: their messages leave by the service's SMTP.
+    form = None
+    if not _by_email(preset):
+        form = SettingsForm(
+            request.POST or None, firm=firm, initial={"default_device": settings.default_device}
+        )
+    if request.method == "POST" and form is not None and form.is_valid():
         services.set_default_device(firm, app, form.cleaned_data["default_device"], by=request.user)  # type: ignore[arg-type]
         messages.success(request, _("Settings saved."))
         return redirect(f"connector-{app}", firm_id=firm.pk)
@@ -74,22 +105,23 @@ def overview(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
 
 
 def _save(
-    request: HttpRequest, form: ConnectionForm, preset: Preset, connection: Connection | None
+    request: HttpRequest, form: AnyConnectionForm, preset: Preset, connection: Connection | None
 ) -> Connection | None:
+    device = {} if _by_email(preset) else {"device": form.cleaned_data["device"]}
     try:
         if connection is None:
             return services.connect(
                 form.cleaned_data["dossier"],
                 preset.slug,
-                device=form.cleaned_data["device"],
                 by=request.user,  # type: ignore[arg-type]
+                **device,
                 **form.service_fields(),
                 **form.transfer_fields(),
             )
         return services.update_connection(
             connection,
-            device=form.cleaned_data["device"],
             by=request.user,  # type: ignore[arg-type]
+            **device,
             **form.service_fields(),
             **form.transfer_fields(),
         )
@@ -103,11 +135,16 @@ def _save(
 @login_required
 def new_connection(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
     firm, preset = _firm_and_preset(request, firm_id, app)
-    form = ConnectionForm(request.POST or None, firm=firm, preset=preset)
+    form = _connection_form(request, firm, preset, None)
     if request.method == "POST" and form.is_valid():
         connection = _save(request, form, preset, None)
         if connection is not None:
-            messages.success(request, _("The dossier is connected: its folders are being created."))
+            messages.success(
+                request,
+                _("The dossier is connected: its documents go to these addresses.")
+                if _by_email(preset)
+                else _("The dossier is connected: its folders are being created."),
+            )
             return redirect("connector-connection", firm.pk, app, connection.pk)
     return render(
         request,
@@ -131,16 +168,11 @@ def connection_detail(
         services.disconnect(connection, by=request.user)  # type: ignore[arg-type]
         messages.success(request, _("The connection is removed."))
         return redirect(f"connector-{app}", firm_id=firm.pk)
-    form = ConnectionForm(request.POST or None, firm=firm, preset=preset, connection=connection)
+    form = _connection_form(request, firm, preset, connection)
     saved = request.method == "POST" and form.is_valid()
     if saved and _save(request, form, preset, connection) is not None:
         messages.success(request, _("Settings saved."))
         return redirect("connector-connection", firm.pk, app, connection.pk)
-    history = (
-        Shipment.objects.filter(connection=connection)
-        .select_related("document", "delivery__device", "delivery__queued_by")
-        .order_by("-id")[:200]
-    )
     return render(
         request,
         "presets/connection_form.html",
@@ -149,7 +181,7 @@ def connection_detail(
             preset,
             form=form,
             connection=connection,
-            history=history,
+            history=services.history(connection),
             samples=_samples(firm, preset, connection.dossier, connection, None),
         ),
     )
@@ -160,9 +192,13 @@ def _samples(
     preset: Preset,
     dossier: Dossier,
     connection: Connection | None,
-    form: ConnectionForm | None,
-) -> list[services.SamplePath]:
+    form: AnyConnectionForm | None,
+) -> list[services.SamplePath] | list[services.SampleMessage]:
     fields = form.service_fields() if form is not None else {}
+    if isinstance(form, EmailConnectionForm) or (form is None and _by_email(preset)):
+        return services.preview_messages(
+            dossier, preset.slug, connection=connection, addresses=fields.get("addresses")
+        )
     return services.preview(
         dossier,
         preset.slug,
@@ -183,7 +219,8 @@ def preview(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
         connection = get_object_or_404(
             Connection, pk=request.POST["connection"], firm=firm, app=app
         )
-    form = ConnectionForm(request.POST, firm=firm, preset=preset, connection=connection)
+    form_class = EmailConnectionForm if _by_email(preset) else ConnectionForm
+    form = form_class(request.POST, firm=firm, preset=preset, connection=connection)
     context = _context(firm, preset, samples=None, problem="")
     dossier = connection.dossier if connection else None
     if form.is_valid():
@@ -203,19 +240,15 @@ def documents_to_process(request: HttpRequest, firm_id: int, app: str) -> HttpRe
     firm, preset = _firm_and_preset(request, firm_id, app)
     documents = services.documents_to_process(firm, app)
     form = SendForm(request.POST or None, firm=firm, documents=documents)
+    if _by_email(preset):
+        del form.fields["device"]
     if request.method == "POST" and form.is_valid():
         try:
-            deliveries = services.send(
-                firm,
-                app,
-                form.cleaned_data["documents"],
-                device=form.cleaned_data["device"],
-                by=request.user,  # type: ignore[arg-type]
-            )
+            queued = _send(request, firm, preset, form)
         except ServiceError as refusal:
             show_refusal(request, refusal, form=form)
         else:
-            messages.success(request, _("%(count)s files queued.") % {"count": len(deliveries)})
+            messages.success(request, queued)
             return redirect("connector-documents", firm.pk, app)
     return render(
         request,
@@ -224,13 +257,30 @@ def documents_to_process(request: HttpRequest, firm_id: int, app: str) -> HttpRe
     )
 
 
+def _send(request: HttpRequest, firm: Organisation, preset: Preset, form: SendForm) -> str:
+    """Send the documents chosen; says what was queued."""
+    documents = form.cleaned_data["documents"]
+    if _by_email(preset):
+        sent = services.mail_documents(firm, preset.slug, documents, by=request.user)  # type: ignore[arg-type]
+        return _("%(count)s messages queued.") % {"count": len(sent)}
+    deliveries = services.send(
+        firm,
+        preset.slug,
+        documents,
+        device=form.cleaned_data["device"],
+        by=request.user,  # type: ignore[arg-type]
+    )
+    return _("%(count)s files queued.") % {"count": len(deliveries)}
+
+
 @login_required
 @require_POST
 def send_again(request: HttpRequest, firm_id: int, app: str, document_id: int) -> HttpResponse:
-    firm, _preset = _firm_and_preset(request, firm_id, app)
+    firm, preset = _firm_and_preset(request, firm_id, app)
     document = get_object_or_404(Document, pk=document_id, company__accountant_links__firm=firm)
+    again = services.mail_again if _by_email(preset) else services.send_again
     try:
-        services.send_again(firm, app, document, by=request.user)  # type: ignore[arg-type]
+        again(firm, app, document, by=request.user)  # type: ignore[arg-type]
     except ServiceError as refusal:
         show_refusal(request, refusal)
     else:

@@ -48,7 +48,7 @@ def test_the_catalogue_lists_every_package(firm: Firm) -> None:
     }  # fmt: skip
     assert by_app["expert-m"]["mechanism"] == "folder" and by_app["expert-m"]["available"]
     assert "path_template" in by_app["folder"]["fields"]
-    assert by_app["yuki"]["mechanism"] == "email" and not by_app["yuki"]["available"]
+    assert by_app["yuki"]["mechanism"] == "email" and by_app["yuki"]["available"]
     assert by_app["admisol"]["address_keys"] == ["sales", "purchases"]
 
 
@@ -116,4 +116,59 @@ def test_settings_connection_preview_send_and_documents_to_process(firm: Firm) -
 
 def test_an_unknown_app_is_not_found(firm: Firm) -> None:
     assert firm.call("get", "exact-online/settings").status_code == 404
-    assert firm.call("get", "yuki/connections").status_code == 404
+    assert firm.call("post", "exact-online/preview", {"dossier_id": 1}).status_code == 404
+
+
+def test_an_email_preset_through_the_api(firm: Firm) -> None:
+    firm.client.put(
+        f"/api/v1/firms/{firm.firm.pk}/apps/admisol", {"enabled": True},
+        content_type="application/json",
+    )  # fmt: skip
+    addresses = {"sales": "ventes@admisol.be", "purchases": "achats@admisol.be"}
+    preview = firm.call(
+        "post", "admisol/preview", {"dossier_id": firm.dossier.pk, "addresses": addresses}
+    )
+    assert preview.status_code == 200
+    samples = preview.json()["samples"]
+    assert [(s["kind"], s["address"]) for s in samples] == [
+        ("sales_invoice", "ventes@admisol.be"), ("credit_note", "ventes@admisol.be"),
+        ("purchase_invoice", "achats@admisol.be"), ("purchase_slip", "achats@admisol.be"),
+    ]  # fmt: skip
+    assert firm.dossier.company.name in samples[0]["subject"]
+
+    refused = firm.call(
+        "post", "admisol/connections",
+        {"dossier_id": firm.dossier.pk, "addresses": {**addresses, "purchases": "achats"}},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "invalid_address"
+    # In the person's language (French by default).
+    assert "« achats » n'est pas une adresse e-mail" in refused.json()["detail"]
+
+    created = firm.call(
+        "post", "admisol/connections", {"dossier_id": firm.dossier.pk, "addresses": addresses}
+    )
+    assert created.status_code == 201
+    connection = created.json()
+    assert (connection["addresses"], connection["folders"]) == (addresses, [])
+
+    document = builders.document(firm.dossier.company, number="V-9")
+    sent = firm.call("post", "admisol/send", {"document_ids": [document.pk]})
+    assert sent.status_code == 202
+    assert sent.json()["deliveries"] == []
+    (message,) = sent.json()["messages"]
+    assert (message["document_id"], message["to"], message["state"]) == (
+        document.pk, "ventes@admisol.be", "queued",
+    )  # fmt: skip
+    assert "V-9" in message["subject"]
+    waiting = firm.client.get(
+        f"/api/v1/firms/{firm.firm.pk}/documents-to-process", {"app": "admisol"}
+    ).json()
+    assert waiting == []
+
+    patched = firm.call(
+        "patch", f"admisol/connections/{connection['id']}",
+        {"addresses": {**addresses, "sales": "journal-ventes@admisol.be"}},
+    )  # fmt: skip
+    assert patched.json()["addresses"]["sales"] == "journal-ventes@admisol.be"

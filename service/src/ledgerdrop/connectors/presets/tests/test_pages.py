@@ -118,3 +118,49 @@ def test_a_connection_is_saved_then_documents_are_sent_and_sent_again(
         "again",
     ]
     assert "Send again" in client.get(saved["Location"]).content.decode()
+
+
+def test_an_email_package_connected_previewed_sent_and_sent_again_from_its_pages(
+    accountant: Accountant,
+) -> None:
+    client, firm, dossier = accountant.client, accountant.firm, accountant.dossier
+    client.put(
+        f"/api/v1/firms/{firm.pk}/apps/winauditor", {"enabled": True},
+        content_type="application/json",
+    )  # fmt: skip
+    base = f"/firms/{firm.pk}/connectors/winauditor"
+    overview = unescape(client.get(f"{base}/").content.decode())
+    assert f'href="{base}/"' in overview and "Default device" not in overview
+    fields = {
+        "dossier": dossier.pk, "address_sales": "ventes@winauditor.be",
+        "address_purchases": "achats@winauditor.be", "payload": "ubl",
+    }  # fmt: skip
+    form = unescape(client.get(f"{base}/connections/new/").content.decode())
+    assert "Sales address" in form and "Purchases address" in form and "Folder" not in form
+
+    preview = unescape(client.post(f"{base}/preview/", fields).content.decode())
+    assert preview.count("<dt>") == 4
+    assert "ventes@winauditor.be" in preview and "achats@winauditor.be" in preview
+    assert "Dupont SRL" in preview
+    refused = client.post(f"{base}/connections/new/", {**fields, "address_sales": "ventes"})
+    assert refused.status_code == 200 and not Connection.objects.exists()
+    assert 'role="alert"' in refused.content.decode()
+
+    saved = client.post(f"{base}/connections/new/", fields)
+    connection = Connection.objects.get()
+    assert saved["Location"] == f"{base}/connections/{connection.pk}/"
+
+    document = builders.document(dossier.company)
+    to_process = f"{base}/documents-to-process/"
+    page = client.get(to_process).content.decode()
+    assert document.number in page and 'name="device"' not in page
+    assert client.post(to_process, {"documents": [document.pk]}).status_code == 302
+    assert document.number not in client.get(to_process).content.decode()
+    client.post(f"{base}/documents/{document.pk}/send-again/")
+
+    history = unescape(client.get(saved["Location"]).content.decode())
+    assert history.count("ventes@winauditor.be") >= 2 and "Send again" in history
+    assert list(Shipment.objects.values_list("origin", flat=True).order_by("id")) == [
+        "accountant",
+        "again",
+    ]

@@ -48,11 +48,12 @@ def test_switching_a_package_on_and_off(setup: Setup) -> None:
     assert not services.is_enabled(setup.firm, "expert-m")
 
 
-def test_an_unknown_or_email_package_cannot_be_used_yet(setup: Setup) -> None:
-    for app in ("nope", "yuki"):
-        with pytest.raises(ServiceError) as refused:
-            services.switch(setup.firm, app, True, by=None)
-        assert refused.value.code == "unknown_app"
+def test_an_unknown_package_cannot_be_switched_on(setup: Setup) -> None:
+    with pytest.raises(ServiceError) as refused:
+        services.switch(setup.firm, "nope", True, by=None)
+    assert refused.value.code == "unknown_app"
+    services.switch(setup.firm, "yuki", True, by=None)
+    assert services.is_enabled(setup.firm, "yuki")
 
 
 def test_folders_appear_on_the_devices_as_soon_as_a_connection_is_saved(setup: Setup) -> None:
@@ -197,6 +198,7 @@ def test_the_nightly_transfer_sends_what_bob_demats_rules_send_once(setup: Setup
     (delivery,) = services.run_autosend(on=dt.date(2026, 11, 30))
     again = services.run_autosend(on=dt.date(2026, 11, 30))
 
+    assert isinstance(delivery, Delivery)
     assert delivery.source_id == sent.pk and again == []
     assert issued in services.documents_to_process(firm, "topaccount")
     assert connection.shipments.get().origin == "automatic"
