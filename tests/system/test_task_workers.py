@@ -90,3 +90,21 @@ def test_a_task_whose_worker_is_killed_mid_run_is_run_again_by_another_worker_on
     assert lines(tmp_path / "runs") == [str(first.pid), str(second.pid)]
     assert lines(tmp_path / "effects") == [str(second.pid)]
     assert len(DBTaskResult.objects.get(pk=queued.id).worker_ids) == 2
+
+
+def test_a_worker_told_to_stop_mid_task_finishes_the_task_first(tmp_path: Path) -> None:
+    queued = held.enqueue(str(tmp_path))
+    worker = start_worker(tmp_path, "worker")
+    try:
+        wait_until(lambda: len(lines(tmp_path / "runs")) == 1, 30, "the worker to start it")
+        worker.terminate()
+        (tmp_path / "release").touch()
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    assert worker.returncode == 0
+    assert status(queued.id) == TaskResultStatus.SUCCESSFUL
+    assert lines(tmp_path / "effects") == [str(worker.pid)]

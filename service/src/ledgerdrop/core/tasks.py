@@ -269,7 +269,7 @@ def _poll_seconds(interval: float | None) -> float:
 
 
 def run_worker(*, interval: float | None = None, stop_when_idle: bool = False) -> None:
-    """Run a worker in this thread until the process is stopped or, with `stop_when_idle`,
+    """Run a worker in this thread until it is told to stop or, with `stop_when_idle`,
     until no task is left. `interval`: how often an idle worker looks at the queue (by default
     half a second on SQLite; on PostgreSQL, where a NOTIFY wakes it, five seconds)."""
     worker = _Worker(interval=_poll_seconds(interval), batch=stop_when_idle, wake=threading.Event())
@@ -278,6 +278,10 @@ def run_worker(*, interval: float | None = None, stop_when_idle: bool = False) -
         # if it dies) and no notification to wait for.
         worker.run()
         return
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd's stop, a deploy) or Ctrl-C: finish the task at hand, then stop;
+        # a second one stops at once.
+        worker.configure_signals()
     watch = _Watch(worker)
     watch.start()
     try:
