@@ -4,7 +4,9 @@ worker process, tasks queued one at a time at random moments.
 Two workers on the same database: `ledgerdrop worker` (woken by LISTEN/NOTIFY) and, as the
 peer, django-tasks-db's own `db_worker` looking at the queue every half second (what
 `ledgerdrop worker` did before). The task is a real one that does next to nothing (an
-invitation for nobody: one query). Reported: p50, p99 and the worst pick-up latency.
+invitation for nobody: one query). Reported: p50, p99 and the worst pick-up latency, and the
+share picked up within a second. The latency runs from the queuing process's clock before its
+commit to the worker's before its claim commits: a busy machine's slow commits count in it.
 
     scripts/with-postgres.sh uv run python bench/tasks.py [--tasks 200]
 
@@ -25,13 +27,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import delivery  # noqa: E402
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 WORKERS = {
     "ledgerdrop worker (LISTEN/NOTIFY)": ["worker"],
@@ -59,10 +64,19 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def wait_for_all(queued: QuerySet[Any], log: Path) -> None:
+    from django_tasks.base import TaskResultStatus
+
+    deadline = time.monotonic() + 60
+    while queued.exclude(status=TaskResultStatus.SUCCESSFUL).exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"tasks left unrun; see {log}")
+        time.sleep(0.2)
+
+
 def measure(command: list[str], count: int, log: Path) -> dict[str, float]:
     """Start the worker, queue `count` tasks 20–200 ms apart, wait for all of them to have
     run; the latencies are read from the queue's own columns (enqueued_at, started_at)."""
-    from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     from ledgerdrop.accounts import tasks
@@ -75,17 +89,16 @@ def measure(command: list[str], count: int, log: Path) -> dict[str, float]:
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        time.sleep(3)  # started and idle
+        # Started (slow on a busy machine) and idle: the first task has run.
+        warm_up = tasks.send_invitation.enqueue(0, "fr").id
+        wait_for_all(DBTaskResult.objects.filter(pk=warm_up), log)
+        time.sleep(1)
         ids = []
         for _ in range(count):
             ids.append(tasks.send_invitation.enqueue(0, "fr").id)
             time.sleep(random.uniform(0.02, 0.2))
         ours = DBTaskResult.objects.filter(pk__in=ids)
-        deadline = time.monotonic() + 60
-        while ours.exclude(status=TaskResultStatus.SUCCESSFUL).exists():
-            if time.monotonic() > deadline:
-                raise SystemExit(f"tasks left unrun; see {log}")
-            time.sleep(0.2)
+        wait_for_all(ours, log)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -98,18 +111,22 @@ def measure(command: list[str], count: int, log: Path) -> dict[str, float]:
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "max_ms": round(max(latencies), 1),
+        # The issue's bar: a task picked up within a second.
+        "within_1s_percent": round(100 * sum(ms <= 1000 for ms in latencies) / len(latencies), 1),
     }
 
 
 def table(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
-        f"Task pick-up latency, {results['started']} — {m['cores']} cores ({m['cpu']}), PostgreSQL",
-        f"{'worker':<36} {'tasks':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
+        f"Task pick-up latency, {results['started']} — {m['cores']} cores ({m['cpu']}), "
+        f"PostgreSQL, load average {m['load_average_at_start']:.1f} at start",
+        f"{'worker':<36} {'tasks':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'<=1 s':>7}",
     ]
     for name, run in results["runs"].items():
         lines.append(
-            f"{name:<36} {run['tasks']:>6} {run['p50_ms']:>8} {run['p99_ms']:>8} {run['max_ms']:>8}"
+            f"{name:<36} {run['tasks']:>6} {run['p50_ms']:>8} {run['p99_ms']:>8} "
+            f"{run['max_ms']:>8} {run['within_1s_percent']:>6}%"
         )
     return "\n".join(lines)
 
