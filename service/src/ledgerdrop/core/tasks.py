@@ -90,6 +90,10 @@ def _notify_workers(sender: type, **kwargs: Any) -> None:
             cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
 
 
+class WorkerLost(Exception):
+    """What a task failed with when its workers kept dying while running it."""
+
+
 def requeue_abandoned() -> int:
     """Put back in the queue the tasks left RUNNING by workers that are no longer alive (no
     fresh `TaskWorker` row); returns how many. Safe to run from every worker at once: a task
@@ -111,7 +115,7 @@ def requeue_abandoned() -> int:
             same_run.update(
                 status=TaskResultStatus.FAILED,
                 finished_at=now,
-                exception_class_path="ledgerdrop.core.tasks.WorkerLost",
+                exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
                 traceback=f"{len(task.worker_ids)} workers were lost while running this task.",
             )
             logger.error(
@@ -229,6 +233,8 @@ class _Watch:
             if listening:
                 connection.ensure_connection()
                 connection.connection.execute(f"LISTEN {CHANNEL}")
+                # Whatever was queued while no one listened (a lost connection): look again.
+                self.worker.wake.set()
             next_beat = 0.0
             while not self.stopping.is_set():
                 if time.monotonic() >= next_beat:

@@ -71,4 +71,6 @@ def test_a_task_that_has_lost_five_workers_is_failed_rather_than_tried_again() -
 
     failed = DBTaskResult.objects.get(pk=task_id)
     assert failed.status == TaskResultStatus.FAILED
-    assert "5 workers were lost" in failed.traceback
+    [error] = failed.task_result.errors
+    assert error.exception_class is tasks.WorkerLost
+    assert "5 workers were lost" in error.traceback
