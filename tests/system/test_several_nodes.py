@@ -8,6 +8,7 @@ data folder holds a document."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -26,8 +27,12 @@ import pytest
 from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop.connectors.bob_demat import services as bob_demat
+from ledgerdrop.connectors.bob_demat.models import AutosendRun, DematConnection
+from ledgerdrop.core import periodic
+from ledgerdrop.core.models import PeriodicRun, TaskWorker
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
+from ledgerdrop.documents.models import Document
 from tests import builders
 from tests.conftest import Agent, database_url, free_port
 from tests.object_storage import Bucket
@@ -75,6 +80,8 @@ class Cluster:
     url: str
     nodes: list[Machine]
     worker: Machine
+    # What the machines are started with, for a test to start one more.
+    env: dict[str, str]
 
 
 def _start(name: str, command: list[str], env: dict[str, str], folder: Path) -> Machine:
@@ -129,6 +136,23 @@ def _nginx_config(folder: Path, listen: int, nodes: list[int]) -> Path:
 
 
 @pytest.fixture
+def automatic_transfer(transactional_db: None, s3_bucket: Bucket) -> DematConnection:
+    """A dossier with the nightly automatic transfer on and one paid invoice for it, ready
+    before the cluster starts (its scheduler catches up on the night just gone at once)."""
+    firm, company = builders.firm(), builders.company()
+    _, connection = builders.connected_dossier(firm, company, code="DUPONT")
+    bob_demat.update_connection(
+        connection, auto_transfer=True, start_date=dt.date(2026, 1, 1), by=None
+    )
+    bob_demat.set_default_device(
+        firm, delivery_services.register_device(firm, name="Serveur").device, by=None
+    )
+    invoice = builders.document(company, issue_date=dt.date(2026, 11, 2))
+    Document.objects.filter(pk=invoice.pk).update(status=Document.Status.PAID)
+    return connection
+
+
+@pytest.fixture
 def cluster(
     transactional_db: None, s3_bucket: Bucket, settings: SettingsWrapper, tmp_path: Path
 ) -> Iterator[Cluster]:
@@ -164,7 +188,7 @@ def cluster(
             _up(f"http://127.0.0.1:{port}", machine)
         url = f"http://127.0.0.1:{listen}"
         _up(url)
-        yield Cluster(url=url, nodes=machines, worker=worker)
+        yield Cluster(url=url, nodes=machines, worker=worker, env=env)
     finally:
         for process in [balancer, worker.process, *(m.process for m in machines)]:
             if process.poll() is None:
@@ -253,3 +277,26 @@ def test_two_nodes_behind_nginx_share_everything_and_survive_one_being_killed(
         assert not any(hashlib.sha256(p.read_bytes()).hexdigest() in stored for p in on_disk), (
             f"{machine.name} keeps a stored file on its own disk"
         )
+
+
+def test_each_nights_automatic_transfer_runs_once_however_many_workers_are_alive(
+    automatic_transfer: DematConnection, cluster: Cluster, tmp_path: Path
+) -> None:
+    second = _start("second-worker", unit_command("ledgerdrop-worker.service"), cluster.env,
+                    tmp_path)  # fmt: skip
+    try:
+        wait_until(lambda: TaskWorker.objects.count() == 2, 30, "both workers to be up")
+        wait_until(
+            lambda: AutosendRun.objects.filter(connection=automatic_transfer).exists(),
+            30,
+            "the night's automatic transfer",
+        )
+        # This process too, as one more scheduler, finds the night's slot taken.
+        assert "bob_demat.autosend" not in periodic.run_due_jobs()
+    finally:
+        second.process.terminate()
+        second.process.wait(timeout=30)
+
+    assert PeriodicRun.objects.filter(job="bob_demat.autosend").count() == 1
+    assert AutosendRun.objects.filter(connection=automatic_transfer).count() == 1
+    assert Delivery.objects.count() == 1

@@ -106,7 +106,9 @@ def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None
 
 
 def worker() -> None:
-    """A task worker process (scale-out), with the scheduler: claims make it safe to run many."""
+    """A task worker process (scale-out), with the scheduler: claims make it safe to run many.
+    SIGTERM lets it finish the task at hand; killed outright, its task is run again by another
+    worker once its lease has run out (core/tasks.py)."""
     _setup_django()
     _schema_ready(migrate_embedded=False)
     from ledgerdrop.core import periodic, tasks

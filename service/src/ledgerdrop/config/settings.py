@@ -148,7 +148,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # that finds no thread free within LEDGERDROP_BUSY_WAIT_SECONDS is answered 503 + Retry-After.
 LEDGERDROP_DB_POOL_SIZE = int(os.environ.get("LEDGERDROP_DB_POOL_SIZE", "20"))
 LEDGERDROP_LONG_POLL_THREADS = 2
-LEDGERDROP_RESERVED_CONNECTIONS = LEDGERDROP_LONG_POLL_THREADS + 3  # worker, scheduler, listener
+# The task worker and its watch, the scheduler, the wake-up listener.
+LEDGERDROP_RESERVED_CONNECTIONS = LEDGERDROP_LONG_POLL_THREADS + 4
 LEDGERDROP_REQUEST_THREADS = int(
     os.environ.get(
         "LEDGERDROP_REQUEST_THREADS",
@@ -176,6 +177,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task worker that has not shown a sign of life for this long is taken for dead and its running
+# task is queued again (core/tasks.py); it shows one every sixth of it, also mid-task.
+LEDGERDROP_WORKER_LEASE_SECONDS = float(os.environ.get("LEDGERDROP_WORKER_LEASE_SECONDS", "60"))
 
 STORAGES = {
     "default": {

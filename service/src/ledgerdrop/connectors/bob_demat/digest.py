@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from ledgerdrop.accounts.models import Organisation
+from ledgerdrop.connectors.bob_demat.models import DigestSent
 from ledgerdrop.delivery.models import Delivery, Device
 
 SILENT_AFTER = dt.timedelta(hours=24)
@@ -72,10 +73,18 @@ def send_for(firm: Organisation, now: dt.datetime | None = None) -> bool:
 
 
 def send_all() -> int:
+    """Each firm's digest for today, once: a firm already done today (the job run again after
+    its worker was lost) is passed over. Returns how many firms were mailed."""
     now = timezone.now()
-    return sum(
-        send_for(firm, now)
-        for firm in Organisation.objects.filter(kind=Organisation.Kind.FIRM, devices__isnull=False)
+    today = timezone.localdate(now)
+    mailed = 0
+    firms = (
+        Organisation.objects.filter(kind=Organisation.Kind.FIRM, devices__isnull=False)
+        .exclude(pk__in=DigestSent.objects.filter(day=today).values("firm"))
         .distinct()
         .order_by("pk")
     )
+    for firm in firms:
+        mailed += send_for(firm, now)
+        DigestSent.objects.get_or_create(firm=firm, day=today)
+    return mailed

@@ -139,3 +139,17 @@ class AutosendRun(models.Model):
 
     def __str__(self) -> str:
         return f"automatic transfer of {self.connection} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DigestSent(models.Model):
+    """A firm's daily digest done for a day: the digest job run again that day (its worker
+    lost mid-run) passes over the firms it already mailed."""
+
+    firm = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["firm", "day"], name="one_digest_a_day")]
+
+    def __str__(self) -> str:
+        return f"digest of {self.firm} for {self.day}"

@@ -55,3 +55,16 @@ def test_a_quiet_day_sends_no_mail() -> None:
 
     assert digest.send_all() == 0
     assert mail.outbox == []
+
+
+def test_the_digest_run_again_the_same_day_mails_no_firm_twice() -> None:
+    firm, company = builders.firm(), builders.company()
+    builders.connected_dossier(firm, company, code="DUPONT")
+    device = delivery_services.register_device(firm, name="Serveur partagé").device
+    services.send(firm, [builders.document(company)], device, by=None)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now() - dt.timedelta(hours=30))
+
+    first, again = digest.send_all(), digest.send_all()
+
+    assert (first, again) == (1, 0)
+    assert len(mail.outbox) == 1
