@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -20,7 +22,29 @@ from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 
+View = TypeVar("View", bound=Callable[..., Any])
+
 router = Router(tags=["Sage BOB Demat"])
+
+KEY = "bob-demat"
+
+
+def _route(method: str, suffix: str, **options: Any) -> Callable[[View], View]:
+    """An operation on BOB Demat's settings and connections, answering both at its own path
+    (`/firms/{fid}/bob-demat…`, the contract since S4) and at the connectors' one
+    (`/firms/{fid}/connectors/bob-demat…`), where the other packages' operations live."""
+
+    def decorate(view: View) -> View:
+        router.api_operation([method], f"/firms/{{fid}}/{KEY}{suffix}", **options)(view)
+        router.api_operation(
+            [method],
+            f"/firms/{{fid}}/connectors/{KEY}{suffix}",
+            operation_id=f"{view.__name__}_as_connector",
+            **options,
+        )(view)
+        return view
+
+    return decorate
 
 
 def _device(firm: Organisation, device_id: int | None) -> Device | None:
@@ -118,7 +142,7 @@ class SentOut(Schema):
     deliveries: list[QueuedDeliveryOut]
 
 
-@router.get("/firms/{fid}/bob-demat/settings", response=SettingsOut)
+@_route("GET", "/settings", response=SettingsOut)
 def get_settings(request: HttpRequest, fid: int) -> SettingsOut:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     demat = services.settings_of(firm)
@@ -129,21 +153,21 @@ def get_settings(request: HttpRequest, fid: int) -> SettingsOut:
     )
 
 
-@router.put("/firms/{fid}/bob-demat/settings", response={200: SettingsOut, **errors(409)})
+@_route("PUT", "/settings", response={200: SettingsOut, **errors(409)})
 def put_settings(request: HttpRequest, fid: int, body: SettingsIn) -> SettingsOut:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     services.set_default_device(firm, _device(firm, body.default_device_id), by=request.auth)  # type: ignore[attr-defined]
     return get_settings(request, fid)
 
 
-@router.get("/firms/{fid}/bob-demat/connections", response=list[ConnectionOut])
+@_route("GET", "/connections", response=list[ConnectionOut])
 def list_connections(request: HttpRequest, fid: int) -> list[ConnectionOut]:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     connections = DematConnection.objects.filter(firm=firm).select_related("dossier__company")
     return [ConnectionOut.of(connection) for connection in connections]
 
 
-@router.post("/firms/{fid}/bob-demat/connections", response={201: ConnectionOut, **errors(409)})
+@_route("POST", "/connections", response={201: ConnectionOut, **errors(409)})
 def create_connection(request: HttpRequest, fid: int, body: ConnectionIn) -> Status[ConnectionOut]:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=body.dossier_id, firm=firm)
@@ -164,9 +188,7 @@ def _connection(firm: Organisation, connection_id: int) -> DematConnection:
     )
 
 
-@router.patch(
-    "/firms/{fid}/bob-demat/connections/{cid}", response={200: ConnectionOut, **errors(409)}
-)
+@_route("PATCH", "/connections/{cid}", response={200: ConnectionOut, **errors(409)})
 def patch_connection(
     request: HttpRequest, fid: int, cid: int, body: ConnectionPatch
 ) -> ConnectionOut:
@@ -201,7 +223,7 @@ class AutosendOut(Schema):
     last_run: AutosendRunOut | None
 
 
-@router.get("/firms/{fid}/bob-demat/connections/{cid}/autosend", response=AutosendOut)
+@_route("GET", "/connections/{cid}/autosend", response=AutosendOut)
 def connection_autosend(request: HttpRequest, fid: int, cid: int) -> AutosendOut:
     connection = _connection(firm_for(request.auth, fid), cid)  # type: ignore[attr-defined]
     outlook = services.autosend_outlook(connection)
@@ -222,7 +244,7 @@ def connection_autosend(request: HttpRequest, fid: int, cid: int) -> AutosendOut
     )
 
 
-@router.delete("/firms/{fid}/bob-demat/connections/{cid}", response={204: None})
+@_route("DELETE", "/connections/{cid}", response={204: None})
 def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     services.disconnect(_connection(firm, cid), by=request.auth)  # type: ignore[attr-defined]
@@ -260,7 +282,7 @@ def documents_to_process(
     ]
 
 
-@router.post("/firms/{fid}/bob-demat/send", response={202: SentOut, **errors(409)})
+@_route("POST", "/send", response={202: SentOut, **errors(409)})
 def send(request: HttpRequest, fid: int, body: SendIn) -> Status[SentOut]:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     device = _device(firm, body.device_id)

@@ -14,12 +14,17 @@ from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import firm_for
+from ledgerdrop.connectors.bob_demat import naming as bob_demat_naming
+from ledgerdrop.connectors.bob_demat.api import KEY as BOB_DEMAT
 from ledgerdrop.connectors.bob_demat.api import QueuedDeliveryOut, SentOut
 from ledgerdrop.connectors.presets import services
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
     PRESETS,
+    PURCHASES,
+    SALES,
     Mechanism,
+    Payload,
     Preset,
 )
 from ledgerdrop.connectors.presets.models import Connection, Message
@@ -225,9 +230,28 @@ def _fields(body: ConnectorConnectionPatch | ConnectorConnectionIn, app: str) ->
     }
 
 
+# BOB Demat came first and keeps its own connections and paths (`/firms/{fid}/bob-demat/…`,
+# also at `connectors/bob-demat/…`): its folders are fixed, `<dossier code>/achats|ventes`.
+BOB_DEMAT_CONNECTOR = ConnectorOut(
+    app=BOB_DEMAT,
+    name="Sage BOB Demat",
+    mechanism=Mechanism.FOLDER.value,
+    available=True,
+    fields=["dossier_code", "device_id", "auto_transfer", "start_date"],
+    path_template="{dossier_code}/{direction}",
+    file_template=DEFAULT_FILE_TEMPLATE,
+    direction_words={
+        SALES: bob_demat_naming.SALES_FOLDER,
+        PURCHASES: bob_demat_naming.PURCHASES_FOLDER,
+    },
+    address_keys=[],
+    payload=Payload.UBL.value,
+)
+
+
 @router.get("/connectors", response=list[ConnectorOut])
 def list_connectors(request: HttpRequest) -> list[ConnectorOut]:
-    return [ConnectorOut.of(preset) for preset in PRESETS.values()]
+    return [BOB_DEMAT_CONNECTOR, *(ConnectorOut.of(preset) for preset in PRESETS.values())]
 
 
 @router.get("/firms/{fid}/connectors/{app}/settings", response=ConnectorSettingsOut)

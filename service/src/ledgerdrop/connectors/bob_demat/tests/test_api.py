@@ -139,3 +139,39 @@ def test_the_client_gets_409_with_the_reason_until_a_default_device_is_set(
     assert refused.status_code == 409
     assert refused.json()["type"] == "urn:ledgerdrop:problem:no_default_device"
     assert accepted.status_code == 202
+
+
+def test_bob_demat_answers_at_the_connectors_paths_as_at_its_own(
+    firm: Organisation, device: Device
+) -> None:
+    company = builders.company()
+    dossier = accounts_services.link_accountant(company, firm, by=None)
+    invoice = builders.document(company)
+    api = Api(firm)
+    at = f"/firms/{firm.pk}/connectors/bob-demat"
+
+    settings = api.call("put", f"{at}/settings", {"default_device_id": device.pk})
+    created = api.call(
+        "post", f"{at}/connections", {"dossier_id": dossier.pk, "dossier_code": "DUPONT"}
+    )
+    cid = created.json()["id"]
+    patched = api.call("patch", f"{at}/connections/{cid}", {"dossier_code": "DUPONT2"})
+    listed_at_its_own_path = api.call("get", f"/firms/{firm.pk}/bob-demat/connections").json()
+    sent = api.call("post", f"{at}/send", {"document_ids": [invoice.pk], "device_id": device.pk})
+    deleted = api.call("delete", f"{at}/connections/{cid}")
+
+    assert settings.json()["default_device_id"] == device.pk
+    assert created.status_code == 201
+    assert patched.json()["folders"] == ["DUPONT2/achats", "DUPONT2/ventes"]
+    assert [c["dossier_code"] for c in listed_at_its_own_path] == ["DUPONT2"]
+    [delivery] = sent.json()["deliveries"]
+    assert delivery["relative_path"].startswith("DUPONT2/ventes/")
+    assert deleted.status_code == 204
+    assert api.call("get", f"{at}/connections").json() == []
+
+
+def test_an_unknown_connector_path_is_a_404_problem(firm: Organisation) -> None:
+    response = Api(firm).call("get", f"/firms/{firm.pk}/connectors/bob-dematt/settings")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"

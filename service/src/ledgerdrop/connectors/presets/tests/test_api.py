@@ -43,13 +43,14 @@ def test_the_catalogue_lists_every_package(firm: Firm) -> None:
     connectors = firm.client.get("/api/v1/connectors").json()
     by_app = {connector["app"]: connector for connector in connectors}
     assert set(by_app) == {
-        "expert-m", "adsolut", "venice", "topaccount", "winbooks", "folder",
+        "bob-demat", "expert-m", "adsolut", "venice", "topaccount", "winbooks", "folder",
         "admisol", "winauditor", "yuki", "clearfacts", "winbooks-web", "email",
     }  # fmt: skip
     assert by_app["expert-m"]["mechanism"] == "folder" and by_app["expert-m"]["available"]
     assert "path_template" in by_app["folder"]["fields"]
     assert by_app["yuki"]["mechanism"] == "email" and by_app["yuki"]["available"]
     assert by_app["admisol"]["address_keys"] == ["sales", "purchases"]
+    assert by_app["bob-demat"]["direction_words"] == {"purchases": "achats", "sales": "ventes"}
 
 
 def test_settings_connection_preview_send_and_documents_to_process(firm: Firm) -> None:
