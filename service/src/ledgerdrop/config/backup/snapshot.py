@@ -1,8 +1,8 @@
 """`ledgerdrop backup DEST`: one consistent snapshot while the service runs.
 
-The database is read at one instant: on SQLite, its online backup API copies it page by page
-into a temporary file without stopping the writers (WAL), and the rows are serialized from that
-copy; on PostgreSQL, the rows are serialized in one REPEATABLE READ, READ ONLY transaction. The
+The database is read at one instant, in one transaction that stops no writer: on SQLite a
+deferred read transaction (WAL keeps the writers going and shows it none of their commits), on
+PostgreSQL a REPEATABLE READ, READ ONLY one. The
 rows go out through the models (Django's serializer), so that a restore can load them into any
 supported database and bring them up to a newer schema with the migrations. Stored files come
 after the rows: they are never changed or removed, so every file a row names is there."""
@@ -13,8 +13,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +23,7 @@ from pathlib import Path
 from django.apps import apps
 from django.core import serializers
 from django.core.files.storage import default_storage
-from django.db import connection, connections, models, transaction
+from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
@@ -34,7 +32,6 @@ from ledgerdrop.config.backup import schema, secrets
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
 from ledgerdrop.core.files import write_durably
 
-_SNAPSHOT_ALIAS = "backup_snapshot"
 # Sessions are bearer secrets and worth nothing in another place: people sign in again.
 LEFT_OUT = {"sessions.session"}
 
@@ -53,9 +50,9 @@ def take(destination: Path, *, passphrase: str | None = None) -> Result:
     partial = destination / layout.SNAPSHOTS / f"{layout.PARTIAL}{stamp}"
     partial.mkdir(parents=True, mode=0o700)
     try:
-        with _consistent_read() as alias:
-            migrations = _applied_migrations(alias)
-            counts = _serialize(alias, partial / layout.DATABASE)
+        with _consistent_read():
+            migrations = _applied_migrations()
+            counts = _serialize(partial / layout.DATABASE)
         files, named, copied = _copy_files(destination)
         manifest = Manifest(
             ledgerdrop_version=version("ledgerdrop"),
@@ -81,39 +78,28 @@ def take(destination: Path, *, passphrase: str | None = None) -> Result:
 
 
 @contextmanager
-def _consistent_read() -> Iterator[str]:
-    """The alias of a database connection that sees one instant of the data, for as long as
-    the block runs."""
+def _consistent_read() -> Iterator[None]:
+    """While the block runs, this process's connection sees the data of one instant."""
+    connection.ensure_connection()
     if connection.vendor == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ledgerdrop-backup-") as folder:
-            copy = Path(folder) / "snapshot.sqlite3"
-            source = sqlite3.connect(connection.settings_dict["NAME"])
-            target = sqlite3.connect(copy)
-            try:
-                with target:
-                    source.backup(target)
-            finally:
-                source.close()
-                target.close()
-            connections.settings[_SNAPSHOT_ALIAS] = {
-                **connection.settings_dict,
-                "NAME": str(copy),
-            }
-            try:
-                yield _SNAPSHOT_ALIAS
-            finally:
-                connections[_SNAPSHOT_ALIAS].close()
-                del connections[_SNAPSHOT_ALIAS]
-                del connections.settings[_SNAPSHOT_ALIAS]
+        # A DEFERRED read transaction, begun on the driver's connection behind Django's back
+        # (Django's own would be IMMEDIATE and hold the write lock): in WAL mode the writers go
+        # on while it reads, and it sees none of their commits.
+        raw = connection.connection
+        raw.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            raw.execute("ROLLBACK")
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield "default"
+        yield
 
 
-def _applied_migrations(alias: str) -> dict[str, list[str]]:
-    recorder = MigrationRecorder(connections[alias])
+def _applied_migrations() -> dict[str, list[str]]:
+    recorder = MigrationRecorder(connection)
     applied: dict[str, list[str]] = {}
     for app, name in sorted(recorder.applied_migrations()):
         applied.setdefault(app, []).append(name)
@@ -135,13 +121,13 @@ def backed_up_models() -> list[type[models.Model]]:
     ]
 
 
-def _serialize(alias: str, path: Path) -> dict[str, int]:
+def _serialize(path: Path) -> dict[str, int]:
     counts: Counter[str] = Counter()
 
     def rows() -> Iterator[models.Model]:
         for model in backed_up_models():
             counts[model._meta.label_lower] += 0
-            query = model._base_manager.using(alias).order_by(model._meta.pk.name)
+            query = model._base_manager.order_by(model._meta.pk.name)
             for row in query.iterator(chunk_size=2000):
                 counts[model._meta.label_lower] += 1
                 yield row
