@@ -61,17 +61,20 @@ def restore(source: Path, *, passphrase: str | None = None) -> Report:
             f"The database is not empty ({len(tables)} tables, e.g. {tables[0]}): a backup is "
             "restored into a new, empty database only."
         )
+    sealed = None
+    if passphrase is not None and manifest.secrets is not None:
+        # Opened first: a wrong passphrase is refused before anything is written.
+        sealed = secrets.open_sealed(
+            passphrase, snapshot / layout.SECRETS, manifest.secrets["salt"]
+        )
     report = Report(snapshot=snapshot, manifest=manifest)
     _store_files(layout.backup_root_of(snapshot), manifest)
     historical = schema.migrate_to(manifest.migrations)
     _load_rows(snapshot / layout.DATABASE, historical)
     report.migrated = schema.unapplied(manifest.migrations)
     call_command("migrate", interactive=False, verbosity=0)
-    if passphrase is not None and manifest.secrets is not None:
-        content = secrets.open_sealed(
-            passphrase, snapshot / layout.SECRETS, manifest.secrets["salt"]
-        )
-        report.told = secrets.put_back(content)
+    if sealed is not None:
+        report.told = secrets.put_back(sealed)
     return report
 
 

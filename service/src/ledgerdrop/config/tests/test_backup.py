@@ -5,7 +5,12 @@ admin and mails the operator when it fails."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,8 @@ from ledgerdrop.config.backup import nightly, restore, secrets, snapshot
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
 from ledgerdrop.core import storage
 from ledgerdrop.core.models import BackupRun
+from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
 from tests import builders
 
@@ -104,8 +111,6 @@ def test_secrets_stay_out_unless_asked_and_then_only_encrypted(
         for path in result.snapshot.iterdir():
             content = path.read_bytes()
             if path.name == layout.DATABASE:
-                import gzip
-
                 content = gzip.decompress(content)
             assert settings.SECRET_KEY.encode() not in content, path.name
             assert "smtp-pässword-42".encode() not in content, path.name
@@ -170,3 +175,116 @@ def test_a_backup_folder_without_a_snapshot_is_refused(tmp_path: Path) -> None:
     (partial / layout.MANIFEST).write_text(json.dumps({"format": 1}))
     with pytest.raises(BackupRefused, match="holds no backup"):
         restore.verify(tmp_path / "partial")
+
+
+def _restore(
+    source: Path, data_dir: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`ledgerdrop restore` into the embedded default of a new data folder."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
+    environment.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "ledgerdrop.config.cli", "restore", str(source), *args],
+        env={**environment, "LEDGERDROP_DATA_DIR": str(data_dir), **env},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def _tables(database: Path) -> list[str]:
+    with sqlite3.connect(database) as db:
+        return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+
+
+def test_restore_refuses_a_damaged_backup_and_a_database_that_is_not_empty(
+    tmp_path: Path,
+) -> None:
+    document = _company_with_a_document()
+    snapshot.take(tmp_path / "backup")
+    layout.blob_path(tmp_path / "backup", document.pdf_sha256).write_bytes(b"%PDF- not it")
+
+    damaged = _restore(tmp_path / "backup", tmp_path / "first")
+    left_by_the_refusal = _tables(tmp_path / "first" / "ledgerdrop.sqlite3")
+    layout.blob_path(tmp_path / "backup", document.pdf_sha256).unlink()
+    snapshot.take(tmp_path / "backup")  # the next night copies the file again
+    restored = _restore(tmp_path / "backup", tmp_path / "first")
+    again = _restore(tmp_path / "backup", tmp_path / "first")
+
+    assert damaged.returncode == 1
+    assert f"the stored file {document.pdf_sha256} does not match its checksum" in damaged.stderr
+    assert "Traceback" not in damaged.stderr
+    assert left_by_the_refusal == []
+    assert restored.returncode == 0, restored.stderr
+    assert "documents.document: 1" in restored.stdout
+    assert again.returncode == 1
+    assert "The database is not empty" in again.stderr
+
+
+def test_secrets_come_back_only_with_the_passphrase(
+    tmp_path: Path, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGERDROP_SMTP_PASSWORD", "smtp-pässword-42")
+    snapshot.take(tmp_path / "backup", passphrase="correct horse battery")
+
+    wrong = _restore(
+        tmp_path / "backup", tmp_path / "wrong", "--include-secrets",
+        LEDGERDROP_BACKUP_PASSPHRASE="incorrect horse battery",
+    )  # fmt: skip
+    right = _restore(
+        tmp_path / "backup", tmp_path / "right", "--include-secrets",
+        LEDGERDROP_BACKUP_PASSPHRASE="correct horse battery",
+    )  # fmt: skip
+
+    assert wrong.returncode == 1
+    assert "The passphrase does not open this backup's secrets" in wrong.stderr
+    assert _tables(tmp_path / "wrong" / "ledgerdrop.sqlite3") == []
+    assert right.returncode == 0, right.stderr
+    assert (tmp_path / "right" / "secret_key").read_text() == settings.SECRET_KEY
+    restored_env = tmp_path / "right" / secrets.RESTORED_ENVIRONMENT
+    assert restored_env.read_text() == "LEDGERDROP_SMTP_PASSWORD=smtp-pässword-42\n"
+    assert restored_env.stat().st_mode & 0o077 == 0
+
+
+def _as_taken_before_source_references(snapshot_folder: Path) -> None:
+    """Make a snapshot look taken by the release before delivery's migration 0006 (when a
+    delivery had a foreign key to its document and the presets connectors did not exist)."""
+    manifest = Manifest.read(snapshot_folder)
+    manifest.migrations["delivery"].remove("0006_delivery_source_reference")
+    del manifest.migrations["connector_presets"]
+    database = snapshot_folder / layout.DATABASE
+    rows = json.loads(gzip.decompress(database.read_bytes()))
+    older = [row for row in rows if not row["model"].startswith("connector_presets.")]
+    for row in older:
+        if row["model"] == "delivery.delivery":
+            fields = row["fields"]
+            fields["document"] = fields.pop("source_id")
+            del fields["source_type"], fields["company"]
+    database.write_bytes(gzip.compress(json.dumps(older).encode()))
+    manifest.database_sha256 = layout.sha256_of(database)
+    manifest.write(snapshot_folder)
+
+
+def test_a_backup_of_an_older_release_is_brought_up_to_this_ones_schema(tmp_path: Path) -> None:
+    document = _company_with_a_document()
+    device = Device.objects.create(firm=builders.firm(), name="PC Zoë", root_folder="C:\\BOB")
+    delivery = delivery_services.queue_delivery(
+        device,
+        relative_path="Société/ventes/Facture n°1.xml",
+        blob=storage.Blob(document.ubl_sha256, 1),
+        source=document,
+        company=document.company,
+    )
+    result = snapshot.take(tmp_path / "backup")
+    _as_taken_before_source_references(result.snapshot)
+    restored_db = tmp_path / "restored" / "ledgerdrop.sqlite3"
+
+    restored = _restore(tmp_path / "backup", tmp_path / "restored")
+
+    assert restored.returncode == 0, restored.stderr
+    assert "then applied 2 migration(s) of this release" in restored.stdout
+    with sqlite3.connect(restored_db) as db:
+        row = db.execute(
+            "SELECT source_type, source_id, company_id, relative_path FROM delivery_delivery"
+            " WHERE id = ?",
+            [delivery.pk],
+        ).fetchone()
+    assert row == ("documents.document", document.pk, document.company_id, delivery.relative_path)
