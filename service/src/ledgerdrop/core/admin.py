@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from ledgerdrop.core.models import BackupRun, PeriodicRun
 
@@ -14,5 +15,5 @@ class BackupRunAdmin(admin.ModelAdmin[BackupRun]):
     list_filter = ["succeeded"]
     readonly_fields = [field.name for field in BackupRun._meta.fields]
 
-    def has_add_permission(self, request: object) -> bool:  # type: ignore[override]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 COMMANDS = {"backup", "restore"}
-PASSPHRASE_VARIABLE = "LEDGERDROP_BACKUP_PASSPHRASE"
+# The name of the variable that may hold the passphrase, not a passphrase.
+PASSPHRASE_VARIABLE = "LEDGERDROP_BACKUP_PASSPHRASE"  # noqa: S105
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

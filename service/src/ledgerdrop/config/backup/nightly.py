@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 @background
 def nightly_backup() -> bool:
+    if not settings.LEDGERDROP_BACKUP_DIR:  # unset since the job was queued
+        return False
     return run(Path(settings.LEDGERDROP_BACKUP_DIR), keep=settings.LEDGERDROP_BACKUP_KEEP)
 
 

@@ -95,7 +95,7 @@ class _HistoricalDeserializer(python.Deserializer):
         super().__init__(objects, ignorenonexistent=True)
         self.historical = historical
 
-    def _get_model_from_node(self, model_identifier: str) -> type[models.Model]:  # type: ignore[override]
+    def _get_model_from_node(self, model_identifier: str) -> type[models.Model]:
         return self.historical.get_model(model_identifier)
 
 

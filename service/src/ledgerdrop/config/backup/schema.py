@@ -48,7 +48,7 @@ def migrate_to(applied: Applied) -> Apps:
     """Bring the empty database to the backup's schema; returns the models of that schema."""
     executor = MigrationExecutor(connection)
     targets = _targets(executor, applied)
-    executor.migrate(targets)  # type: ignore[arg-type]
+    executor.migrate(targets)
     return executor.loader.project_state(
         [target for target in targets if target[1] is not None]  # type: ignore[misc]
     ).apps

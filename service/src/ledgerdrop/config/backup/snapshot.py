@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.core.serializers import json as json_serializer
 from django.core.files.storage import default_storage
+from django.core.serializers import json as json_serializer
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -117,9 +117,7 @@ def backed_up_models() -> list[type[models.Model]]:
     return [
         model
         for model in apps.get_models()
-        if model._meta.managed
-        and not model._meta.proxy
-        and model._meta.label_lower not in LEFT_OUT
+        if model._meta.managed and not model._meta.proxy and model._meta.label_lower not in LEFT_OUT
     ]
 
 
@@ -131,7 +129,7 @@ class _ExactSerializer(json_serializer.Serializer):
         value = field.value_from_object(obj)
         if isinstance(value, dt.datetime | dt.time):
             return value.isoformat()
-        return super()._value_from_field(obj, field)
+        return super()._value_from_field(obj, field)  # type: ignore[misc]
 
 
 def _serialize(path: Path) -> dict[str, int]:

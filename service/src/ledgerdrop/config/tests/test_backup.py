@@ -21,7 +21,7 @@ from pytest_django import Settings as SettingsWrapper
 from ledgerdrop.config.backup import manifest as layout
 from ledgerdrop.config.backup import nightly, restore, secrets, snapshot
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
-from ledgerdrop.core import storage
+from ledgerdrop.core import periodic, storage, tasks
 from ledgerdrop.core.models import BackupRun
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device
@@ -147,6 +147,24 @@ def test_the_nightly_backup_keeps_the_last_ones_and_shows_in_the_admin(
     assert page.status_code == 200
     assert kept[-1].name in page.content.decode()
     assert BackupRun.objects.filter(succeeded=True).count() == 3
+
+
+def test_with_a_backup_folder_set_the_scheduler_queues_the_nightly_backup_and_a_worker_runs_it(
+    tmp_path: Path, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The job is registered for this test only: the other tests' schedulers know nothing of it.
+    monkeypatch.setattr(periodic, "_registry", dict(periodic.jobs()))
+    settings.LEDGERDROP_BACKUP_DIR = str(tmp_path / "nightly")
+    nightly.register_periodic_job()
+    _company_with_a_document()
+
+    queued = periodic.run_due_jobs()
+    tasks.run_worker(stop_when_idle=True, interval=0)
+
+    assert "backup" in queued
+    [run] = BackupRun.objects.all()
+    assert run.succeeded
+    assert [s.name for s in layout.snapshots(tmp_path / "nightly")] == [run.snapshot]
 
 
 def test_a_failed_nightly_backup_is_in_the_admin_and_mailed_to_the_operator(

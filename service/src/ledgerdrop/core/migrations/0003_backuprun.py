@@ -4,28 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_auditentry_moves_to_accounts'),
+        ("core", "0002_auditentry_moves_to_accounts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BackupRun',
+            name="BackupRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('succeeded', models.BooleanField()),
-                ('destination', models.CharField(max_length=500)),
-                ('snapshot', models.CharField(blank=True, max_length=500)),
-                ('rows', models.PositiveBigIntegerField(default=0)),
-                ('files', models.PositiveIntegerField(default=0)),
-                ('files_copied', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                ("succeeded", models.BooleanField()),
+                ("destination", models.CharField(max_length=500)),
+                ("snapshot", models.CharField(blank=True, max_length=500)),
+                ("rows", models.PositiveBigIntegerField(default=0)),
+                ("files", models.PositiveIntegerField(default=0)),
+                ("files_copied", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
     ]
