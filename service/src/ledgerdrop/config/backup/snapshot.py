@@ -54,8 +54,13 @@ def take(destination: Path, *, passphrase: str | None = None) -> Result:
     try:
         with _consistent_read():
             migrations = _applied_migrations()
-            counts = _serialize(partial / layout.DATABASE)
+            counts, named_by_rows = _serialize(partial / layout.DATABASE)
         files, named, copied = _copy_files(destination)
+        if missing := sorted(named_by_rows - set(files)):
+            raise BackupRefused(
+                f"{len(missing)} stored file(s) that rows name are missing from the storage "
+                f"(e.g. {missing[0]}): the storage is damaged; no snapshot was written."
+            )
         manifest = Manifest(
             ledgerdrop_version=version("ledgerdrop"),
             created_at=timezone.now().isoformat(),
@@ -132,8 +137,11 @@ class _ExactSerializer(json_serializer.Serializer):
         return super()._value_from_field(obj, field)  # type: ignore[misc]
 
 
-def _serialize(path: Path) -> dict[str, int]:
+def _serialize(path: Path) -> tuple[dict[str, int], set[str]]:
+    """Write every row to `path`; returns the rows per model and the stored files they name
+    (the fields `…sha256`)."""
     counts: Counter[str] = Counter()
+    named: set[str] = set()
 
     def rows() -> Iterator[models.Model]:
         for model in backed_up_models():
@@ -141,6 +149,11 @@ def _serialize(path: Path) -> dict[str, int]:
             query = model._base_manager.order_by(model._meta.pk.name)
             for row in query.iterator(chunk_size=2000):
                 counts[model._meta.label_lower] += 1
+                named.update(
+                    value
+                    for field in model._meta.concrete_fields
+                    if field.name.endswith("sha256") and (value := getattr(row, field.attname))
+                )
                 yield row
 
     with gzip.open(path, "wt", encoding="utf-8") as stream:
@@ -148,7 +161,7 @@ def _serialize(path: Path) -> dict[str, int]:
         stream.flush()
     with path.open("rb") as written:
         os.fsync(written.fileno())
-    return dict(counts)
+    return dict(counts), named
 
 
 def _stored_names(folder: str = "") -> Iterator[str]:

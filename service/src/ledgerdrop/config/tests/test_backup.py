@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
@@ -26,6 +28,7 @@ from ledgerdrop.core.models import BackupRun
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
+from ledgerdrop.documents.rules_install import RULES_POINTER
 from tests import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -184,6 +187,19 @@ def test_a_failed_nightly_backup_is_in_the_admin_and_mailed_to_the_operator(
     assert str(tmp_path / "not-a-folder") in message.body
 
 
+def test_a_backup_of_a_storage_that_lost_a_file_fails_and_leaves_no_snapshot(
+    tmp_path: Path, isolated_files: Path
+) -> None:
+    document = _company_with_a_document()
+    (isolated_files / storage.blob_name(document.pdf_sha256)).unlink()
+
+    with pytest.raises(BackupRefused, match="missing from the storage") as refused:
+        snapshot.take(tmp_path / "backup")
+
+    assert document.pdf_sha256 in str(refused.value)
+    assert layout.snapshots(tmp_path / "backup") == []
+
+
 def test_a_backup_folder_without_a_snapshot_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(BackupRefused, match="holds no backup"):
@@ -291,6 +307,7 @@ def test_a_backup_of_an_older_release_is_brought_up_to_this_ones_schema(tmp_path
         source=document,
         company=document.company,
     )
+    default_storage.save(RULES_POINTER, ContentFile(document.ubl_sha256.encode()))
     result = snapshot.take(tmp_path / "backup")
     _as_taken_before_source_references(result.snapshot)
     restored_db = tmp_path / "restored" / "ledgerdrop.sqlite3"
@@ -306,3 +323,8 @@ def test_a_backup_of_an_older_release_is_brought_up_to_this_ones_schema(tmp_path
             [delivery.pk],
         ).fetchone()
     assert row == ("documents.document", document.pk, document.company_id, delivery.relative_path)
+    files = tmp_path / "restored" / "files"
+    assert (files / RULES_POINTER).read_text() == document.ubl_sha256
+    assert (files / storage.blob_name(document.pdf_sha256)).read_bytes() == storage.read(
+        document.pdf_sha256
+    )
