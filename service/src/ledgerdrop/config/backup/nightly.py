@@ -81,6 +81,11 @@ def prune(destination: Path, *, keep: int) -> None:
     found = layout.snapshots(destination)
     for old in found[: max(0, len(found) - max(1, keep))]:
         shutil.rmtree(old)
+    running = (destination / layout.SNAPSHOTS).glob(f"{layout.PARTIAL}*")
+    if any(running):
+        # Another backup is being written: it may count on a file no manifest names yet. The
+        # next run removes what is left over.
+        return
     wanted: set[str] = set()
     for kept in layout.snapshots(destination):
         manifest = Manifest.read(kept)
