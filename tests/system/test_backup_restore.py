@@ -117,6 +117,9 @@ def _backup_during_writes_then_restore(
     )
     [backed_up] = outcome
     assert backed_up.returncode == 0, backed_up.stderr
+    verified = _ledgerdrop("backup", "--verify", str(backup), env=service.env)
+    assert verified.returncode == 0, verified.stderr
+    assert "all match their checksums" in verified.stdout
     original = {model: _rows(model) for model in (Organisation, Document, Delivery)}
     files = {d.sha256: storage.read(d.sha256) for d in Delivery.objects.all()}
     for document in documents:
