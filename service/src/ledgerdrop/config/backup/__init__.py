@@ -7,7 +7,7 @@ backup copies only the files that are new:
     DEST/blobs/ab/ab12…          the stored files, named by their SHA-256
     DEST/snapshots/20261130T021500Z/
         manifest.json            version, migrations, counts, checksums
-        database.json.gz         every row, as Django's serializer writes it
+        database.jsonl.gz        every row, one a line, as Django's serializer writes it
         secrets.bin              only with --include-secrets, encrypted with a passphrase
 
 It reads every app's models, hence its place on the top floor."""

@@ -12,7 +12,7 @@ from typing import Any
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-DATABASE = "database.json.gz"
+DATABASE = "database.jsonl.gz"
 SECRETS = "secrets.bin"
 SNAPSHOTS = "snapshots"
 BLOBS = "blobs"

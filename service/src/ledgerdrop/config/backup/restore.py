@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def _store_files(root: Path, manifest: Manifest) -> None:
 class _HistoricalDeserializer(python.Deserializer):
     """Django's deserializer, with the models of the backup's schema rather than the code's."""
 
-    def __init__(self, objects: list[dict[str, object]], historical: Apps) -> None:
+    def __init__(self, objects: Iterator[dict[str, object]], historical: Apps) -> None:
         super().__init__(objects, ignorenonexistent=True)
         self.historical = historical
 
@@ -100,11 +101,14 @@ class _HistoricalDeserializer(python.Deserializer):
 
 
 def _load_rows(path: Path, historical: Apps) -> None:
-    with gzip.open(path, "rt", encoding="utf-8") as stream:
-        objects = json.load(stream)
     loaded: set[type[models.Model]] = set()
-    with transaction.atomic(), connection.constraint_checks_disabled():
-        for deserialized in _HistoricalDeserializer(objects, historical):
+    with (
+        gzip.open(path, "rt", encoding="utf-8") as stream,
+        transaction.atomic(),
+        connection.constraint_checks_disabled(),
+    ):
+        rows = (json.loads(line) for line in stream if line.strip())
+        for deserialized in _HistoricalDeserializer(rows, historical):
             deserialized.save()
             loaded.add(type(deserialized.object))
         tables = [model._meta.db_table for model in loaded]

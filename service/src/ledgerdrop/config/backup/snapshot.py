@@ -24,7 +24,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.files.storage import default_storage
-from django.core.serializers import json as json_serializer
+from django.core.serializers import jsonl
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -126,9 +126,10 @@ def backed_up_models() -> list[type[models.Model]]:
     ]
 
 
-class _ExactSerializer(json_serializer.Serializer):
-    """Django's JSON serializer, but with the microseconds of times, which its encoder cuts
-    to milliseconds: a restored row equals the backed-up one to the last digit."""
+class _ExactSerializer(jsonl.Serializer):
+    """Django's JSON Lines serializer (one row a line, read back one at a time), but with the
+    microseconds of times, which its encoder cuts to milliseconds: a restored row equals the
+    backed-up one to the last digit."""
 
     def _value_from_field(self, obj: models.Model, field: models.Field[Any, Any]) -> Any:
         value = field.value_from_object(obj)
