@@ -260,6 +260,24 @@ def test_a_file_taken_away_by_the_accounting_software_is_not_placed_again(
     assert not [p for p in server.paths("GET") if p.endswith("/content")]
 
 
+def test_a_delivery_id_a_restored_server_gives_to_another_file_is_placed(
+    server: DeviceServer, runner: Runner, journal: Journal, root: Path
+) -> None:
+    server.add("ACME01/achats/f.xml", INVOICE)
+    assert runner.run_once()
+    # Restored from a backup older than that delivery, the server gives its id to the same
+    # invoice sent to another dossier: a file of its own, not the one already placed.
+    server.deliveries.clear()
+    server.add("ACME02/achats/f.xml", INVOICE)
+
+    assert runner.run_once()
+
+    assert (root / "ACME01/achats/f.xml").read_bytes() == INVOICE
+    assert (root / "ACME02/achats/f.xml").read_bytes() == INVOICE
+    assert server.deliveries[1].state == "delivered"
+    assert journal.get(1).relative_path == "ACME02/achats/f.xml"  # type: ignore[union-attr]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="on Windows such a folder is this machine's")
 def test_a_windows_main_folder_on_linux_is_reported_as_folder_missing(
     server: DeviceServer, runner: Runner

@@ -125,10 +125,10 @@ class Journal:
                 [(i, sha, rel, State.PENDING, stamp, stamp) for i, sha, rel, _ in rows],
             )
             self._db.executemany(
-                "UPDATE deliveries SET state = ?, sha256 = ?, placed_path = ?,"
+                "UPDATE deliveries SET state = ?, sha256 = ?, relative_path = ?, placed_path = ?,"
                 " placed_at = COALESCE(placed_at, ?),"
                 " updated_at = ?, problem_since = NULL, last_error = NULL WHERE id = ?",
-                [(State.PLACED, sha, path, stamp, stamp, i) for i, sha, _, path in rows],
+                [(State.PLACED, sha, rel, path, stamp, stamp, i) for i, sha, rel, path in rows],
             )
 
     def placed_not_acked(self, limit: int = 1000) -> list[Entry]:

@@ -292,11 +292,15 @@ class Runner:
 
     def _already_placed(self, offer: Offer) -> Outcome | None:
         # The journal's word is final: a placed file may since have been imported and moved
-        # away by the accounting software, and placing it again would import it twice.
+        # away by the accounting software, and placing it again would import it twice. So is
+        # an offer the server makes again after a restore of an older backup, which forgot
+        # the acknowledgement. Only the same bytes under the same name are that file: a server
+        # restored from a backup may give a forgotten delivery's id to another one.
         entry = self.journal.get(offer.id)
         if entry is None or entry.state not in {State.PLACED, State.ACKED}:
             return None
-        if entry.sha256 != offer.sha256 or entry.placed_path is None:
+        same_file = entry.sha256 == offer.sha256 and entry.relative_path == offer.relative_path
+        if not same_file or entry.placed_path is None:
             return None
         if entry.state is State.ACKED:
             self.journal.mark_placed(offer.id, offer.sha256, offer.relative_path, entry.placed_path)

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ledgerdrop.config.backup import commands as backup_cli
 from ledgerdrop.delivery import cli as delivery_cli
 from ledgerdrop.documents import cli as documents_cli
 
@@ -85,8 +86,10 @@ def serve(host: str, port: int, *, migrate: bool, embedded_worker: bool) -> None
     _schema_ready(migrate_embedded=migrate)
     stops = []
     if embedded_worker:
+        from ledgerdrop.config.backup import nightly
         from ledgerdrop.core import periodic, tasks
 
+        nightly.register_periodic_job()
         stops = [tasks.start_worker_thread(), periodic.start_scheduler_thread()]
     try:
         uvicorn.run(
@@ -111,8 +114,10 @@ def worker() -> None:
     worker once its lease has run out (core/tasks.py)."""
     _setup_django()
     _schema_ready(migrate_embedded=False)
+    from ledgerdrop.config.backup import nightly
     from ledgerdrop.core import periodic, tasks
 
+    nightly.register_periodic_job()
     stop_scheduler = periodic.start_scheduler_thread()
     try:
         tasks.run_worker()
@@ -192,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     autosend_cmd.add_argument("--date", help="as of this day, YYYY-MM-DD (default: today)")
     documents_cli.add_commands(commands)
     delivery_cli.add_commands(commands)
+    backup_cli.add_commands(commands)
     manage_cmd = commands.add_parser("manage", help="Django's management commands")
     manage_cmd.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -232,6 +238,9 @@ def _run(args: argparse.Namespace) -> None:
         sys.exit(documents_cli.run(args))
     elif args.command in delivery_cli.COMMANDS:
         sys.exit(delivery_cli.run(args))
+    elif args.command in backup_cli.COMMANDS:
+        _setup_django()
+        sys.exit(backup_cli.run(args))
     elif args.command == "manage":
         manage(args.args)
 

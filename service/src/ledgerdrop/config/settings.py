@@ -334,3 +334,11 @@ if smtp_host := os.environ.get("LEDGERDROP_SMTP_HOST"):
     EMAIL_HOST_PASSWORD = os.environ.get("LEDGERDROP_SMTP_PASSWORD", "")
     EMAIL_USE_TLS = _env_bool("LEDGERDROP_SMTP_STARTTLS", default=EMAIL_PORT == 587)
     EMAIL_USE_SSL = _env_bool("LEDGERDROP_SMTP_SSL", default=EMAIL_PORT == 465)
+
+# The nightly backup (README, "Backup and restore"): into this folder when set, at this local
+# time, keeping the last LEDGERDROP_BACKUP_KEEP snapshots. A failure is mailed to the operator.
+LEDGERDROP_BACKUP_DIR = os.environ.get("LEDGERDROP_BACKUP_DIR", "")
+LEDGERDROP_BACKUP_AT = os.environ.get("LEDGERDROP_BACKUP_AT", "03:00")
+LEDGERDROP_BACKUP_KEEP = int(os.environ.get("LEDGERDROP_BACKUP_KEEP", "7"))
+ADMINS = [("Ledgerdrop operator", email) for email in _env_list("LEDGERDROP_OPERATOR_EMAIL", [])]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -32,3 +32,26 @@ class TaskWorker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.host}, pid {self.pid})"
+
+
+class BackupRun(models.Model):
+    """What one nightly backup did, for the operator's admin view (README, "Backup and
+    restore"); the backup itself lives on the top floor, which may write here."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    succeeded = models.BooleanField()
+    destination = models.CharField(max_length=500)
+    snapshot = models.CharField(max_length=500, blank=True)
+    rows = models.PositiveBigIntegerField(default=0)
+    files = models.PositiveIntegerField(default=0)
+    files_copied = models.PositiveIntegerField(default=0)
+    # Why it failed, or "".
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.succeeded else "FAILED"
+        return f"backup {self.started_at:%Y-%m-%d %H:%M} {outcome}"
