@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
@@ -15,6 +15,7 @@ from ledgerdrop.accounts.tenancy import company_for, firm_for
 from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematConnection
 from ledgerdrop.connectors.presets import services as presets
+from ledgerdrop.core import paging
 from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
@@ -231,19 +232,33 @@ def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
 @router.get("/firms/{fid}/documents-to-process", response=list[DocumentToProcessOut])
 def documents_to_process(
     request: HttpRequest,
+    response: HttpResponse,
     fid: int,
     dossier_id: int | None = None,
     kind: str | None = None,
     app: str | None = None,
+    limit: int | None = Query(None, ge=1, le=1000),
+    after: str | None = None,
 ) -> list[DocumentToProcessOut]:
-    """Sage BOB Demat's documents to process, or with `app` another package's."""
+    """Sage BOB Demat's documents to process, or with `app` another package's, oldest first.
+    With `limit`, one page; the `Link` header's `rel="next"` gives the next one."""
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=dossier_id, firm=firm) if dossier_id else None
-    dossiers = dict(Dossier.objects.filter(firm=firm).values_list("company_id", "pk"))
     if app and app != "bob-demat":
         documents = presets.documents_to_process(firm, app, dossier=dossier, kind=kind)
     else:
         documents = services.documents_to_process(firm, dossier=dossier, kind=kind)
+    if limit is not None:
+        shown = paging.page(documents, after, size=limit, field="issue_date")
+        if link := paging.link_header(request, shown):
+            response["Link"] = link
+        documents = shown.rows  # type: ignore[assignment]
+    documents = list(documents)  # type: ignore[assignment]
+    dossiers = dict(
+        Dossier.objects.filter(
+            firm=firm, company__in={document.company_id for document in documents}
+        ).values_list("company_id", "pk")
+    )
     return [
         DocumentToProcessOut(
             id=document.pk,
