@@ -66,3 +66,4 @@ bench: setup
 	$(UV) run python bench/delivery.py
 	$(UV) run python bench/documents.py
 	scripts/with-postgres.sh $(UV) run python bench/load.py
+	scripts/with-postgres.sh $(UV) run python bench/million.py
