@@ -3,10 +3,11 @@ documents (10,000 dossiers × 100) on PostgreSQL, and the pages that list them.
 
 The peer, in the same run: a plain `INSERT … SELECT` of the same rows into the deliveries
 (the same SELECT, one statement, no record of the transmission, no audit, no wake-up; its
-foreign keys checked in the statement, then rolled back). Pages are timed through Django's test client (the whole middleware stack, the template
-or the JSON), median of several requests: *Documents à traiter* of the firm that has the
-10,000 dossiers, its first page and one deep in the list, before and after the night, and a
-client's document list (page and API) for a client with 100,000 documents of its own.
+foreign keys checked in the statement, then rolled back). Pages are timed through Django's
+test client (the whole middleware stack, the template or the JSON), median of several
+requests: *Documents à traiter* of the firm that has the 10,000 dossiers, its first page and
+one deep in the list, before and after the night, and a client's document list (page and API)
+for a client with 100,000 documents of its own.
 
 The data is made in SQL, set-based: one firm, company, connection and document are made by the
 real services, then copied by `INSERT … SELECT … FROM generate_series` (a million builders
@@ -14,7 +15,7 @@ would take an hour). Besides the eligible million, each dossier has 10 documents
 leave out (drafts, unapproved purchases, sales not yet sent), and the big client's 100,000
 documents are connected without automatic transfer: they stay to process after the night.
 
-    scripts/with-postgres.sh uv run python bench/million.py [--dossiers 10000] [--per-dossier 100]
+    scripts/with-postgres.sh uv run python bench/million.py [--dossiers N] [--per-dossier N]
 
 PostgreSQL: the server of DATABASE_URL, in a database of its own (`<name>_million`, made
 afresh). Each run writes into a new folder under bench/results/; the table is printed too.
@@ -121,7 +122,8 @@ def seed(dossiers: int, per_dossier: int) -> dict[str, Any]:
             "INSERT INTO bob_demat_dematconnection (firm_id, dossier_id, dossier_code, device_id,"
             " auto_transfer, start_date, created_at)"
             f" SELECT %s, ds.id, 'C' || lpad(g.n::text, 5, '0'),"
-            f" CASE WHEN mod(g.n, 2) = 0 THEN NULL ELSE ({device_ids})[1 + mod(g.n, {DEVICES})] END,"
+            " CASE WHEN mod(g.n, 2) = 0 THEN NULL"
+            f" ELSE ({device_ids})[1 + mod(g.n, {DEVICES})] END,"
             f" true, %s, now() FROM {clients} JOIN accounts_dossier ds ON ds.company_id = g.id",
             [firm.pk, START],
         )
@@ -184,9 +186,8 @@ def pages(data: dict[str, Any]) -> dict[str, float]:
     from django.test import Client
     from django.urls import reverse
 
-    from ledgerdrop.accounts.models import User
+    from ledgerdrop.accounts.models import Organisation, User
     from ledgerdrop.connectors.bob_demat import services as bob_demat
-    from ledgerdrop.accounts.models import Organisation
 
     firm = Organisation.objects.get(pk=data["firm"])
     accountant = Client(HTTP_HOST="127.0.0.1")
@@ -210,7 +211,9 @@ def pages(data: dict[str, Any]) -> dict[str, float]:
     auth = {"HTTP_AUTHORIZATION": f"Bearer {data['token']}"}
     results["client_api_ms"], response = _median_ms(Client(HTTP_HOST="127.0.0.1"), api, **auth)
     after = response.headers["Link"].split("after=")[1].split("&")[0].split(">")[0]
-    results["client_api_next_ms"], _ = _median_ms(Client(HTTP_HOST="127.0.0.1"), f"{api}&after={after}", **auth)
+    results["client_api_next_ms"], _ = _median_ms(
+        Client(HTTP_HOST="127.0.0.1"), f"{api}&after={after}", **auth
+    )
     return results
 
 
@@ -268,7 +271,9 @@ def night(on: dt.date) -> dict[str, Any]:
         deliveries, documents = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM bob_demat_transmission")
         (transmissions,) = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM accounts_auditentry WHERE action = 'bob_demat.autosent'")
+        cursor.execute(
+            "SELECT count(*) FROM accounts_auditentry WHERE action = 'bob_demat.autosent'"
+        )
         (audit_rows,) = cursor.fetchone()
     return {
         "seconds": seconds,
@@ -282,7 +287,8 @@ def night(on: dt.date) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     m, n, p = results["machine"], results["night"], results["peer"]
-    again, before, after = results["second_night"], results["pages_before"], results["pages_after"]
+    again = results["second_night"]
+    before, after = results["pages_before"], results["pages_after"]
     ratio = n["seconds"] / p["seconds"] if p["seconds"] else float("nan")
     met = "met" if n["seconds"] < GOAL_SECONDS else "missed"
 
@@ -332,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("PostgreSQL: run under scripts/with-postgres.sh (DATABASE_URL)")
-    os.environ["DATABASE_URL"] = fresh_postgres_database(os.environ["DATABASE_URL"], suffix="_million")
+    url = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = fresh_postgres_database(url, suffix="_million")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
     os.environ.setdefault("LEDGERDROP_DATA_DIR", str(args.out / "million-data"))
     import django

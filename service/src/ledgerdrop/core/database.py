@@ -1,4 +1,5 @@
-"""The embedded SQLite database: for the server's user only, and with the SQL functions the app uses."""
+"""The embedded SQLite database: for the server's user only, and with the SQL functions that
+the app uses."""
 
 from __future__ import annotations
 

@@ -45,9 +45,9 @@ def page(
         # The first condition alone bounds the index scan; the second drops the rows of that
         # date already shown.
         if descending:
-            rows = rows.filter(Q(**{f"{field}__lte": date}), Q(**{f"{field}__lt": date}) | Q(pk__lt=pk))
+            rows = rows.filter(Q((f"{field}__lte", date)), Q((f"{field}__lt", date)) | Q(pk__lt=pk))
         else:
-            rows = rows.filter(Q(**{f"{field}__gte": date}), Q(**{f"{field}__gt": date}) | Q(pk__gt=pk))
+            rows = rows.filter(Q((f"{field}__gte", date)), Q((f"{field}__gt", date)) | Q(pk__gt=pk))
     order = (f"-{field}", "-pk") if descending else (field, "pk")
     found = list(rows.order_by(*order)[: size + 1])
     shown = found[:size]

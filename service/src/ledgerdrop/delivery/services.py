@@ -646,7 +646,8 @@ def queue_selected(
     table = connection.ops.quote_name(Delivery._meta.db_table)
     columns = ", ".join((*_PICKED, "source_type", "state", "queued_at", *_BLANK))
     values = ", ".join((*(f"picked.{name}" for name in _PICKED), *["%s"] * (3 + len(_BLANK))))
-    insert = f"INSERT INTO {table} ({columns}) SELECT {values} FROM picked ORDER BY {order_by}"
+    # Names and placeholders only; every value is a parameter.
+    insert = f"INSERT INTO {table} ({columns}) SELECT {values} FROM picked ORDER BY {order_by}"  # noqa: S608
     stamp = connection.ops.adapt_datetimefield_value(at)
     insert_params = [source_type(source), Delivery.State.QUEUED, stamp, *[""] * len(_BLANK)]
     counts: Counter[object] = Counter()
@@ -655,7 +656,7 @@ def queue_selected(
             # One statement: the new rows reach `link` through RETURNING, and nobody else's
             # deliveries, whatever runs at the same time.
             cursor.execute(
-                f"WITH picked AS MATERIALIZED ({picked}), "
+                f"WITH picked AS MATERIALIZED ({picked}), "  # noqa: S608
                 f"queued AS ({insert} RETURNING id, firm_id, device_id, source_id), "
                 f"linked AS ({link}) SELECT link_key, count(*) FROM linked GROUP BY link_key",
                 [*params, *insert_params, *link_params],
@@ -664,11 +665,11 @@ def queue_selected(
         else:
             # SQLite has no INSERT inside WITH. Every transaction here holds the one write lock
             # from its start (BEGIN IMMEDIATE), so the rows past the largest id are ours.
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}", [])
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}", [])  # noqa: S608
             (before,) = cursor.fetchone()
             cursor.execute(f"WITH picked AS ({picked}) {insert}", [*params, *insert_params])
             cursor.execute(
-                f"WITH picked AS ({picked}), queued AS (SELECT id, firm_id, device_id, source_id "
+                f"WITH picked AS ({picked}), queued AS (SELECT id, firm_id, device_id, source_id "  # noqa: S608
                 f"FROM {table} WHERE id > %s) {link}",
                 [*params, before, *link_params],
             )

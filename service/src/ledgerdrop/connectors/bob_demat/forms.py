@@ -112,7 +112,7 @@ class DocumentFilterForm(forms.Form):
     def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         connected = Dossier.objects.filter(firm=firm, bob_demat_connection__isnull=False)
-        if connected[:LISTED_DOSSIERS + 1].count() > LISTED_DOSSIERS:
+        if connected[: LISTED_DOSSIERS + 1].count() > LISTED_DOSSIERS:
             # Thousands of options would cost every page seconds and megabytes: the code.
             self.fields["dossier"] = DossierCodeField(connected)
             return

@@ -240,7 +240,9 @@ def documents_to_process(request: HttpRequest, firm_id: int) -> HttpResponse:
     if filters.is_valid():
         dossier, kind = filters.cleaned_data["dossier"], filters.cleaned_data["kind"] or None
     documents = services.documents_to_process(firm, dossier=dossier, kind=kind)
-    shown = paging.page(documents, request.GET.get("after"), size=paging.PER_PAGE, field="issue_date")
+    shown = paging.page(
+        documents, request.GET.get("after"), size=paging.PER_PAGE, field="issue_date"
+    )
     preselected = (
         dossier.bob_demat_connection.device if dossier is not None else None
     ) or services.default_device(firm)

@@ -203,7 +203,9 @@ def preview(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
 def documents_to_process(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
     firm, preset = _firm_and_preset(request, firm_id, app)
     documents = services.documents_to_process(firm, app)
-    shown = paging.page(documents, request.GET.get("after"), size=paging.PER_PAGE, field="issue_date")
+    shown = paging.page(
+        documents, request.GET.get("after"), size=paging.PER_PAGE, field="issue_date"
+    )
     form = SendForm(request.POST or None, firm=firm, documents=documents)
     if request.method == "POST" and form.is_valid():
         try:

@@ -91,7 +91,7 @@ def test_documents_to_process_pages_show_every_document_once_oldest_first(
         if found:
             url = f"/firms/{firm.pk}/documents-to-process/" + found.group(1).replace("&amp;", "&")
 
-    oldest_first = sorted(existing + [later], key=lambda d: (d.issue_date, d.pk))
+    oldest_first = sorted([*existing, later], key=lambda d: (d.issue_date, d.pk))
     assert seen == [d.pk for d in oldest_first]
 
 

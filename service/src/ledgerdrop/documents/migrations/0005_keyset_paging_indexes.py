@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_auditentry_from_core'),
-        ('documents', '0004_document_eur_rate'),
+        ("accounts", "0004_auditentry_from_core"),
+        ("documents", "0004_document_eur_rate"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['company', 'issue_date', 'id'], name='document_company_date'),
+            model_name="document",
+            index=models.Index(
+                fields=["company", "issue_date", "id"], name="document_company_date"
+            ),
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['issue_date', 'id'], name='document_date'),
+            model_name="document",
+            index=models.Index(fields=["issue_date", "id"], name="document_date"),
         ),
     ]
