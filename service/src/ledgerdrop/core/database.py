@@ -35,9 +35,7 @@ def add_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kwargs:
     `g` flag (every match, not just the first) is understood."""
     if connection.vendor != "sqlite":
         return
-    connection.connection.create_function(  # type: ignore[attr-defined]
-        "regexp_replace", 4, _regexp_replace, deterministic=True
-    )
+    connection.connection.create_function("regexp_replace", 4, _regexp_replace, deterministic=True)
 
 
 def _regexp_replace(text: str | None, pattern: str, replacement: str, flags: str) -> str | None:

@@ -24,6 +24,15 @@ class Page(Generic[Row]):
     next_cursor: str
 
 
+# The most rows an API client gets in one page.
+MAX_LIMIT = 1000
+
+
+def clamp(limit: int) -> int:
+    """An API client's `limit`, kept between 1 and MAX_LIMIT."""
+    return min(max(limit, 1), MAX_LIMIT)
+
+
 def parse_cursor(cursor: str | None) -> tuple[dt.date, int] | None:
     """A cursor as `page` wrote it (`2026-11-02.1234`), or None (the first page) for anything
     else: a mangled link shows the first page rather than an error."""

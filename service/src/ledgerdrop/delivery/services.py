@@ -625,13 +625,13 @@ _BLANK = ("placed_path", "failure_reason", "failure_message")
 
 def queue_selected(
     picked: str,
-    params: Sequence[object],
+    params: Sequence[Any],
     *,
     source: type[models.Model],
     at: dt.datetime,
     order_by: str,
     link: str,
-    link_params: Sequence[object] = (),
+    link_params: Sequence[Any] = (),
     wake: Iterable[int] = (),
 ) -> Counter[object]:
     """Queue, in a few statements whatever their number, one delivery per row of the SELECT

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 from ninja.security import HttpBearer
@@ -281,7 +281,7 @@ def list_documents(
     status: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
-    limit: int | None = Query(None, ge=1, le=1000),
+    limit: int | None = None,
     after: str | None = None,
 ) -> list[dict[str, Any]]:
     """`kind` and `status` as in the rows; `date_from`/`date_to` bound the issue date. With
@@ -292,7 +292,9 @@ def list_documents(
     )
     if limit is None:
         return queries.rows(documents)
-    shown = paging.page(documents, after, size=limit, field="issue_date", descending=True)
+    shown = paging.page(
+        documents, after, size=paging.clamp(limit), field="issue_date", descending=True
+    )
     if link := paging.link_header(request, shown):
         response["Link"] = link
     return queries.rows(shown.rows)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
@@ -237,7 +237,7 @@ def documents_to_process(
     dossier_id: int | None = None,
     kind: str | None = None,
     app: str | None = None,
-    limit: int | None = Query(None, ge=1, le=1000),
+    limit: int | None = None,
     after: str | None = None,
 ) -> list[DocumentToProcessOut]:
     """Sage BOB Demat's documents to process, or with `app` another package's, oldest first.
@@ -249,7 +249,7 @@ def documents_to_process(
     else:
         documents = services.documents_to_process(firm, dossier=dossier, kind=kind)
     if limit is not None:
-        shown = paging.page(documents, after, size=limit, field="issue_date")
+        shown = paging.page(documents, after, size=paging.clamp(limit), field="issue_date")
         if link := paging.link_header(request, shown):
             response["Link"] = link
         documents = shown.rows  # type: ignore[assignment]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation
@@ -129,11 +130,11 @@ class DossierCodeField(forms.CharField):
     """A dossier by its BOB dossier code, typed; the id that links to a filtered page carry
     (`?dossier=<id>`) works too."""
 
-    def __init__(self, dossiers: Any) -> None:
+    def __init__(self, dossiers: QuerySet[Dossier]) -> None:
         super().__init__(required=False, label=_("Dossier code"), max_length=20)
         self.dossiers = dossiers
 
-    def clean(self, value: Any) -> Dossier | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Dossier | None:
         code = (super().clean(value) or "").strip()
         if not code:
             return None
@@ -144,7 +145,7 @@ class DossierCodeField(forms.CharField):
             raise forms.ValidationError(
                 _("No connected dossier has the code %(code)s."), params={"code": code}
             )
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 class DeviceWithStatusChoiceField(DeviceChoiceField):

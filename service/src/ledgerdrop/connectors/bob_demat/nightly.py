@@ -8,6 +8,7 @@ parameter (hence the `noqa: S608`)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection as db
 
@@ -24,7 +25,7 @@ def _table(model: type) -> str:
     return db.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
 
 
-def _file_name() -> tuple[str, list[object]]:
+def _file_name() -> tuple[str, list[Any]]:
     """`naming.file_name` in SQL: `<date>_<kind>_<number>_<id>.xml`, the number made safe the
     same way (PostgreSQL's regexp_replace; core.database gives SQLite one)."""
     date = (
@@ -40,7 +41,7 @@ def _file_name() -> tuple[str, list[object]]:
     return sql, [naming.UNSAFE_PATTERN]
 
 
-def _relative_path() -> tuple[str, list[object]]:
+def _relative_path() -> tuple[str, list[Any]]:
     sales = sorted(Document.SALES_KINDS)
     folder = f"CASE WHEN d.kind IN ({', '.join(['%s'] * len(sales))}) THEN %s ELSE %s END"
     name, name_params = _file_name()
@@ -52,7 +53,7 @@ def _relative_path() -> tuple[str, list[object]]:
 
 def _documents_of(
     connection_ids: list[int], on: dt.date, *, refused: bool
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Any]]:
     """FROM and WHERE of the documents the rules choose tonight for these connections, not yet
     transmitted through them: those that can go (a UBL file), or those that cannot."""
     rules, rules_params = eligibility.automatic_sql("d")
@@ -70,7 +71,7 @@ def _documents_of(
     return sql, [*connection_ids, db.ops.adapt_datefield_value(on), *rules_params]
 
 
-def picked(connection_ids: list[int], on: dt.date) -> tuple[str, list[object]]:
+def picked(connection_ids: list[int], on: dt.date) -> tuple[str, list[Any]]:
     """The SELECT `delivery.services.queue_selected` queues: one row per document that goes,
     to the connection's device, else the firm's default device."""
     path, path_params = _relative_path()
@@ -85,7 +86,7 @@ def picked(connection_ids: list[int], on: dt.date) -> tuple[str, list[object]]:
     return sql, [*path_params, *where_params]
 
 
-def link(origin: str, at: dt.datetime) -> tuple[str, list[object]]:
+def link(origin: str, at: dt.datetime) -> tuple[str, list[Any]]:
     """Each new delivery's transmission: the unique (connection, document) pair is what makes a
     second run, or a hand-sent copy in between, fail instead of queueing a document twice."""
     sql = (

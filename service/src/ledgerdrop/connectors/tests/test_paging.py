@@ -80,7 +80,7 @@ def test_documents_to_process_pages_show_every_document_once_oldest_first(
     client.force_login(user)
     url: str | None = f"/firms/{firm.pk}/documents-to-process/"
     seen: list[int] = []
-    later = None
+    later: Document | None = None
     while url:
         html = client.get(url).content.decode()
         seen += [int(pk) for pk in re.findall(r'name="documents" value="(\d+)"', html)]
@@ -91,6 +91,7 @@ def test_documents_to_process_pages_show_every_document_once_oldest_first(
         if found:
             url = f"/firms/{firm.pk}/documents-to-process/" + found.group(1).replace("&amp;", "&")
 
+    assert later is not None
     oldest_first = sorted([*existing, later], key=lambda d: (d.issue_date, d.pk))
     assert seen == [d.pk for d in oldest_first]
 
