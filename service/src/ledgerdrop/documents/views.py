@@ -80,7 +80,7 @@ def overview(request: HttpRequest, company_id: int) -> HttpResponse:
         field="issue_date",
         descending=True,
     )
-    documents = shown.rows
+    documents: list[Any] = shown.rows  # each row carries its transfer for the template
     transfers = slots.transfers(documents)
     for document in documents:
         document.transfer = transfers.get(document.pk, slots.NOT_SENT)
