@@ -87,3 +87,10 @@ def link_header(request: HttpRequest, shown: Page[Row]) -> str:
     query = request.GET.copy()
     query["after"] = shown.next_cursor
     return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="next"'
+
+
+def count_label(rows: QuerySet[Row], *, cap: int = 100) -> str:
+    """How many rows, as a badge says it: "100+" past `cap`. Counting a million rows that
+    each need a check (not yet sent, say) takes seconds; counting to the cap does not."""
+    count = rows[: cap + 1].count()
+    return f"{cap}+" if count > cap else str(count)

@@ -90,7 +90,7 @@ def overview(request: HttpRequest, firm_id: int) -> HttpResponse:
             form=form,
             connections=connections,
             warnings=services.autosend_warnings(firm),
-            to_process=services.documents_to_process(firm).count(),
+            to_process=paging.count_label(services.documents_to_process(firm)),
         ),
     )
 

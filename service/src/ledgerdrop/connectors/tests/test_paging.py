@@ -105,3 +105,12 @@ def test_a_mangled_cursor_shows_the_first_page() -> None:
     response = client.get(f"/api/v1/companies/{company.pk}/documents?limit=5&after=nonsense")
 
     assert [row["id"] for row in response.json()] == _newest_first(documents)
+
+
+def test_a_badge_counts_up_to_its_cap_and_says_more_past_it() -> None:
+    company = builders.company()
+    _documents(company, [0, 1, 2])
+    documents = Document.objects.filter(company=company)
+
+    assert paging.count_label(documents, cap=3) == "3"
+    assert paging.count_label(documents, cap=2) == "2+"
