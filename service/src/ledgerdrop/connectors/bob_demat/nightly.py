@@ -17,8 +17,10 @@ from ledgerdrop.connectors.bob_demat import eligibility, naming
 from ledgerdrop.connectors.bob_demat.models import DematConnection, DematSettings, Transmission
 from ledgerdrop.documents.models import Document
 
-# The order a device is offered a night's documents in: by dossier, then as BOB imports them.
-ORDER = "connection_id, issue_date, source_id"
+# The order a device is offered a night's documents in: by dossier, then by document. BOB
+# imports by file name, which starts with the date, so the order of the offers does not matter
+# to it; the order of the indexes does to PostgreSQL (a quarter faster than by date).
+ORDER = "connection_id, source_id"
 
 
 def _table(model: type) -> str:

@@ -68,7 +68,7 @@ def test_two_runs_over_several_batches_queue_every_document_once(
     assert not AuditEntry.objects.filter(action="delivery.queued").exists()
 
 
-def test_each_dossier_goes_to_its_own_device_else_the_default_oldest_first() -> None:
+def test_each_dossier_goes_to_its_own_device_else_the_default() -> None:
     documents, _connections = _firm_with_dossiers(2, 3)
 
     services.run_autosend(on=TONIGHT)
