@@ -67,3 +67,4 @@ bench: setup
 	$(UV) run python bench/documents.py
 	scripts/with-postgres.sh $(UV) run python bench/load.py
 	scripts/with-postgres.sh $(UV) run python bench/tasks.py
+	scripts/with-postgres.sh $(UV) run python bench/million.py

@@ -44,11 +44,11 @@ PEPPOL_RULES = PEPPOL_MATERIAL / "bis-billing-3.0.19/sch/PEPPOL-EN16931-UBL.sch"
 COMPANIES = 50
 
 
-def fresh_postgres_database(url: str) -> str:
+def fresh_postgres_database(url: str, suffix: str = "_loadbench") -> str:
     import psycopg
 
     parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_loadbench"
+    name = parts.path.lstrip("/") + suffix
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

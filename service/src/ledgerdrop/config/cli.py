@@ -147,7 +147,7 @@ def autosend(firm_id: int | None, on: str | None) -> int:
         print(f"--date wants YYYY-MM-DD, not {on!r}.", file=sys.stderr)
         return 2
     report = services.run_autosend(firm, on=day)
-    print(f"{len(report.queued)} document(s) queued for automatic transfer.")
+    print(f"{report.queued} document(s) queued for automatic transfer.")
     for connection_id, reason in sorted(report.skipped_connections.items()):
         print(f"connection {connection_id} skipped: {reason}")
     return 0

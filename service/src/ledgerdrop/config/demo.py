@@ -148,7 +148,7 @@ def _route_documents(firm: Organisation, device: Device, root: Path) -> int:
     The rest stays in *Documents to process* for the visitor to send."""
     Device.objects.filter(pk=device.pk).update(root_folder=str(root))
     bob_demat.set_default_device(firm, device, by=None)
-    queued = len(bob_demat.run_autosend(firm).queued)
+    queued = bob_demat.run_autosend(firm).queued
     for connection in DematConnection.objects.filter(firm=firm, auto_transfer=False):
         if not connection.transmissions.exists():
             by_hand = bob_demat.documents_to_process(firm, dossier=connection.dossier)

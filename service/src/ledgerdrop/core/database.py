@@ -1,8 +1,10 @@
-"""The embedded SQLite database is for the server's user only."""
+"""The embedded SQLite database: for the server's user only, and with the SQL functions that
+the app uses."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +27,18 @@ def keep_sqlite_private(sender: Any, connection: BaseDatabaseWrapper, **kwargs: 
                 path.chmod(0o600)
         except FileNotFoundError:
             continue
+
+
+def add_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """Give SQLite PostgreSQL's `regexp_replace(text, pattern, replacement, flags)`, so that a
+    statement that names files in SQL (the nightly transfer) reads the same on both. Only the
+    `g` flag (every match, not just the first) is understood."""
+    if connection.vendor != "sqlite":
+        return
+    connection.connection.create_function("regexp_replace", 4, _regexp_replace, deterministic=True)
+
+
+def _regexp_replace(text: str | None, pattern: str, replacement: str, flags: str) -> str | None:
+    if text is None:
+        return None
+    return re.sub(pattern, replacement, text, count=0 if "g" in flags else 1)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -615,6 +616,67 @@ def queue_delivery(
     audit.record(device.firm, "delivery.queued", delivery, actor=by, path=relative_path)
     wake_on_commit(device.pk)  # other server processes hear of it when this commits
     return delivery
+
+
+# The columns a SELECT gives `queue_selected`, and those it leaves blank (nothing happened yet).
+_PICKED = ("firm_id", "device_id", "source_id", "company_id", "relative_path", "sha256", "size")
+_BLANK = ("placed_path", "failure_reason", "failure_message")
+
+
+def queue_selected(
+    picked: str,
+    params: Sequence[Any],
+    *,
+    source: type[models.Model],
+    at: dt.datetime,
+    order_by: str,
+    link: str,
+    link_params: Sequence[Any] = (),
+    wake: Iterable[int] = (),
+) -> Counter[object]:
+    """Queue, in a few statements whatever their number, one delivery per row of the SELECT
+    `picked` (columns firm_id, device_id, source_id — a `source` id —, company_id, relative_path,
+    sha256, size, and any the caller needs), stamped queued at `at`. Then `link`, an
+    INSERT … SELECT … RETURNING one column `link_key` that reads `picked` and `queued` (id, firm_id,
+    device_id, source_id of the new deliveries), records them on the caller's side — where a
+    unique constraint makes a second run fail rather than queue anything twice. Returns how
+    many rows `link` inserted per key; the devices in `wake` hear of it on commit, once each.
+
+    Call it inside a transaction: the caller audits once per run, not per delivery."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    columns = ", ".join((*_PICKED, "source_type", "state", "queued_at", *_BLANK))
+    values = ", ".join((*(f"picked.{name}" for name in _PICKED), *["%s"] * (3 + len(_BLANK))))
+    # Names and placeholders only; every value is a parameter.
+    insert = f"INSERT INTO {table} ({columns}) SELECT {values} FROM picked ORDER BY {order_by}"  # noqa: S608
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    insert_params = [source_type(source), Delivery.State.QUEUED, stamp, *[""] * len(_BLANK)]
+    counts: Counter[object] = Counter()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: the new rows reach `link` through RETURNING, and nobody else's
+            # deliveries, whatever runs at the same time.
+            cursor.execute(
+                f"WITH picked AS MATERIALIZED ({picked}), "  # noqa: S608
+                f"queued AS ({insert} RETURNING id, firm_id, device_id, source_id), "
+                f"linked AS ({link}) SELECT link_key, count(*) FROM linked GROUP BY link_key",
+                [*params, *insert_params, *link_params],
+            )
+            counts.update(dict(cursor.fetchall()))
+        else:
+            # SQLite has no INSERT inside WITH. Every transaction here holds the one write lock
+            # from its start (BEGIN IMMEDIATE), so the rows past the largest id are ours.
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}", [])  # noqa: S608
+            (before,) = cursor.fetchone()
+            cursor.execute(f"WITH picked AS ({picked}) {insert}", [*params, *insert_params])
+            cursor.execute(
+                f"WITH picked AS ({picked}), queued AS (SELECT id, firm_id, device_id, source_id "  # noqa: S608
+                f"FROM {table} WHERE id > %s) {link}",
+                [*params, before, *link_params],
+            )
+            counts.update(key for (key,) in cursor.fetchall())
+    for device_id in set(wake):
+        wake_on_commit(device_id)
+    return counts
 
 
 @dataclass(frozen=True)

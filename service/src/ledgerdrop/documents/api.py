@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -18,6 +18,7 @@ from ninja.security import HttpBearer
 
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.accounts.tenancy import organisation_for
+from ledgerdrop.core import paging
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.problems import errors
 from ledgerdrop.documents import bounds, inbound, queries, services
@@ -274,18 +275,29 @@ def create_document(request: HttpRequest, cid: int, payload: DocumentIn) -> Stat
 @router.get("/companies/{cid}/documents", response=list[DocumentRowOut])
 def list_documents(
     request: HttpRequest,
+    response: HttpResponse,
     cid: int,
     kind: str = "",
     status: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    limit: int | None = None,
+    after: str | None = None,
 ) -> list[dict[str, Any]]:
-    """`kind` and `status` as in the rows; `date_from`/`date_to` bound the issue date."""
+    """`kind` and `status` as in the rows; `date_from`/`date_to` bound the issue date. With
+    `limit`, one page, newest first; the `Link` header's `rel="next"` gives the next one."""
     company = _company(request, cid)
     documents = queries.overview(
         company, kind=kind, status=status, date_from=date_from, date_to=date_to
     )
-    return queries.rows(documents)
+    if limit is None:
+        return queries.rows(documents)
+    shown = paging.page(
+        documents, after, size=paging.clamp(limit), field="issue_date", descending=True
+    )
+    if link := paging.link_header(request, shown):
+        response["Link"] = link
+    return queries.rows(shown.rows)
 
 
 def _too_large(size: int) -> None:

@@ -162,7 +162,13 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-issue_date", "-id"]
-        indexes = [models.Index(fields=["company", "kind", "status"])]
+        indexes = [
+            models.Index(fields=["company", "kind", "status"]),
+            # The pages of documents read in pages at any depth (core/paging.py): a company's
+            # list, newest first, and a firm's documents to process, oldest first.
+            models.Index(fields=["company", "issue_date", "id"], name="document_company_date"),
+            models.Index(fields=["issue_date", "id"], name="document_date"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "series", "fiscal_year", "sequence"],

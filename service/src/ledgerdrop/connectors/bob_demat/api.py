@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -17,6 +17,7 @@ from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import company_for, firm_for
 from ledgerdrop.connectors.bob_demat import services, to_process
 from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.core import paging
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
@@ -254,19 +255,33 @@ def delete_connection(request: HttpRequest, fid: int, cid: int) -> Status[None]:
 @router.get("/firms/{fid}/documents-to-process", response=list[DocumentToProcessOut])
 def documents_to_process(
     request: HttpRequest,
+    response: HttpResponse,
     fid: int,
     dossier_id: int | None = None,
     kind: str | None = None,
     app: str | None = None,
+    limit: int | None = None,
+    after: str | None = None,
 ) -> list[DocumentToProcessOut]:
-    """Sage BOB Demat's documents to process, or with `app` another package's."""
+    """Sage BOB Demat's documents to process, or with `app` another package's, oldest first.
+    With `limit`, one page; the `Link` header's `rel="next"` gives the next one."""
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
     dossier = get_object_or_404(Dossier, pk=dossier_id, firm=firm) if dossier_id else None
-    dossiers = dict(Dossier.objects.filter(firm=firm).values_list("company_id", "pk"))
     documents_of = to_process.DOCUMENTS_TO_PROCESS.get(app or "bob-demat")
     if documents_of is None:
         raise ServiceError("unknown_app", _("No such connector."), Kind.NOT_FOUND)
     documents = documents_of(firm, dossier, kind)
+    if limit is not None:
+        shown = paging.page(documents, after, size=paging.clamp(limit), field="issue_date")
+        if link := paging.link_header(request, shown):
+            response["Link"] = link
+        documents = shown.rows  # type: ignore[assignment]
+    documents = list(documents)  # type: ignore[assignment]
+    dossiers = dict(
+        Dossier.objects.filter(
+            firm=firm, company__in={document.company_id for document in documents}
+        ).values_list("company_id", "pk")
+    )
     return [
         DocumentToProcessOut(
             id=document.pk,

@@ -39,6 +39,20 @@ def goes_automatically(document: Document) -> bool:
     return document.status in _AUTOMATIC_ONCE.get(Kind(document.kind), frozenset())
 
 
+def automatic_sql(document: str) -> tuple[str, list[str]]:
+    """`goes_automatically` as a SQL condition on the documents table under the alias
+    `document`, built from the same table, for the nightly transfer of every dossier at once."""
+    by_kind = " OR ".join(
+        f"({document}.kind = %s AND {document}.status IN ({', '.join(['%s'] * len(statuses))}))"
+        for statuses in _AUTOMATIC_ONCE.values()
+    )
+    params = [
+        value for kind, statuses in _AUTOMATIC_ONCE.items() for value in (kind, *sorted(statuses))
+    ]
+    confirmed = f"({document}.addressed_to = '' OR {document}.addressee_confirmed_at IS NOT NULL)"
+    return f"({by_kind}) AND {confirmed}", [str(value) for value in params]
+
+
 def why_not_deliverable(document: Document) -> str:
     """Why this document cannot be handed to the accountant at all, or "" when it can."""
     if document.status == Status.DRAFT:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation
@@ -111,11 +112,40 @@ class DocumentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, firm: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        connected = Dossier.objects.filter(firm=firm, bob_demat_connection__isnull=False)
+        if connected[: LISTED_DOSSIERS + 1].count() > LISTED_DOSSIERS:
+            # Thousands of options would cost every page seconds and megabytes: the code.
+            self.fields["dossier"] = DossierCodeField(connected)
+            return
         field = self.fields["dossier"]
-        field.queryset = Dossier.objects.filter(  # type: ignore[attr-defined]
-            firm=firm, bob_demat_connection__isnull=False
-        ).select_related("company")
+        field.queryset = connected.select_related("company")  # type: ignore[attr-defined]
         field.label_from_instance = lambda dossier: dossier.company.name  # type: ignore[attr-defined]
+
+
+# Above this many connected dossiers, the filter asks for a dossier code instead of a list.
+LISTED_DOSSIERS = 300
+
+
+class DossierCodeField(forms.CharField):
+    """A dossier by its BOB dossier code, typed; the id that links to a filtered page carry
+    (`?dossier=<id>`) works too."""
+
+    def __init__(self, dossiers: QuerySet[Dossier]) -> None:
+        super().__init__(required=False, label=_("Dossier code"), max_length=20)
+        self.dossiers = dossiers
+
+    def clean(self, value: Any) -> Dossier | None:
+        code = (super().clean(value) or "").strip()
+        if not code:
+            return None
+        found = self.dossiers.filter(bob_demat_connection__dossier_code__iexact=code).first()
+        if found is None and code.isdigit():
+            found = self.dossiers.filter(pk=int(code)).first()
+        if found is None:
+            raise forms.ValidationError(
+                _("No connected dossier has the code %(code)s."), params={"code": code}
+            )
+        return found
 
 
 class DeviceWithStatusChoiceField(DeviceChoiceField):

@@ -12,7 +12,9 @@ from ledgerdrop.documents.models import Document
 SALES_FOLDER = "ventes"
 PURCHASES_FOLDER = "achats"
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+# What a number may keep in a file name; the rest becomes "-" (here and in nightly.py's SQL).
+UNSAFE_PATTERN = "[^A-Za-z0-9_-]+"
+_UNSAFE = re.compile(UNSAFE_PATTERN)
 
 
 def folder_for(document: Document) -> str:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
-from ledgerdrop.connectors.bob_demat import eligibility, naming
+from ledgerdrop.connectors.bob_demat import eligibility, naming, nightly
 from ledgerdrop.connectors.bob_demat.models import (
     AutosendRun,
     DematConnection,
@@ -407,51 +407,134 @@ def send_to_accountant(
 # ---- nightly automatic transfer (S8) ------------------------------------------------------
 
 
+# Connections per transaction: about 50,000 documents a statement at 100 per dossier.
+AUTOSEND_BATCH = 500
+
+
 @dataclass
 class AutosendReport:
-    queued: list[Delivery] = field(default_factory=list)
+    queued: int = 0
     skipped_connections: dict[int, str] = field(default_factory=dict)
+    # When each batch of connections was queued (its transmissions' `created_at`).
+    batches: list[dt.datetime] = field(default_factory=list)
+
+    def deliveries(self) -> QuerySet[Delivery]:
+        """What this run queued, oldest first (a night's run may be a million: a query)."""
+        made = Transmission.objects.filter(
+            origin=Transmission.Origin.AUTOMATIC, created_at__in=self.batches
+        )
+        return Delivery.objects.filter(pk__in=made.values("first_delivery")).order_by("id")
 
 
 def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> AutosendReport:
-    """Queue every document that the rules say goes tonight. Idempotent: a document is
-    transmitted once per connection, so two runs (or two workers at once) queue it once.
-    Each connection keeps a record of what its run did (`AutosendRun`)."""
+    """Queue every document that the rules say goes tonight, a few statements per batch of
+    connections whatever the number of documents (nightly.py). Idempotent: a document is
+    transmitted once per connection, so two runs (or two workers at once) queue it once. Each
+    connection keeps a record of what its run did (`AutosendRun`), and the audit one row per
+    connection that sent something, not one per document."""
     on = on or timezone.localdate()
     report = AutosendReport()
-    connections = DematConnection.objects.filter(auto_transfer=True).select_related(
-        "firm", "device", "dossier"
+    connections = (
+        DematConnection.objects.filter(auto_transfer=True)
+        .select_related("firm", "device")
+        .order_by("pk")
     )
     if firm is not None:
         connections = connections.filter(firm=firm)
-    for connection in connections:
-        started_at = timezone.now()
-        device = connection.device or default_device(connection.firm)
-        reason = eligibility.why_autosend_cannot_run(default_device(connection.firm), device)
-        queued = refused = 0
+    defaults = {
+        demat.firm_id: demat.default_device
+        for demat in DematSettings.objects.filter(
+            firm__in=connections.values("firm")
+        ).select_related("default_device")
+        if demat.default_device is not None and demat.default_device.revoked_at is None
+    }
+    runnable: list[tuple[DematConnection, Device]] = []
+    skipped: list[AutosendRun] = []
+    for connection in connections:  # per connection, never per document
+        default = defaults.get(connection.firm_id)
+        device = connection.device or default
+        reason = eligibility.why_autosend_cannot_run(default, device)
         if reason:
             report.skipped_connections[connection.pk] = reason
+            now = timezone.now()
+            skipped.append(
+                AutosendRun(
+                    connection=connection, started_at=now, finished_at=now, skipped_reason=reason
+                )
+            )
         else:
             assert device is not None
-            for document in _autosend_candidates(connection, on):
-                if eligibility.why_not_deliverable(document):
-                    refused += 1
-                    continue
-                delivery = _queue(
-                    connection, document, device, origin=Transmission.Origin.AUTOMATIC, by=None
-                )
-                if delivery is not None:
-                    report.queued.append(delivery)
-                    queued += 1
-        AutosendRun.objects.create(
-            connection=connection,
-            started_at=started_at,
-            finished_at=timezone.now(),
-            queued=queued,
-            refused=refused,
-            skipped_reason=reason,
-        )
+            runnable.append((connection, device))
+    AutosendRun.objects.bulk_create(skipped)
+    for start in range(0, len(runnable), AUTOSEND_BATCH):
+        _autosend_batch(runnable[start : start + AUTOSEND_BATCH], on, report)
     return report
+
+
+def _autosend_batch(
+    batch: list[tuple[DematConnection, Device]], on: dt.date, report: AutosendReport
+) -> None:
+    ids = [connection.pk for connection, _device in batch]
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                # Two runs at once take turns per batch; the second then finds it all sent.
+                list(DematConnection.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+                at = timezone.now()
+                refused = nightly.refused_counts(ids, on)
+                picked, params = nightly.picked(ids, on)
+                link, link_params = nightly.link(Transmission.Origin.AUTOMATIC, at)
+                queued = delivery_services.queue_selected(
+                    picked,
+                    params,
+                    source=Document,
+                    at=at,
+                    order_by=nightly.ORDER,
+                    link=link,
+                    link_params=link_params,
+                    wake={device.pk for _connection, device in batch},
+                )
+                _record_runs(batch, at, queued, refused)
+        except IntegrityError:
+            # Another transfer or a hand-sent copy transmitted some of these documents first
+            # (the unique transmission): the batch again, which now leaves them out.
+            continue
+        report.batches.append(at)
+        report.queued += sum(queued.values())
+        return
+    raise RuntimeError(f"automatic transfer of connections {ids} kept colliding; run it again")
+
+
+def _record_runs(
+    batch: list[tuple[DematConnection, Device]],
+    at: dt.datetime,
+    queued: Counter[object],
+    refused: dict[int, int],
+) -> None:
+    finished = timezone.now()
+    AutosendRun.objects.bulk_create(
+        AutosendRun(
+            connection=connection,
+            started_at=at,
+            finished_at=finished,
+            queued=queued[connection.pk],
+            refused=refused.get(connection.pk, 0),
+        )
+        for connection, _device in batch
+    )
+    by_firm: dict[int, list[tuple[DematConnection, Device]]] = {}
+    for connection, device in batch:
+        if queued[connection.pk]:
+            by_firm.setdefault(connection.firm_id, []).append((connection, device))
+    for pairs in by_firm.values():
+        audit.record_many(
+            pairs[0][0].firm,
+            "bob_demat.autosent",
+            [
+                (connection, {"queued": queued[connection.pk], "device_id": device.pk})
+                for connection, device in pairs
+            ],
+        )
 
 
 def _autosend_candidates(connection: DematConnection, on: dt.date) -> Iterator[Document]:

@@ -18,10 +18,10 @@ def autosend() -> int:
     report = services.run_autosend()
     logger.info(
         "automatic transfer queued=%d skipped_connections=%d",
-        len(report.queued),
+        report.queued,
         len(report.skipped_connections),
     )
-    return len(report.queued)
+    return report.queued
 
 
 @background

@@ -27,6 +27,7 @@ from ledgerdrop.connectors.bob_demat.forms import (
     SendForm,
 )
 from ledgerdrop.connectors.bob_demat.models import DematConnection, Transmission
+from ledgerdrop.core import paging
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.delivery.models import Delivery
@@ -89,7 +90,7 @@ def overview(request: HttpRequest, firm_id: int) -> HttpResponse:
             form=form,
             connections=connections,
             warnings=services.autosend_warnings(firm),
-            to_process=services.documents_to_process(firm).count(),
+            to_process=paging.count_label(services.documents_to_process(firm)),
         ),
     )
 
@@ -239,6 +240,9 @@ def documents_to_process(request: HttpRequest, firm_id: int) -> HttpResponse:
     if filters.is_valid():
         dossier, kind = filters.cleaned_data["dossier"], filters.cleaned_data["kind"] or None
     documents = services.documents_to_process(firm, dossier=dossier, kind=kind)
+    shown = paging.page(
+        documents, request.GET.get("after"), size=paging.PER_PAGE, field="issue_date"
+    )
     preselected = (
         dossier.bob_demat_connection.device if dossier is not None else None
     ) or services.default_device(firm)
@@ -265,7 +269,14 @@ def documents_to_process(request: HttpRequest, firm_id: int) -> HttpResponse:
     return render(
         request,
         "bob_demat/documents_to_process.html",
-        _context(firm, filters=filters, documents=documents, form=form, section="to-process"),
+        _context(
+            firm,
+            filters=filters,
+            documents=shown.rows,
+            form=form,
+            section="to-process",
+            **paging.links(request, shown),
+        ),
     )
 
 

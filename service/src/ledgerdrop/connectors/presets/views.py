@@ -21,6 +21,7 @@ from ledgerdrop.connectors.presets.forms import (
     SettingsForm,
 )
 from ledgerdrop.connectors.presets.models import Connection
+from ledgerdrop.core import paging
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.core.refusals import show_refusal
 from ledgerdrop.documents.models import Document
@@ -239,6 +240,9 @@ def preview(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
 def documents_to_process(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
     firm, preset = _firm_and_preset(request, firm_id, app)
     documents = services.documents_to_process(firm, app)
+    shown = paging.page(
+        documents, request.GET.get("after"), size=paging.PER_PAGE, field="issue_date"
+    )
     form = SendForm(request.POST or None, firm=firm, documents=documents)
     if _by_email(preset):
         del form.fields["device"]
@@ -253,7 +257,7 @@ def documents_to_process(request: HttpRequest, firm_id: int, app: str) -> HttpRe
     return render(
         request,
         "presets/documents_to_process.html",
-        _context(firm, preset, form=form, documents=documents),
+        _context(firm, preset, form=form, documents=shown.rows, **paging.links(request, shown)),
     )
 
 

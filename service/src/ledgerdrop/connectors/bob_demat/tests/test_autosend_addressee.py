@@ -44,5 +44,5 @@ def test_an_invoice_for_another_company_is_transferred_only_once_confirmed(
     documents_services.confirm_addressee(document, by=None)
     after = services.run_autosend(on=TONIGHT)
 
-    assert before.queued == []
-    assert [delivery.source_id for delivery in after.queued] == [document.pk]
+    assert before.queued == 0
+    assert [delivery.source_id for delivery in after.deliveries()] == [document.pk]

@@ -98,7 +98,7 @@ def test_the_last_run_counts_the_documents_that_failed_on_the_device(dossier: Do
     report = services.run_autosend(dossier.firm)
     delivery_services.report_failure(
         dossier.device,
-        report.queued[0].pk,
+        report.deliveries()[0].pk,
         FailReport(reason=FailReason.DISK_FULL, message="Plus de place sur D:"),
     )
 

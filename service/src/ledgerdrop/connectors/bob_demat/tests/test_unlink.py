@@ -156,7 +156,7 @@ def test_automatic_transfer_of_the_dossier_stops(setup: Setup) -> None:
     report = services.run_autosend(setup.firm, on=dt.date(2026, 11, 30))
 
     assert not DematConnection.objects.filter(firm=setup.firm).exists()
-    assert report.queued == []
+    assert report.queued == 0
     assert not Delivery.objects.filter(state=Delivery.State.QUEUED).exists()
 
 
