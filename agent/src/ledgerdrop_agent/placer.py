@@ -460,8 +460,10 @@ def _verify_handle(fd: int, size: int, sha256: str) -> None:
         raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
     os.lseek(fd, 0, os.SEEK_SET)
     digest = hashlib.sha256()
-    while chunk := os.read(fd, _READ_BACK):
+    remaining = size  # the size is checked already: no read to find the end
+    while remaining and (chunk := os.read(fd, min(remaining, _READ_BACK))):
         digest.update(chunk)
+        remaining -= len(chunk)
     if (actual := digest.hexdigest()) != sha256:
         raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
 
