@@ -103,7 +103,9 @@ def test_a_repeated_ack_changes_nothing(paired: Paired) -> None:
     assert client.get(routes.OFFERS.url()).json()["deliveries"] == []
 
 
-def test_a_batch_of_acks_records_where_each_file_was_placed_in_one_audit_row(paired: Paired) -> None:
+def test_a_batch_of_acks_records_where_each_file_was_placed_in_one_audit_entry(
+    paired: Paired,
+) -> None:
     device, client = paired
     same, renamed = queued_delivery(device, code="DUPONT"), queued_delivery(device, code="PEETERS")
     suffixed = renamed.relative_path.replace(".xml", " (2).xml")
