@@ -421,26 +421,37 @@ def _bundle_parts(
     chunks: Iterator[bytes], expected: Mapping[int, int]
 ) -> Iterator[tuple[BundlePart, bytes]]:
     """Split a bundle as it arrives: per file a `BundlePart` JSON line, then exactly its
-    `size` bytes, which must be the size its offer announced."""
-    buffer = bytearray()
+    `size` bytes, which must be the size its offer announced. A chunk holding several whole
+    files is sliced, not copied into a buffer first: each byte is copied once on its way."""
+    buffer = b""
+    start = 0  # where the unread part of `buffer` begins
     seen: set[int] = set()
 
     def fill(count: int) -> bool:
-        while len(buffer) < count:
+        """At least `count` unread bytes in `buffer`, unless the bundle ends first."""
+        nonlocal buffer, start
+        if len(buffer) - start >= count:
+            return True
+        pieces = [buffer[start:]]
+        have = len(pieces[0])
+        while have < count:
             chunk = next(chunks, None)
             if chunk is None:
+                buffer, start = b"".join(pieces), 0
                 return False
-            buffer.extend(chunk)
+            pieces.append(chunk)
+            have += len(chunk)
+        buffer, start = b"".join(pieces), 0
         return True
 
     while fill(1):
-        while (end := buffer.find(b"\n", 0, MAX_BUNDLE_HEADER)) < 0:
-            if len(buffer) >= MAX_BUNDLE_HEADER:
+        while (end := buffer.find(b"\n", start, start + MAX_BUNDLE_HEADER)) < 0:
+            if len(buffer) - start >= MAX_BUNDLE_HEADER:
                 raise ServerUnavailable("a bundle header is too long")
-            if not fill(len(buffer) + 1):
+            if not fill(len(buffer) - start + 1):
                 raise ServerUnavailable("a bundle ended inside a header")
         try:
-            part = BundlePart.model_validate_json(bytes(buffer[:end]))
+            part = BundlePart.model_validate_json(buffer[start:end])
         except ValidationError as exc:
             raise ServerUnavailable(f"unreadable bundle header: {exc}") from exc
         if expected.get(part.id) != part.size or part.id in seen:
@@ -449,11 +460,11 @@ def _bundle_parts(
                 "which was not asked for with that size"
             )
         seen.add(part.id)
-        del buffer[: end + 1]
+        start = end + 1
         if not fill(part.size):
             raise ServerUnavailable(f"a bundle ended inside delivery {part.id}")
-        data = bytes(buffer[: part.size])
-        del buffer[: part.size]
+        data = buffer[start : start + part.size]
+        start += part.size
         yield part, data
 
 

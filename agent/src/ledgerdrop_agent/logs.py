@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,17 +43,47 @@ class EventFormatter(logging.Formatter):
         return f"{record.getMessage()} {fields}" if fields else record.getMessage()
 
 
+class _RotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The standard handler formats every line twice (once to see whether it still fits) and
+    asks the file system twice per line whether the log is a regular file: at a line per placed
+    file, a tenth of the downloader's CPU. This one formats each line once; still written and
+    flushed line by line, so that a crash loses none."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        # Never roll over anything but a regular file (a log sent to /dev/null, say).
+        self._rolls = max_bytes > 0 and Path(self.baseFilename).is_file()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            if self.stream is None:
+                self.stream = self._open()
+            # Characters, not bytes: the limit is approximate anyway (as the standard one's).
+            if self._rolls and self.stream.tell() + len(line) >= self.maxBytes:
+                self.doRollover()
+                if self.stream is None:
+                    self.stream = self._open()
+            self.stream.write(line)
+            self.stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def file_handler(path: Path) -> logging.Handler:
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
-    )
+    handler = _RotatingFileHandler(path, max_bytes=5_000_000, backups=5)
     handler.setFormatter(KeyValueFormatter())
     return handler
 
 
+_NEEDS_QUOTES = re.compile(r'[ "=\\\n\t]')
+
+
 def _quote(value: object) -> str:
     text = str(value)
-    if text and not any(c in text for c in ' "=\\\n\t'):
+    if text and not _NEEDS_QUOTES.search(text):
         return text
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return '"' + escaped.replace("\t", "\\t") + '"'

@@ -42,6 +42,8 @@ MAX_SEGMENT = 120
 MAX_PATH = 200
 MAX_SUFFIX = 999
 _CHUNK = 1 << 16
+# Files staged from memory are at most a bundle part (1 MiB): read back in one or two calls.
+_READ_BACK = 1 << 20
 
 _RESERVED_NAMES = frozenset(
     ["CON", "PRN", "AUX", "NUL"]
@@ -52,6 +54,7 @@ _PUNCTUATION = frozenset(" -_.()")
 _WINDOWS_PATH = re.compile(r"^([A-Za-z]:|\\\\|//)|\\")
 # Binary: in the C runtime's default text mode, Windows would write every \n as \r\n.
 _CREATE = os.O_WRONLY | os.O_CREAT | O_BINARY
+_CREATE_READABLE = os.O_RDWR | os.O_CREAT | O_BINARY
 
 
 class PlacementError(Exception):
@@ -259,26 +262,23 @@ class Placer:
     def stage_bytes(
         self, delivery_id: int, size: int, sha256: str, data: bytes, *, sync: bool = True
     ) -> Path:
-        """Like `stage`, for bytes already in memory: verified before anything is written, and
-        again as read back from the disk. With `sync=False` the caller makes the file durable
-        (`make_durable`) before placing."""
+        """Like `stage`, for bytes already in memory: written, then verified as read back from
+        the disk through the same handle (one hash per file, one open). With `sync=False` the
+        caller makes the file durable (`make_durable`) before placing."""
         if len(data) != size:
             raise ChecksumMismatchError(f"got {len(data)} bytes, expected {size}")
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != sha256:
-            raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
         path = self.staging_file(delivery_id)
         with _removed_on_error(path):
-            fd = retry_shared(lambda: os.open(path, _CREATE | os.O_TRUNC, 0o644))
+            fd = retry_shared(lambda: os.open(path, _CREATE_READABLE | os.O_TRUNC, 0o644))
             try:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
                 if sync:
                     os.fsync(fd)
+                _verify_handle(fd, size, sha256)
             finally:
                 os.close(fd)
-            _verify_on_disk(path, size, sha256)
         return path
 
     def place(self, staged: Path, relative_path: str, sha256: str) -> Placement:
@@ -450,6 +450,21 @@ def _verify_on_disk(path: Path, size: int, sha256: str) -> None:
         raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
     actual = sha256_of(path)
     if actual != sha256:
+        raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
+
+
+def _verify_handle(fd: int, size: int, sha256: str) -> None:
+    """`_verify_on_disk` through a handle the file was just written with: read from its start."""
+    actual_size = os.fstat(fd).st_size
+    if actual_size != size:
+        raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
+    os.lseek(fd, 0, os.SEEK_SET)
+    digest = hashlib.sha256()
+    remaining = size  # the size is checked already: no read to find the end
+    while remaining and (chunk := os.read(fd, min(remaining, _READ_BACK))):
+        digest.update(chunk)
+        remaining -= len(chunk)
+    if (actual := digest.hexdigest()) != sha256:
         raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
 
 

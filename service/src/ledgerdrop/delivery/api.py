@@ -107,29 +107,32 @@ async def token(request: HttpRequest, body: TokenRequest) -> TokenGranted:
     return TokenGranted(device_id=credential.device.pk, token=credential.token)
 
 
-def _offers(device: Device, limit: int) -> Offers:
+def _offers(device: Device, limit: int) -> HttpResponse:
     told = services.told_to_device(device)
-    return Offers(
+    offers = Offers(
         settings=DeviceSettings(root_folder=told.root_folder),
         folders=told.folders,
         state=told.state,
         deliveries=[
             Offer(
-                id=delivery.pk,
+                id=delivery.id,
                 relative_path=delivery.relative_path,
                 size=delivery.size,
                 sha256=delivery.sha256,
-                content_url=routes.CONTENT.url(delivery_id=delivery.pk),
+                content_url=routes.CONTENT.url(delivery_id=delivery.id),
             )
             for delivery in services.pending_offers(device, limit)
         ],
     )
+    # Serialised by pydantic at once: the model is already checked, and validating it again as
+    # the declared response, then encoding a dict of it, costs more than building it.
+    return HttpResponse(offers.model_dump_json(), content_type="application/json")
 
 
 @device_api.get(routes.OFFERS.path, response=Offers)
 async def offers(
     request: HttpRequest, wait: float = 0, limit: int = 100, state: str | None = None
-) -> Offers:
+) -> HttpResponse:
     """What the device is to place, with its main folder and folders. A poll with a `wait` is
     held before it gets here, by the gate in front of Django (`longpoll.py`), until something is
     queued for the device, its settings or folders differ from the `state` it last saw, or the
@@ -242,26 +245,32 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 def _bundle(device: Device, ids: list[int]) -> tuple[Iterator[bytes], int]:
     """The bundle's bytes as a stream and their number. Each delivery's file is opened when
-    the stream reaches it, so the answer holds one chunk of one file at a time."""
-    deliveries = list(
-        Delivery.objects.filter(device=device, pk__in=ids)
-        .exclude(state=Delivery.State.CANCELLED)
-        .order_by("id")
-    )
+    the stream reaches it; its small files are gathered into pieces of about CHUNK_BYTES, so
+    that the answer holds about one chunk at a time and costs one hand-over per piece, not
+    a few per file."""
+    files = services.bundle_files(device, ids)
     headers = [
-        BundlePart(id=delivery.pk, size=delivery.size, sha256=delivery.sha256)
-        .model_dump_json()
-        .encode()
+        BundlePart(id=file.id, size=file.size, sha256=file.sha256).model_dump_json().encode()
         + b"\n"
-        for delivery in deliveries
+        for file in files
     ]
 
     def parts() -> Iterator[bytes]:
-        for delivery, header in zip(deliveries, headers, strict=True):
-            yield header
-            yield from storage.chunks(delivery.sha256)
+        piece: list[bytes] = []
+        gathered = 0
+        for file, header in zip(files, headers, strict=True):
+            piece.append(header)
+            gathered += len(header)
+            for chunk in storage.chunks(file.sha256):
+                piece.append(chunk)
+                gathered += len(chunk)
+                if gathered >= storage.CHUNK_BYTES:
+                    yield b"".join(piece)
+                    piece, gathered = [], 0
+        if piece:
+            yield b"".join(piece)
 
-    return parts(), sum(len(header) for header in headers) + sum(d.size for d in deliveries)
+    return parts(), sum(len(header) for header in headers) + sum(f.size for f in files)
 
 
 @device_api.post(

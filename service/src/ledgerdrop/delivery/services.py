@@ -9,7 +9,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet
@@ -697,25 +697,54 @@ def told_to_device(device: Device) -> ToldToDevice:
     return ToldToDevice(root_folder=device.root_folder, folders=folders.folders_for(device))
 
 
-def pending_offers(device: Device, limit: int) -> list[Delivery]:
+class OfferedFile(NamedTuple):
+    """What an offer and a bundle need of a delivery: read as plain values, since a model
+    instance per file costs more than the rest of its way to the device."""
+
+    id: int
+    relative_path: str
+    size: int
+    sha256: str
+
+
+_OFFERED_FIELDS = ("id", "relative_path", "size", "sha256")
+
+
+def pending_offers(device: Device, limit: int) -> list[OfferedFile]:
     """Queued deliveries of this device, oldest first; unacked ones are offered again."""
-    return list(
-        Delivery.objects.filter(device=device, state=Delivery.State.QUEUED).order_by("id")[:limit]
+    rows = (
+        Delivery.objects.filter(device=device, state=Delivery.State.QUEUED)
+        .order_by("id")
+        .values_list(*_OFFERED_FIELDS)[:limit]
     )
+    return [OfferedFile(*row) for row in rows]
+
+
+def bundle_files(device: Device, ids: Iterable[int]) -> list[OfferedFile]:
+    """The deliveries of this device among `ids` whose content it may still fetch, by id."""
+    rows = (
+        Delivery.objects.filter(device=device, pk__in=ids)
+        .exclude(state=Delivery.State.CANCELLED)
+        .order_by("id")
+        .values_list(*_OFFERED_FIELDS)
+    )
+    return [OfferedFile(*row) for row in rows]
 
 
 @transaction.atomic
 def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
     """Mark deliveries placed on the device. Idempotent: a repeated ack changes nothing.
 
-    A downloader acks hundreds of files at once, so this is a few statements for the whole
-    batch, not a few per file: acks are what a big transfer spends most server time on."""
+    A downloader acks hundreds of files at once, so this is a few statements and one audit row
+    for the whole batch, not a few per file: acks are what a big transfer spends most server
+    time on. Rows are read as plain values: a model instance per file costs more than its
+    update."""
     by_id = {ack.id: ack for ack in acks}
-    found = {
-        delivery.id: delivery
-        for delivery in Delivery.objects.select_for_update()
+    found: dict[int, tuple[str, str, str]] = {
+        row[0]: row[1:]
+        for row in Delivery.objects.select_for_update()
         .filter(device=device, id__in=by_id)
-        .only("id", "state", "sha256", "relative_path")
+        .values_list("id", "state", "sha256", "relative_path")
     }
     missing = sorted(set(by_id) - set(found))
     if missing:
@@ -724,34 +753,41 @@ def acknowledge(device: Device, acks: Iterable[Ack]) -> list[int]:
             f"No delivery {missing} for this device.",
             Kind.NOT_FOUND,
         )
-    if cancelled := sorted(i for i, d in found.items() if d.state == Delivery.State.CANCELLED):
+    if cancelled := sorted(
+        i for i, (state, _, _) in found.items() if state == Delivery.State.CANCELLED
+    ):
         raise _cancelled_error(cancelled)
-    fresh = [found[i] for i in by_id if found[i].state != Delivery.State.DELIVERED]
-    for delivery in fresh:
-        if by_id[delivery.id].sha256 != delivery.sha256:
+    fresh = [i for i in by_id if found[i][0] != Delivery.State.DELIVERED]
+    for delivery_id in fresh:
+        if by_id[delivery_id].sha256 != found[delivery_id][1]:
             raise ServiceError(
                 "checksum_mismatch",
-                f"Delivery {delivery.id} was acknowledged with a different SHA-256 "
+                f"Delivery {delivery_id} was acknowledged with a different SHA-256 "
                 "than the file that was offered.",
                 Kind.INVALID,
             )
+    if not fresh:
+        return sorted(by_id)
     delivered = {
         "state": Delivery.State.DELIVERED,
         "delivered_at": timezone.now(),
         "failure_reason": "",
         "failure_message": "",
     }
-    as_offered = [d.id for d in fresh if by_id[d.id].placed_path == d.relative_path]
+    # A name already taken on the device: placed with a suffix.
+    renamed = {i: by_id[i].placed_path for i in fresh if by_id[i].placed_path != found[i][2]}
+    as_offered = [i for i in fresh if i not in renamed]
     Delivery.objects.filter(id__in=as_offered).update(placed_path=F("relative_path"), **delivered)
-    renamed = [d for d in fresh if d.id not in set(as_offered)]
-    for delivery in renamed:  # a name already taken on the device: placed with a suffix
-        Delivery.objects.filter(id=delivery.id).update(
-            placed_path=by_id[delivery.id].placed_path, **delivered
-        )
-    audit.record_many(
+    for delivery_id, placed_path in renamed.items():
+        Delivery.objects.filter(id=delivery_id).update(placed_path=placed_path, **delivered)
+    # One row for the batch: which deliveries, and where those not placed under their own name
+    # went (the others' `placed_path` is their `relative_path`).
+    audit.record(
         device.firm,
         "delivery.delivered",
-        [(delivery, {"placed_path": by_id[delivery.id].placed_path}) for delivery in fresh],
+        device,
+        deliveries=sorted(fresh),
+        renamed={str(i): path for i, path in sorted(renamed.items())},
     )
     return sorted(by_id)
 

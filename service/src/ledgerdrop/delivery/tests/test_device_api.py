@@ -103,7 +103,9 @@ def test_a_repeated_ack_changes_nothing(paired: Paired) -> None:
     assert client.get(routes.OFFERS.url()).json()["deliveries"] == []
 
 
-def test_a_batch_of_acks_records_where_each_file_was_placed(paired: Paired) -> None:
+def test_a_batch_of_acks_records_where_each_file_was_placed_in_one_audit_entry(
+    paired: Paired,
+) -> None:
     device, client = paired
     same, renamed = queued_delivery(device, code="DUPONT"), queued_delivery(device, code="PEETERS")
     suffixed = renamed.relative_path.replace(".xml", " (2).xml")
@@ -123,7 +125,11 @@ def test_a_batch_of_acks_records_where_each_file_was_placed(paired: Paired) -> N
     renamed.refresh_from_db()
     assert (same.state, same.placed_path) == ("delivered", same.relative_path)
     assert (renamed.state, renamed.placed_path) == ("delivered", suffixed)
-    assert AuditEntry.objects.filter(action="delivery.delivered").count() == 2
+    [entry] = AuditEntry.objects.filter(action="delivery.delivered")
+    assert entry.data == {
+        "deliveries": sorted([same.pk, renamed.pk]),
+        "renamed": {str(renamed.pk): suffixed},
+    }
 
 
 def test_an_ack_with_another_checksum_is_refused_and_changes_nothing(paired: Paired) -> None:
