@@ -18,6 +18,7 @@ from django.utils.translation import get_language_info
 from playwright.sync_api import Page
 
 from ledgerdrop.accounts.models import User
+from ledgerdrop.connectors.presets.catalogue import PRESETS
 from ledgerdrop.core.tests.test_tenancy_matrix import (
     PARAMETER,
     PUBLIC_PAGES,
@@ -71,6 +72,8 @@ def data_values() -> list[str]:
     """Every short text stored in the database: names, e-mails, numbers, codes, paths."""
     values: set[str] = {"Ledgerdrop", "Sage BOB Demat", "Sage Demat", "BOB Demat", "PEPPOL"}
     values.update(PROPER_NAMES)
+    # The accounting packages' own names (Winbooks on Web) are the same in every language.
+    values.update(preset.name for preset in PRESETS.values())
     for code, _name in settings.LANGUAGES:
         local_name = get_language_info(code)["name_local"]
         values.update({local_name, local_name.capitalize()})
