@@ -941,7 +941,7 @@ def _record(shipment: Shipment, outcome: mail.Outcome) -> str:
 # Connections per transaction: about 50,000 documents at 100 per dossier.
 AUTOSEND_BATCH = 500
 # Messages per sending task: each still retried on its own (`send_message`).
-MESSAGES_PER_TASK = 50
+MESSAGES_PER_TASK = 100
 
 
 @dataclass
@@ -964,7 +964,7 @@ def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None)
     report = AutosendReport()
     connections = (
         Connection.objects.filter(auto_transfer=True, app__in=list(PRESETS))
-        .select_related("firm", "device")
+        .select_related("firm", "device", "dossier__company")
         .order_by("app", "pk")
     )
     if firm is not None:
@@ -1061,15 +1061,13 @@ def _ship_night(
                 )
             )
     queued: Counter[object] = Counter()
-    step = nightly.FILES_PER_STATEMENT
     for part, files in by_part.items():
+        picked, params = nightly.picked(files)
         link, link_params = nightly.link(part, Shipment.Origin.AUTOMATIC, at)
-        for start in range(0, len(files), step):
-            picked, params = nightly.picked(files[start : start + step])
-            queued += delivery_services.queue_selected(
-                picked, params, source=Document, at=at, order_by=nightly.ORDER,
-                link=link, link_params=link_params,
-            )  # fmt: skip
+        queued += delivery_services.queue_selected(
+            picked, params, source=Document, at=at, order_by=nightly.ORDER,
+            link=link, link_params=link_params,
+        )  # fmt: skip
     # One wake-up per device for the whole batch, once it commits.
     for device_id in {device.pk for _route, device in routes.values() if device is not None}:
         wake_on_commit(device_id)
@@ -1117,10 +1115,10 @@ def _mail_night(
             origin=Shipment.Origin.AUTOMATIC,
         )  # fmt: skip
         shipments.append(shipment)
-    Message.objects.bulk_create(messages, batch_size=nightly.FILES_PER_STATEMENT // 10)
+    Message.objects.bulk_create(messages, batch_size=nightly.MESSAGES_PER_STATEMENT)
     for shipment, message in zip(shipments, messages, strict=True):
         shipment.message = message
-    Shipment.objects.bulk_create(shipments, batch_size=nightly.FILES_PER_STATEMENT // 10)
+    Shipment.objects.bulk_create(shipments, batch_size=nightly.MESSAGES_PER_STATEMENT)
     ids = [message.pk for message in messages]
     for start in range(0, len(ids), MESSAGES_PER_TASK):
         enqueue_on_commit(send_messages, ids[start : start + MESSAGES_PER_TASK])
