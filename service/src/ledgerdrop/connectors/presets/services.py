@@ -983,7 +983,9 @@ def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None)
         if not by_email(connection.app):
             device = connection.device or defaults.get((connection.firm_id, connection.app))
             if device is None or device.revoked_at is not None:
-                report.skipped_connections[connection.pk] = _("No device to send to.")
+                report.skipped_connections[connection.pk] = _(
+                    "Choose a device, or a default device in the %(app)s settings first."
+                ) % {"app": PRESETS[connection.app].name}
                 continue
         by_app.setdefault(connection.app, []).append((connection, device))
     # One package a batch: a document then goes through one connection of a firm (nightly.link).
