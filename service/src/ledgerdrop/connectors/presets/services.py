@@ -1070,8 +1070,8 @@ def _ship_night(
             picked, params, source=Document, at=at, order_by=nightly.ORDER,
             link=link, link_params=link_params,
         )  # fmt: skip
-    # One wake-up per device for the whole batch, once it commits.
-    for device_id in {device.pk for _route, device in routes.values() if device is not None}:
+    # One wake-up per device that has new files, for the whole batch, once it commits.
+    for device_id in {file.device_id for files in by_part.values() for file in files}:
         wake_on_commit(device_id)
     return queued, refused
 
