@@ -16,6 +16,11 @@ leave out (drafts, unapproved purchases, sales not yet sent), and the big client
 documents are connected without automatic transfer: they stay to process after the night.
 
     scripts/with-postgres.sh uv run python bench/million.py [--dossiers N] [--per-dossier N]
+        [--presets]
+
+With `--presets`, the package connectors' night follows over the same documents: every dossier
+also on a folder package (Topaccount, files named by its templates) and an e-mail package
+(Yuki, one message per document, its sending tasks queued but not run).
 
 PostgreSQL: the server of DATABASE_URL, in a database of its own (`<name>_million`, made
 afresh). Each run writes into a new folder under bench/results/; the table is printed too.
@@ -286,6 +291,54 @@ def night(on: dt.date) -> dict[str, Any]:
     }
 
 
+def presets_night(on: dt.date, firm_id: int) -> dict[str, Any]:
+    """The package connectors' night: each dossier connected, in SQL, to Topaccount (by its
+    dossier code, to the firm's first device) and to Yuki; then their nightly transfer."""
+    from django.db import connection
+
+    from ledgerdrop.connectors.presets import services as presets
+    from ledgerdrop.connectors.presets.catalogue import DEFAULT_FILE_TEMPLATE
+    from ledgerdrop.delivery.models import Device
+
+    device = Device.objects.filter(firm=firm_id).order_by("pk").first()
+    assert device is not None
+    with connection.cursor() as cursor:
+        for app, template, addresses in (
+            ("topaccount", "{dossier_code}/{direction}", "{}"),
+            ("yuki", "", '{"inbox": "dossiers@yuki.example.be"}'),
+        ):
+            cursor.execute(
+                "INSERT INTO connector_presets_connection (firm_id, app, dossier_id, dossier_code,"
+                " device_id, path_template, file_template, direction_words, payload, addresses,"
+                " auto_transfer, start_date, created_at)"
+                " SELECT firm_id, %s, dossier_id, dossier_code, %s, %s, %s, '{}', 'ubl', %s,"
+                " true, start_date, now() FROM bob_demat_dematconnection WHERE auto_transfer",
+                [app, device.pk if app == "topaccount" else None, template,
+                 DEFAULT_FILE_TEMPLATE if template else "", addresses],
+            )  # fmt: skip
+        cursor.execute("ANALYZE")
+    began = time.perf_counter()
+    report = presets.run_autosend(on=on)
+    seconds = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(delivery_id), count(message_id) FROM connector_presets_shipment"
+            " WHERE origin = 'automatic'"
+        )
+        files, messages = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM accounts_auditentry WHERE action = 'connector.autosent'"
+        )
+        (audit_rows,) = cursor.fetchone()
+    return {
+        "seconds": seconds,
+        "queued": report.queued,
+        "files": files,
+        "messages": messages,
+        "audit_rows": audit_rows,
+    }
+
+
 def table(results: dict[str, Any]) -> str:
     m, n, p = results["machine"], results["night"], results["peer"]
     again = results["second_night"]
@@ -318,6 +371,16 @@ def table(results: dict[str, Any]) -> str:
             f"| exactly once | {n['deliveries']:,} deliveries of {n['distinct_documents']:,} "
             f"documents, {n['transmissions']:,} transmissions, {n['audit_rows']:,} audit rows "
             "| | | |",
+            *(
+                [
+                    f"| package connectors' night (folder and e-mail packages) "
+                    f"| {results['presets']['seconds']:.1f} s, {results['presets']['files']:,} "
+                    f"files and {results['presets']['messages']:,} messages, "
+                    f"{results['presets']['audit_rows']:,} audit rows | | | |"
+                ]
+                if "presets" in results
+                else []
+            ),
             "",
             f"| page (median of {REQUESTS}) | before the night | after | goal |",
             "|---|---|---|---|",
@@ -336,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dossiers", type=int, default=10_000)
     parser.add_argument("--per-dossier", type=int, default=100)
     parser.add_argument("--out", type=Path, default=BENCH / "results")
+    parser.add_argument(
+        "--presets", action="store_true", help="then the package connectors' night too"
+    )
     args = parser.parse_args(argv)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("PostgreSQL: run under scripts/with-postgres.sh (DATABASE_URL)")
@@ -364,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     results["night"] = night(TONIGHT)
     print(f"night: {results['night']}", file=sys.stderr)
     results["second_night"] = night(TONIGHT)
+    if args.presets:
+        results["presets"] = presets_night(TONIGHT, results["seed"]["firm"])
+        print(f"presets: {results['presets']}", file=sys.stderr)
     results["pages_after"] = pages(results["seed"])
     del results["seed"]["token"]
     run = args.out / f"million-{started:%Y%m%d-%H%M%S}"

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat import eligibility
 from ledgerdrop.connectors.bob_demat.models import validate_dossier_code
-from ledgerdrop.connectors.presets import mail, naming
+from ledgerdrop.connectors.presets import mail, naming, nightly
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
     DIRECTION_OF_KIND,
@@ -849,6 +850,15 @@ def send_message(message_id: int) -> str:
     return state
 
 
+@background
+def send_messages(message_ids: list[int]) -> list[str]:
+    """The nightly transfer's task: one try at each of a few messages. A message the server
+    did not take yet is tried again on its own (`send_message`)."""
+    states = [attempt_message(message_id) for message_id in message_ids]
+    logger.info("package connector messages=%s states=%s", message_ids, states)
+    return states
+
+
 def attempt_message(message_id: int) -> str:
     """One try at handing a queued message to the SMTP server (the background task's work):
     delivered when the server accepts it, tried again later on a temporary refusal, failed
@@ -928,46 +938,213 @@ def _record(shipment: Shipment, outcome: mail.Outcome) -> str:
 # ---- nightly automatic transfer (S8's rules) ----------------------------------------------
 
 
-def run_autosend(
-    firm: Organisation | None = None, *, on: dt.date | None = None
-) -> list[Delivery | Message]:
+# Connections per transaction: about 50,000 documents at 100 per dossier.
+AUTOSEND_BATCH = 500
+# Messages per sending task: each still retried on its own (`send_message`).
+MESSAGES_PER_TASK = 100
+
+
+@dataclass
+class AutosendReport:
+    # Files queued through devices, and messages queued for e-mail presets.
+    queued: int = 0
+    # Documents the rules chose whose file name the connection's templates cannot give.
+    refused: int = 0
+    skipped_connections: dict[int, str] = field(default_factory=dict)
+
+
+def run_autosend(firm: Organisation | None = None, *, on: dt.date | None = None) -> AutosendReport:
     """Queue every document that BOB Demat's nightly rules would send, through each package
-    connection that has automatic transfer on. Idempotent: a document goes once per
-    connection. A connection with no device to send to is skipped until it has one."""
+    connection that has automatic transfer on: a few statements per batch of connections
+    whatever the number of documents (`nightly`). Idempotent: a document goes once per
+    connection, so two runs (or two workers at once) queue it once. A connection with no
+    device to send to is skipped until it has one. The audit gets one row per connection
+    that sent something, not one per document."""
     on = on or timezone.localdate()
-    connections = Connection.objects.filter(
-        auto_transfer=True, app__in=list(PRESETS)
-    ).select_related("firm", "device", "dossier__company")
+    report = AutosendReport()
+    connections = (
+        Connection.objects.filter(auto_transfer=True, app__in=list(PRESETS))
+        .select_related("firm", "device", "dossier__company")
+        .order_by("app", "pk")
+    )
     if firm is not None:
         connections = connections.filter(firm=firm)
-    queued: list[Delivery | Message] = []
-    for connection in connections:
+    defaults = {
+        (chosen.firm_id, chosen.app): chosen.default_device
+        for chosen in ConnectorSettings.objects.filter(
+            firm__in=connections.values("firm"),
+            default_device__isnull=False,
+            default_device__revoked_at__isnull=True,
+        ).select_related("default_device")
+    }
+    by_app: dict[str, list[tuple[Connection, Device | None]]] = {}
+    for connection in connections:  # per connection, never per document
         device = None
         if not by_email(connection.app):
-            device = connection.device or default_device(connection.firm, connection.app)
+            device = connection.device or defaults.get((connection.firm_id, connection.app))
             if device is None or device.revoked_at is not None:
+                report.skipped_connections[connection.pk] = _(
+                    "Choose a device, or a default device in the %(app)s settings first."
+                ) % {"app": PRESETS[connection.app].name}
                 continue
-        candidates = (
-            Document.objects.filter(
-                company=connection.dossier.company_id,
-                issue_date__gte=connection.start_date,
-                issue_date__lte=on,
+        by_app.setdefault(connection.app, []).append((connection, device))
+    # One package a batch: a document then goes through one connection of a firm (nightly.link).
+    for runnable in by_app.values():
+        for start in range(0, len(runnable), AUTOSEND_BATCH):
+            _autosend_batch(runnable[start : start + AUTOSEND_BATCH], on, report)
+    return report
+
+
+def _autosend_batch(
+    batch: list[tuple[Connection, Device | None]], on: dt.date, report: AutosendReport
+) -> None:
+    ids = [connection.pk for connection, _device in batch]
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                # Two runs at once take turns per batch; the second then finds it all sent.
+                list(Connection.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+                at = timezone.now()
+                candidates = nightly.candidates(ids, on)
+                if by_email(batch[0][0].app):
+                    queued, refused = _mail_night(batch, candidates, at), 0
+                else:
+                    queued, refused = _ship_night(batch, candidates, at)
+                _audit_night(batch, queued)
+        except IntegrityError:
+            # Another run or a hand-sent copy sent some of these documents first (the unique
+            # first shipment): the batch again, which now leaves them out.
+            continue
+        report.queued += sum(queued.values())
+        report.refused += refused
+        return
+    raise RuntimeError(f"automatic transfer of connections {ids} kept colliding; run it again")
+
+
+def _ship_night(
+    batch: list[tuple[Connection, Device | None]],
+    candidates: list[nightly.Candidate],
+    at: dt.datetime,
+) -> tuple[Counter[object], int]:
+    """Queue the files of the night's documents, named as `_ship` names a hand-sent copy."""
+    routes = {connection.pk: (Route.of(connection), device) for connection, device in batch}
+    by_part: dict[str, list[nightly.File]] = {}
+    refused = 0
+    for candidate in candidates:
+        route, device = routes[candidate.connection_id]
+        assert device is not None  # a folder preset's batch
+        facts = route.facts(
+            kind=candidate.kind, number=candidate.number, issue_date=candidate.issue_date,
+            id=candidate.id,
+        )  # fmt: skip
+        try:
+            paths = route.paths(facts)
+        except ServiceError as exc:
+            # A number that makes a reserved or too long name: left for the accountant.
+            logger.warning("document=%d not sent automatically: %s", candidate.id, exc)
+            refused += 1
+            continue
+        for part, path in paths:
+            sha256, size = (
+                (candidate.pdf_sha256, candidate.pdf_size)
+                if part == "pdf"
+                else (candidate.ubl_sha256, candidate.ubl_size)
             )
-            .exclude(
-                Exists(Shipment.objects.filter(document=OuterRef("pk"), connection=connection))
-            )
-            .select_related("company")
-            .order_by("issue_date", "id")
-        )
-        for document in candidates:
-            if not eligibility.goes_automatically(document) or _why_not_deliverable(
-                document, Payload(connection.payload)
-            ):
-                continue
-            if device is None:
-                queued += _mail(connection, document, origin=Shipment.Origin.AUTOMATIC, by=None)
-            else:
-                queued += _ship(
-                    connection, document, device, origin=Shipment.Origin.AUTOMATIC, by=None
+            by_part.setdefault(part, []).append(
+                nightly.File(
+                    connection_id=candidate.connection_id,
+                    firm_id=device.firm_id,
+                    device_id=device.pk,
+                    source_id=candidate.id,
+                    company_id=candidate.company_id,
+                    relative_path=path,
+                    sha256=sha256,
+                    size=size,
                 )
-    return queued
+            )
+    queued: Counter[object] = Counter()
+    for part, files in by_part.items():
+        picked, params = nightly.picked(files)
+        link, link_params = nightly.link(part, Shipment.Origin.AUTOMATIC, at)
+        queued += delivery_services.queue_selected(
+            picked, params, source=Document, at=at, order_by=nightly.ORDER,
+            link=link, link_params=link_params,
+        )  # fmt: skip
+    # One wake-up per device that has new files, for the whole batch, once it commits.
+    for device_id in {file.device_id for files in by_part.values() for file in files}:
+        wake_on_commit(device_id)
+    return queued, refused
+
+
+def _mail_night(
+    batch: list[tuple[Connection, Device | None]],
+    candidates: list[nightly.Candidate],
+    at: dt.datetime,
+) -> Counter[object]:
+    """The night's messages, as `_mail` writes them, inserted in bulk; then their sending
+    tasks, a few messages each."""
+    connections = {
+        connection.pk: connection
+        for connection in Connection.objects.filter(
+            pk__in=[connection.pk for connection, _device in batch]
+        ).select_related("firm", "dossier__company")
+    }
+    messages, shipments = [], []
+    for candidate in candidates:
+        connection = connections[candidate.connection_id]
+        preset = preset_of(connection.app)
+        kind_label = str(Document.Kind(candidate.kind).label)
+        company = connection.dossier.company.name
+        messages.append(
+            Message(
+                to=connection.addresses[preset.route(candidate.kind)],
+                subject=mail.subject(
+                    company=company, kind_label=kind_label, number=candidate.number
+                ),
+                body=mail.body(
+                    company=company,
+                    kind_label=kind_label,
+                    number=candidate.number,
+                    issue_date=candidate.issue_date.strftime("%d/%m/%Y"),
+                    total=f"{candidate.total} {candidate.currency}",
+                    firm=connection.firm.name,
+                ),
+                queued_at=at,
+            )
+        )
+        shipment = Shipment(
+            connection=connection, document_id=candidate.id, part="email",
+            origin=Shipment.Origin.AUTOMATIC,
+        )  # fmt: skip
+        shipments.append(shipment)
+    Message.objects.bulk_create(messages, batch_size=nightly.MESSAGES_PER_STATEMENT)
+    for shipment, message in zip(shipments, messages, strict=True):
+        shipment.message = message
+    Shipment.objects.bulk_create(shipments, batch_size=nightly.MESSAGES_PER_STATEMENT)
+    ids = [message.pk for message in messages]
+    for start in range(0, len(ids), MESSAGES_PER_TASK):
+        enqueue_on_commit(send_messages, ids[start : start + MESSAGES_PER_TASK])
+    return Counter(shipment.connection_id for shipment in shipments)
+
+
+def _audit_night(batch: list[tuple[Connection, Device | None]], queued: Counter[object]) -> None:
+    by_firm: dict[int, list[tuple[Connection, Device | None]]] = {}
+    for connection, device in batch:
+        if queued[connection.pk]:
+            by_firm.setdefault(connection.firm_id, []).append((connection, device))
+    for pairs in by_firm.values():
+        audit.record_many(
+            pairs[0][0].firm,
+            "connector.autosent",
+            [
+                (
+                    connection,
+                    {
+                        "app": connection.app,
+                        "queued": queued[connection.pk],
+                        "device_id": device.pk if device else None,
+                    },
+                )
+                for connection, device in pairs
+            ],
+        )

@@ -15,9 +15,12 @@ logger = logging.getLogger(__name__)
 
 @background
 def autosend() -> int:
-    queued = services.run_autosend()
-    logger.info("package connectors' automatic transfer queued=%d", len(queued))
-    return len(queued)
+    report = services.run_autosend()
+    logger.info(
+        "package connectors' automatic transfer queued=%d refused=%d skipped=%d",
+        report.queued, report.refused, len(report.skipped_connections),
+    )  # fmt: skip
+    return report.queued
 
 
 def register_periodic_jobs() -> None:

@@ -100,7 +100,7 @@ def overview(request: HttpRequest, firm_id: int, app: str) -> HttpResponse:
             form=form,
             settings=settings,
             connections=connections,
-            to_process=services.documents_to_process(firm, app).count(),
+            to_process=paging.count_label(services.documents_to_process(firm, app)),
         ),
     )
 

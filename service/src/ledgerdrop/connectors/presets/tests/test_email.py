@@ -285,9 +285,46 @@ def test_the_nightly_transfer_emails_what_bob_demats_rules_send_once(setup: Setu
     sent = builders.document(company)
     Document.objects.filter(pk=sent.pk).update(status=Document.Status.SENT)
 
-    (message,) = services.run_autosend(on=dt.date(2026, 11, 30))
-    assert isinstance(message, Message) and message.to == "d@yuki.be"
-    assert services.run_autosend(on=dt.date(2026, 11, 30)) == []
+    assert services.run_autosend(on=dt.date(2026, 11, 30)).queued == 1
+    (message,) = Message.objects.all()
+    assert message.to == "d@yuki.be"
+    assert services.run_autosend(on=dt.date(2026, 11, 30)).queued == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_messages_reach_the_mail_server_each_once_with_retries_of_their_own(
+    setup: Setup, inbox: Inbox, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _firm, company, dossier = setup
+    monkeypatch.setattr(services, "MESSAGES_PER_TASK", 2)
+    settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [0]
+    services.connect(
+        dossier, "admisol", addresses=addresses_of("admisol"), payload="ubl_and_pdf",
+        auto_transfer=True, start_date=dt.date(2026, 11, 1), by=None,
+    )  # fmt: skip
+    sales = [builders.document(company, number=f"V-{n}") for n in range(3)]
+    purchase = builders.document(company, kind=Kind.PURCHASE_INVOICE, number="A-77")
+    Document.objects.update(status=Document.Status.SENT)
+    # The first message is refused for now: it alone is tried again.
+    inbox.replies = ["451 4.3.0 Mailbox busy, try again later"]
+
+    assert services.run_autosend(on=dt.date(2026, 11, 30)).queued == 4
+    assert services.run_autosend(on=dt.date(2026, 11, 30)).queued == 0
+    tasks.run_worker(stop_when_idle=True, interval=0)
+
+    received = inbox.messages()
+    assert sorted(message["To"] for message in received) == [
+        "purchases@admisol.example.be",
+        *3 * ["sales@admisol.example.be"],
+    ]
+    for document in [*sales, purchase]:
+        (message,) = [m for m in received if document.number in m["Subject"]]
+        assert set(attachments(message).values()) == {
+            storage.read(document.ubl_sha256),
+            storage.read(document.pdf_sha256),
+        }
+    attempts = sorted(Message.objects.values_list("state", "attempts"))
+    assert attempts == [("delivered", 1), ("delivered", 1), ("delivered", 1), ("delivered", 2)]
 
 
 @pytest.mark.django_db

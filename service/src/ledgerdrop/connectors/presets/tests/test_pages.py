@@ -14,6 +14,7 @@ from ledgerdrop.connectors.presets import services
 from ledgerdrop.connectors.presets.models import Connection, Shipment
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Device
+from ledgerdrop.documents.models import Document
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +165,20 @@ def test_an_email_package_connected_previewed_sent_and_sent_again_from_its_pages
         "accountant",
         "again",
     ]
+
+
+def test_the_overview_counts_documents_to_process_up_to_100(accountant: Accountant) -> None:
+    client, firm = accountant.client, accountant.firm
+    services.switch(firm, "expert-m", True, by=None)
+    services.connect(accountant.dossier, "expert-m", by=None)
+    original = builders.document(accountant.dossier.company)
+    overview = f"/firms/{firm.pk}/connectors/expert-m/"
+    assert '<span class="count">1</span>' in client.get(overview).content.decode()
+
+    copies = [Document.objects.get(pk=original.pk) for _ in range(100)]
+    for number, copy in enumerate(copies):
+        copy.pk, copy.sequence, copy.number = None, None, f"COPY-{number}"
+    Document.objects.bulk_create(copies)
+
+    # Counting a million documents not yet sent takes seconds: the badge stops at 100.
+    assert '<span class="count">100+</span>' in client.get(overview).content.decode()

@@ -193,12 +193,12 @@ def test_the_nightly_transfer_sends_what_bob_demats_rules_send_once(setup: Setup
     before_start = builders.document(company, issue_date=dt.date(2026, 10, 31))
     Document.objects.filter(pk__in=[sent.pk, before_start.pk]).update(status=Document.Status.SENT)
 
-    assert services.run_autosend(on=dt.date(2026, 11, 30)) == []  # no device yet
+    assert services.run_autosend(on=dt.date(2026, 11, 30)).queued == 0  # no device yet
     services.set_default_device(firm, "topaccount", device, by=None)
-    (delivery,) = services.run_autosend(on=dt.date(2026, 11, 30))
+    first = services.run_autosend(on=dt.date(2026, 11, 30))
     again = services.run_autosend(on=dt.date(2026, 11, 30))
 
-    assert isinstance(delivery, Delivery)
-    assert delivery.source_id == sent.pk and again == []
+    (delivery,) = Delivery.objects.all()
+    assert delivery.source_id == sent.pk and (first.queued, again.queued) == (1, 0)
     assert issued in services.documents_to_process(firm, "topaccount")
     assert connection.shipments.get().origin == "automatic"
