@@ -253,9 +253,7 @@ SAMPLES = (
 )
 
 
-@router.post(
-    f"/firms/{{fid}}/connectors/{KEY}/preview", response={200: PreviewOut, **errors(422)}
-)
+@router.post(f"/firms/{{fid}}/connectors/{KEY}/preview", response={200: PreviewOut, **errors(422)})
 def preview(request: HttpRequest, fid: int, body: PreviewIn) -> PreviewOut:
     """The full paths BOB Demat's fixed folders give a sample sales invoice, credit note,
     purchase invoice and purchase slip of the dossier, `<main folder>/<dossier code>/achats|

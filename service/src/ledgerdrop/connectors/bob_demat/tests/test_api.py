@@ -199,17 +199,18 @@ def test_the_preview_shows_bob_demats_fixed_folders_on_the_main_folder(
     assert without_a_code.status_code == 422
     assert without_a_code.json()["code"] == "invalid_dossier_code"
     assert typed.status_code == 200
+    folder = "D:\\Compta\\BOB\\DUPONT"
     assert typed.json() == {
         "main_folder": "D:\\Compta\\BOB",
         "samples": [
             {"kind": "sales_invoice",
-             "paths": [f"D:\\Compta\\BOB\\DUPONT\\ventes\\{day}_sales_invoice_2026-0042_1001.xml"]},
+             "paths": [f"{folder}\\ventes\\{day}_sales_invoice_2026-0042_1001.xml"]},
             {"kind": "credit_note",
-             "paths": [f"D:\\Compta\\BOB\\DUPONT\\ventes\\{day}_credit_note_NC-2026-0007_1002.xml"]},
+             "paths": [f"{folder}\\ventes\\{day}_credit_note_NC-2026-0007_1002.xml"]},
             {"kind": "purchase_invoice",
-             "paths": [f"D:\\Compta\\BOB\\DUPONT\\achats\\{day}_purchase_invoice_F-88120_1003.xml"]},
+             "paths": [f"{folder}\\achats\\{day}_purchase_invoice_F-88120_1003.xml"]},
             {"kind": "purchase_slip",
-             "paths": [f"D:\\Compta\\BOB\\DUPONT\\achats\\{day}_purchase_slip_BA-2026-0003_1004.xml"]},
+             "paths": [f"{folder}\\achats\\{day}_purchase_slip_BA-2026-0003_1004.xml"]},
         ],
     }  # fmt: skip
     # Without a device of its own nor a default one: a Windows downloader's main folder.

@@ -64,7 +64,7 @@ def test_every_package_is_switched_on_connected_previewed_and_used_through_the_a
     firm: Firm, app: str
 ) -> None:
     at = f"connectors/{app}"
-    fields = (
+    fields: dict[str, object] = (
         {"addresses": _addresses(app)} if _by_email(app) else {"dossier_code": "DUPONT"}
     )
     listed = {c["app"]: c for c in firm.client.get("/api/v1/connectors").json()}
