@@ -106,6 +106,23 @@ def test_a_damaged_backup_is_refused_saying_what_is_wrong(
     assert "cannot be trusted" in str(refused.value)
 
 
+def test_backup_verify_says_whole_or_refuses_with_the_reason_and_exit_status_1(
+    tmp_path: Path,
+) -> None:
+    document = _company_with_a_document()
+    backup = tmp_path / "backup Été"
+    snapshot.take(backup)
+    whole = _ledgerdrop(tmp_path / "elsewhere", "backup", "--verify", str(backup))
+    layout.blob_path(backup, document.pdf_sha256).unlink()
+    damaged = _ledgerdrop(tmp_path / "elsewhere", "backup", "--verify", str(backup))
+
+    assert whole.returncode == 0, whole.stderr
+    assert "all match their checksums" in whole.stdout
+    assert damaged.returncode == 1
+    assert f"the stored file {document.pdf_sha256} is missing" in damaged.stderr
+    assert "Traceback" not in damaged.stderr
+
+
 def test_secrets_stay_out_unless_asked_and_then_only_encrypted(
     tmp_path: Path, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,17 +233,22 @@ def test_a_backup_folder_without_a_snapshot_is_refused(tmp_path: Path) -> None:
         restore.verify(tmp_path / "partial")
 
 
+def _ledgerdrop(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A `ledgerdrop` command on the embedded default of the data folder `data_dir`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
+    environment.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "ledgerdrop.config.cli", *args],
+        env={**environment, "LEDGERDROP_DATA_DIR": str(data_dir), **env},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
 def _restore(
     source: Path, data_dir: Path, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """`ledgerdrop restore` into the embedded default of a new data folder."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
-    environment.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "ledgerdrop.config.cli", "restore", str(source), *args],
-        env={**environment, "LEDGERDROP_DATA_DIR": str(data_dir), **env},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    return _ledgerdrop(data_dir, "restore", str(source), *args, **env)
 
 
 def _tables(database: Path) -> list[str]:
@@ -359,13 +381,7 @@ def test_a_backup_of_the_embedded_default_comes_back_whole_in_postgresql(tmp_pat
     # The SQLite server: this database restored into an embedded default, then backed up.
     snapshot.take(tmp_path / "from PostgreSQL")
     assert _restore(tmp_path / "from PostgreSQL", tmp_path / "sqlite").returncode == 0
-    embedded = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
-    embedded.pop("DATABASE_URL", None)
-    backed_up = subprocess.run(
-        [sys.executable, "-m", "ledgerdrop.config.cli", "backup", str(tmp_path / "from SQLite")],
-        env={**embedded, "LEDGERDROP_DATA_DIR": str(tmp_path / "sqlite")},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    backed_up = _ledgerdrop(tmp_path / "sqlite", "backup", str(tmp_path / "from SQLite"))
     assert backed_up.returncode == 0, backed_up.stderr
     assert Manifest.read(layout.snapshot_folder(tmp_path / "from SQLite")).engine == "sqlite"
     with connection.cursor() as cursor:  # a new, empty PostgreSQL database
