@@ -12,24 +12,29 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.core import mail
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail, serializers
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection, models
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
+from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.config.backup import manifest as layout
 from ledgerdrop.config.backup import nightly, restore, secrets, snapshot
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
 from ledgerdrop.core import periodic, storage, tasks
 from ledgerdrop.core.models import BackupRun
 from ledgerdrop.delivery import services as delivery_services
-from ledgerdrop.delivery.models import Device
+from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 from ledgerdrop.documents.rules_install import RULES_POINTER
 from tests import builders
+from tests.conftest import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,6 +104,23 @@ def test_a_damaged_backup_is_refused_saying_what_is_wrong(
 
     assert said in str(refused.value)
     assert "cannot be trusted" in str(refused.value)
+
+
+def test_backup_verify_says_whole_or_refuses_with_the_reason_and_exit_status_1(
+    tmp_path: Path,
+) -> None:
+    document = _company_with_a_document()
+    backup = tmp_path / "backup Été"
+    snapshot.take(backup)
+    whole = _ledgerdrop(tmp_path / "elsewhere", "backup", "--verify", str(backup))
+    layout.blob_path(backup, document.pdf_sha256).unlink()
+    damaged = _ledgerdrop(tmp_path / "elsewhere", "backup", "--verify", str(backup))
+
+    assert whole.returncode == 0, whole.stderr
+    assert "all match their checksums" in whole.stdout
+    assert damaged.returncode == 1
+    assert f"the stored file {document.pdf_sha256} is missing" in damaged.stderr
+    assert "Traceback" not in damaged.stderr
 
 
 def test_secrets_stay_out_unless_asked_and_then_only_encrypted(
@@ -211,17 +233,22 @@ def test_a_backup_folder_without_a_snapshot_is_refused(tmp_path: Path) -> None:
         restore.verify(tmp_path / "partial")
 
 
+def _ledgerdrop(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A `ledgerdrop` command on the embedded default of the data folder `data_dir`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
+    environment.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "ledgerdrop.config.cli", *args],
+        env={**environment, "LEDGERDROP_DATA_DIR": str(data_dir), **env},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
 def _restore(
     source: Path, data_dir: Path, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """`ledgerdrop restore` into the embedded default of a new data folder."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
-    environment.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "ledgerdrop.config.cli", "restore", str(source), *args],
-        env={**environment, "LEDGERDROP_DATA_DIR": str(data_dir), **env},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    return _ledgerdrop(data_dir, "restore", str(source), *args, **env)
 
 
 def _tables(database: Path) -> list[str]:
@@ -331,3 +358,48 @@ def test_a_backup_of_an_older_release_is_brought_up_to_this_ones_schema(tmp_path
     assert (files / storage.blob_name(document.pdf_sha256)).read_bytes() == storage.read(
         document.pdf_sha256
     )
+
+
+def _rows(model: type[models.Model]) -> dict[Any, dict[str, Any]]:
+    return {
+        row["pk"]: row["fields"]
+        for row in serializers.serialize("python", model._base_manager.order_by("pk"))
+    }
+
+
+@pytest.mark.postgresql
+def test_a_backup_of_the_embedded_default_comes_back_whole_in_postgresql(tmp_path: Path) -> None:
+    """The way up from SQLite: its backup restored into an empty PostgreSQL database, every
+    row and file equal, and the next row numbered after the restored ones."""
+    document = _company_with_a_document()
+    device = Device.objects.create(firm=builders.firm(), name="PC Zoë", root_folder="C:\\BOB")
+    delivery_services.queue_delivery(
+        device, relative_path="Société/ventes/Facture n°1.xml",
+        blob=storage.Blob(document.ubl_sha256, 1), source=document, company=document.company,
+    )  # fmt: skip
+    original = {model: _rows(model) for model in (Organisation, Document, Delivery)}
+    # The SQLite server: this database restored into an embedded default, then backed up.
+    snapshot.take(tmp_path / "from PostgreSQL")
+    assert _restore(tmp_path / "from PostgreSQL", tmp_path / "sqlite").returncode == 0
+    backed_up = _ledgerdrop(tmp_path / "sqlite", "backup", str(tmp_path / "from SQLite"))
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert Manifest.read(layout.snapshot_folder(tmp_path / "from SQLite")).engine == "sqlite"
+    with connection.cursor() as cursor:  # a new, empty PostgreSQL database
+        cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    connection.close()
+    ContentType.objects.clear_cache()
+
+    restored = _restore(
+        tmp_path / "from SQLite", tmp_path / "postgresql", DATABASE_URL=database_url()
+    )
+
+    assert restored.returncode == 0, restored.stderr
+    assert {model: _rows(model) for model in original} == original
+    files = tmp_path / "postgresql" / "files"
+    for sha256 in (document.ubl_sha256, document.pdf_sha256):
+        assert (files / storage.blob_name(sha256)).read_bytes() == storage.read(sha256)
+    later = delivery_services.queue_delivery(
+        Device.objects.get(), relative_path="Société/ventes/Facture n°2.xml",
+        blob=storage.Blob(document.pdf_sha256, 1),
+    )  # fmt: skip
+    assert later.pk > max(original[Delivery])

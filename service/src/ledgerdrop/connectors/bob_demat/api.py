@@ -7,21 +7,24 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import company_for, firm_for
-from ledgerdrop.connectors.bob_demat import services, to_process
-from ledgerdrop.connectors.bob_demat.models import DematConnection
+from ledgerdrop.connectors.bob_demat import naming, services, to_process
+from ledgerdrop.connectors.bob_demat.models import DematConnection, validate_dossier_code
 from ledgerdrop.core import paging
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.problems import errors
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
+from ledgerdrop_protocol import paths
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -222,6 +225,64 @@ class AutosendOut(Schema):
     next_run_at: dt.datetime
     would_send: dict[str, int]
     last_run: AutosendRunOut | None
+
+
+class PreviewIn(Schema):
+    dossier_id: int
+    # The code typed in the form; without it, the code of the dossier's connection.
+    dossier_code: str | None = None
+    device_id: int | None = None
+
+
+class SampleOut(Schema):
+    kind: str
+    paths: list[str]
+
+
+class PreviewOut(Schema):
+    main_folder: str
+    samples: list[SampleOut]
+
+
+# The samples of the preview, as the other packages' (connectors/presets/services.py).
+SAMPLES = (
+    (Document.Kind.SALES_INVOICE, "2026-0042"),
+    (Document.Kind.CREDIT_NOTE, "NC-2026-0007"),
+    (Document.Kind.PURCHASE_INVOICE, "F-88120"),
+    (Document.Kind.PURCHASE_SLIP, "BA-2026-0003"),
+)
+
+
+@router.post(f"/firms/{{fid}}/connectors/{KEY}/preview", response={200: PreviewOut, **errors(422)})
+def preview(request: HttpRequest, fid: int, body: PreviewIn) -> PreviewOut:
+    """The full paths BOB Demat's fixed folders give a sample sales invoice, credit note,
+    purchase invoice and purchase slip of the dossier, `<main folder>/<dossier code>/achats|
+    ventes/<file name>`, on the main folder of the device that would receive them. Only at the
+    connectors' path: BOB Demat's own paths never had a preview."""
+    firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
+    dossier = get_object_or_404(Dossier, pk=body.dossier_id, firm=firm)
+    connection = DematConnection.objects.filter(firm=firm, dossier=dossier).first()
+    code = (body.dossier_code or (connection.dossier_code if connection else "")).strip()
+    try:
+        validate_dossier_code(code)
+    except ValidationError as exc:
+        raise ServiceError("invalid_dossier_code", " ".join(exc.messages), Kind.INVALID) from exc
+    own = connection.device if connection else None
+    device = (
+        _device(firm, body.device_id)
+        or (own if own is not None and own.revoked_at is None else None)
+        or services.default_device(firm)
+    )
+    main_folder = device.root_folder if device else Device.default_root_folder("Windows")
+    separator = "\\" if paths.is_windows_form(main_folder) else "/"
+    today = timezone.localdate()
+    samples = []
+    for sequence, (kind, number) in enumerate(SAMPLES, start=1):
+        sample = Document(pk=1000 + sequence, kind=kind, number=number, issue_date=today)
+        relative = naming.relative_path(code, sample)
+        full = main_folder.rstrip("\\/") + separator + relative.replace("/", separator)
+        samples.append(SampleOut(kind=kind.value, paths=[full]))
+    return PreviewOut(main_folder=main_folder, samples=samples)
 
 
 @_route("GET", "/connections/{cid}/autosend", response=AutosendOut)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Organisation
@@ -175,3 +176,44 @@ def test_an_unknown_connector_path_is_a_404_problem(firm: Organisation) -> None:
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_the_preview_shows_bob_demats_fixed_folders_on_the_main_folder(
+    firm: Organisation, device: Device
+) -> None:
+    dossier = accounts_services.link_accountant(builders.company(), firm, by=None)
+    device.root_folder = "D:\\Compta\\BOB"
+    device.save(update_fields=["root_folder"])
+    api = Api(firm)
+    at = f"/firms/{firm.pk}/connectors/bob-demat"
+    day = f"{timezone.localdate():%Y%m%d}"
+
+    without_a_code = api.call("post", f"{at}/preview", {"dossier_id": dossier.pk})
+    typed = api.call(
+        "post", f"{at}/preview",
+        {"dossier_id": dossier.pk, "dossier_code": "DUPONT", "device_id": device.pk},
+    )  # fmt: skip
+    api.call("post", f"{at}/connections", {"dossier_id": dossier.pk, "dossier_code": "DUP2"})
+    connected = api.call("post", f"{at}/preview", {"dossier_id": dossier.pk})
+
+    assert without_a_code.status_code == 422
+    assert without_a_code.json()["code"] == "invalid_dossier_code"
+    assert typed.status_code == 200
+    folder = "D:\\Compta\\BOB\\DUPONT"
+    assert typed.json() == {
+        "main_folder": "D:\\Compta\\BOB",
+        "samples": [
+            {"kind": "sales_invoice",
+             "paths": [f"{folder}\\ventes\\{day}_sales_invoice_2026-0042_1001.xml"]},
+            {"kind": "credit_note",
+             "paths": [f"{folder}\\ventes\\{day}_credit_note_NC-2026-0007_1002.xml"]},
+            {"kind": "purchase_invoice",
+             "paths": [f"{folder}\\achats\\{day}_purchase_invoice_F-88120_1003.xml"]},
+            {"kind": "purchase_slip",
+             "paths": [f"{folder}\\achats\\{day}_purchase_slip_BA-2026-0003_1004.xml"]},
+        ],
+    }  # fmt: skip
+    # Without a device of its own nor a default one: a Windows downloader's main folder.
+    assert connected.json()["samples"][2]["paths"] == [
+        f"c:\\bob-demat\\DUP2\\achats\\{day}_purchase_invoice_F-88120_1003.xml"
+    ]

@@ -151,6 +151,23 @@ def test_the_pdf_goes_beside_the_ubl_when_the_connection_wants_it(
 
 
 @pytest.mark.django_db
+def test_the_pdf_alone_is_attached_when_the_connection_wants_only_it(
+    setup: Setup, inbox: Inbox
+) -> None:
+    firm, company, dossier = setup
+    services.connect(
+        dossier, "winauditor", addresses=addresses_of("winauditor"), payload="pdf", by=None
+    )
+    invoice = builders.document(company, number="F-2")
+    (message,) = services.mail_documents(firm, "winauditor", [invoice], by=None)
+    assert services.attempt_message(message.pk) == "delivered"
+
+    files = attachments(inbox.messages()[0])
+    assert [name[-4:] for name in files] == [".pdf"]
+    assert list(files.values()) == [storage.read(invoice.pdf_sha256)]
+
+
+@pytest.mark.django_db
 def test_a_temporary_refusal_is_tried_again_and_a_permanent_one_fails_with_the_reason(
     setup: Setup, inbox: Inbox
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import unescape
 from typing import NamedTuple
 
 import pytest
@@ -17,7 +18,7 @@ from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents import slots
 from ledgerdrop.documents.models import Document
-from ledgerdrop_protocol import Ack
+from ledgerdrop_protocol import Ack, FailReason, FailReport
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +182,30 @@ def test_the_client_sees_the_state_of_the_packages_transfer(setup: Setup) -> Non
     transfer = slots.transfer_of(invoice)
     assert (transfer.state, transfer.by) == ("queued", "winbooks")
     assert 'class="sage-icon sage-grey"' in slots.icon(transfer)
+
+
+def test_the_clients_icon_turns_green_once_placed_and_red_with_the_devices_reason(
+    setup: Setup,
+) -> None:
+    firm, company, dossier, device = setup
+    services.connect(dossier, "adsolut", by=None)
+    placed, refused = builders.document(company), builders.document(company)
+    first, second = services.send(firm, "adsolut", [placed, refused], device=device, by=None)
+
+    delivery_services.acknowledge(
+        device, [Ack(id=first.pk, sha256=first.sha256, placed_path=first.relative_path)]
+    )
+    delivery_services.report_failure(
+        device, second.pk,
+        FailReport(reason=FailReason.DISK_FULL, message="D:\\Compta: disk full"),
+    )  # fmt: skip
+
+    green, red = slots.transfer_of(placed), slots.transfer_of(refused)
+    assert (green.state, green.by) == ("delivered", "adsolut")
+    assert 'class="sage-icon sage-green"' in slots.icon(green)
+    assert (red.state, red.by) == ("failed", "adsolut")
+    assert red.error and red.error in unescape(slots.icon(red))  # the reason, in its title
+    assert 'class="sage-icon sage-red"' in slots.icon(red)
 
 
 def test_the_nightly_transfer_sends_what_bob_demats_rules_send_once(setup: Setup) -> None:
