@@ -69,10 +69,6 @@ class Preset:
     payload: Payload = Payload.UBL
     # The words of the menu and pages when the name is not a package's own (custom presets).
     label: Promise | None = None
-    # The package deletes or moves a file once booked (Expert/M): never placed again by itself.
-    takes_files_away: bool = False
-    # The package refuses a second document with the same number (Venice).
-    refuses_duplicates: bool = False
 
     @property
     def title(self) -> Promise:
@@ -103,7 +99,8 @@ PRESETS: dict[str, Preset] = {
             ),
             path_template="{enterprise_number}/{direction}",
             direction_words=_DUTCH,
-            takes_files_away=True,
+            # Expert/M deletes a UBL file once booked: like every preset's, a document goes
+            # once per connection and comes back only when sent again by hand.
         ),
         Preset(
             slug="adsolut",
@@ -126,7 +123,8 @@ PRESETS: dict[str, Preset] = {
             ),
             path_template="{enterprise_number}/{direction}",
             direction_words=_FRENCH,
-            refuses_duplicates=True,
+            # Venice refuses a second document with the same cbc:ID: the once-per-connection
+            # rule of every preset covers it.
         ),
         Preset(
             slug="topaccount",

@@ -300,6 +300,10 @@ def preview(
         path_template=path_template, file_template=file_template,
         direction_words=direction_words, payload=payload,
     )  # fmt: skip
+    return _sample_paths(route, main_folder)
+
+
+def _sample_paths(route: Route, main_folder: str) -> list[SamplePath]:
     today = timezone.localdate()
     samples = []
     for sequence, (kind, number) in enumerate(SAMPLES, start=1):
@@ -312,6 +316,20 @@ def preview(
             )
         )
     return samples
+
+
+def _check_fits_on_devices(route: Route, devices: Iterable[Device]) -> None:
+    """The preview's check on the main folder of every device that will receive the files: a
+    path Windows cannot open is refused when the connection is saved, not found out when the
+    downloader fails to place a file."""
+    for device in devices:
+        _sample_paths(route, device.root_folder)
+
+
+def _receiving_devices(firm: Organisation, device: Device | None) -> list[Device]:
+    """The connection's own device, else every active device of the firm (each keeps the
+    folders, and any may become the default)."""
+    return [device] if device is not None else list(Device.objects.active().filter(firm=firm))
 
 
 def main_folder_for(firm: Organisation, app: str, connection: Connection | None = None) -> str:
@@ -436,12 +454,14 @@ def connect(
         file_template=file_template, direction_words=direction_words, payload=payload,
     )  # fmt: skip
     _check_folders_free(route, firm, None)
+    own_device = _own_active_device(firm, device)
+    _check_fits_on_devices(route, _receiving_devices(firm, own_device))
     connection = Connection.objects.create(
         firm=firm,
         app=app,
         dossier=dossier,
         dossier_code=route.dossier_code,
-        device=_own_active_device(firm, device),
+        device=own_device,
         path_template=route.path_template,
         file_template=route.file_template,
         direction_words=dict(route.direction_words),
@@ -494,6 +514,7 @@ def update_connection(
     _check_folders_free(route, connection.firm, connection)
     if device is not _UNSET:
         connection.device = _own_active_device(connection.firm, device)  # type: ignore[arg-type]
+    _check_fits_on_devices(route, _receiving_devices(connection.firm, connection.device))
     connection.dossier_code = route.dossier_code
     connection.path_template = route.path_template
     connection.file_template = route.file_template

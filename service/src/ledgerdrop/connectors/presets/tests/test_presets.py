@@ -12,6 +12,7 @@ from ledgerdrop.accounts.models import Dossier
 from ledgerdrop.connectors.presets import naming, services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism
 from ledgerdrop.core.errors import ServiceError
+from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.documents.models import Document
 from tests import builders
 
@@ -215,3 +216,25 @@ def test_preview_shows_full_paths_of_four_samples_on_the_main_folder(dossier: Do
 def test_windows_safe_names() -> None:
     assert naming.windows_safe('A<b>:c"d/e\\f|g?h*i. ') == "A-b-c-d-e-f-g-h-i"
     assert naming.enterprise_number("BE 0477.472.701") == "0477472701"
+
+
+def test_a_connection_whose_paths_windows_cannot_open_on_its_device_is_not_saved(
+    dossier: Dossier,
+) -> None:
+    device = delivery_services.register_device(dossier.firm, name="Serveur").device
+    device.root_folder = "C:\\" + "\\".join(["Comptabilite partagee"] * 9)
+    device.save()
+    long_names = "{date}_{kind}_{number}_{company_name}_{id}"
+
+    with pytest.raises(ServiceError) as refused:
+        services.connect(
+            dossier, "folder", by=None, device=device, dossier_code="DUPONT",
+            file_template=long_names,
+        )  # fmt: skip
+    connection = services.connect(dossier, "folder", by=None, dossier_code="DUPONT")
+    with pytest.raises(ServiceError) as refused_on_change:
+        services.update_connection(connection, by=None, file_template=long_names)
+
+    assert refused.value.code == refused_on_change.value.code == "too_long"
+    connection.refresh_from_db()
+    assert connection.file_template != long_names
