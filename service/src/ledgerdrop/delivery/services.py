@@ -653,6 +653,9 @@ def queue_selected(
     counts: Counter[object] = Counter()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Its sorts (by `order_by`, and to join `link`) hold a batch of some 50,000 rows:
+            # in memory rather than in temporary files, for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '64MB'", [])
             # One statement: the new rows reach `link` through RETURNING, and nobody else's
             # deliveries, whatever runs at the same time.
             cursor.execute(
