@@ -637,10 +637,11 @@ def queue_selected(
     """Queue, in a few statements whatever their number, one delivery per row of the SELECT
     `picked` (columns firm_id, device_id, source_id — a `source` id —, company_id, relative_path,
     sha256, size, and any the caller needs), stamped queued at `at`. Then `link`, an
-    INSERT … SELECT … RETURNING one column `link_key` that reads `picked` and `queued` (id, firm_id,
-    device_id, source_id of the new deliveries), records them on the caller's side — where a
-    unique constraint makes a second run fail rather than queue anything twice. Returns how
-    many rows `link` inserted per key; the devices in `wake` hear of it on commit, once each.
+    INSERT … SELECT … RETURNING one column `link_key` that reads `picked` and `queued` (id,
+    firm_id, device_id, source_id, company_id of the new deliveries), records them on the
+    caller's side — where a unique constraint makes a second run fail rather than queue
+    anything twice. Returns how many rows `link` inserted per key; the devices in `wake` hear
+    of it on commit, once each.
 
     Call it inside a transaction: the caller audits once per run, not per delivery."""
     table = connection.ops.quote_name(Delivery._meta.db_table)
@@ -653,11 +654,14 @@ def queue_selected(
     counts: Counter[object] = Counter()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Its sorts (by `order_by`, and to join `link`) hold a batch of some 50,000 rows:
+            # in memory rather than in temporary files, for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '64MB'", [])
             # One statement: the new rows reach `link` through RETURNING, and nobody else's
             # deliveries, whatever runs at the same time.
             cursor.execute(
                 f"WITH picked AS MATERIALIZED ({picked}), "  # noqa: S608
-                f"queued AS ({insert} RETURNING id, firm_id, device_id, source_id), "
+                f"queued AS ({insert} RETURNING id, firm_id, device_id, source_id, company_id), "
                 f"linked AS ({link}) SELECT link_key, count(*) FROM linked GROUP BY link_key",
                 [*params, *insert_params, *link_params],
             )
@@ -669,8 +673,8 @@ def queue_selected(
             (before,) = cursor.fetchone()
             cursor.execute(f"WITH picked AS ({picked}) {insert}", [*params, *insert_params])
             cursor.execute(
-                f"WITH picked AS ({picked}), queued AS (SELECT id, firm_id, device_id, source_id "  # noqa: S608
-                f"FROM {table} WHERE id > %s) {link}",
+                f"WITH picked AS ({picked}), queued AS (SELECT id, firm_id, device_id, source_id, "  # noqa: S608
+                f"company_id FROM {table} WHERE id > %s) {link}",
                 [*params, before, *link_params],
             )
             counts.update(key for (key,) in cursor.fetchall())

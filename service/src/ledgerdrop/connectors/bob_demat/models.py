@@ -99,8 +99,9 @@ class Transmission(models.Model):
         CLIENT = "client", _("sent by the client")
         AUTOMATIC = "automatic", _("automatic transfer")
 
+    # Indexed by the unique (connection, document) below, which starts with it.
     connection = models.ForeignKey(
-        DematConnection, on_delete=models.CASCADE, related_name="transmissions"
+        DematConnection, on_delete=models.CASCADE, related_name="transmissions", db_index=False
     )
     document = models.ForeignKey(
         Document, on_delete=models.CASCADE, related_name="bob_demat_transmissions"

@@ -90,13 +90,17 @@ def picked(connection_ids: list[int], on: dt.date) -> tuple[str, list[Any]]:
 
 def link(origin: str, at: dt.datetime) -> tuple[str, list[Any]]:
     """Each new delivery's transmission: the unique (connection, document) pair is what makes a
-    second run, or a hand-sent copy in between, fail instead of queueing a document twice."""
+    second run, or a hand-sent copy in between, fail instead of queueing a document twice. The
+    connection is the one of the delivery's (firm, company) — one dossier per pair, one
+    connection per dossier —: a lookup in two small tables rather than a join of the batch's
+    deliveries with what was picked (two sorts of 50,000 rows)."""
     sql = (
         f"INSERT INTO {_table(Transmission)}"  # noqa: S608
         " (connection_id, document_id, first_delivery_id, origin, created_at)"
-        " SELECT picked.connection_id, queued.source_id, queued.id, %s, %s"
-        " FROM queued JOIN picked"
-        " ON picked.source_id = queued.source_id AND picked.firm_id = queued.firm_id"
+        " SELECT c.id, queued.source_id, queued.id, %s, %s FROM queued"
+        f" JOIN {_table(Dossier)} ds"
+        "  ON ds.firm_id = queued.firm_id AND ds.company_id = queued.company_id"
+        f" JOIN {_table(DematConnection)} c ON c.dossier_id = ds.id"
         " RETURNING connection_id AS link_key"
     )
     return sql, [origin, db.ops.adapt_datetimefield_value(at)]
