@@ -310,8 +310,10 @@ def _as_taken_before_source_references(snapshot_folder: Path) -> int:
     delivery had a foreign key to its document and the presets connectors did not exist);
     returns how many migrations that release lacked."""
     manifest = Manifest.read(snapshot_folder)
-    manifest.migrations["delivery"].remove("0006_delivery_source_reference")
-    lacked = 1 + len(manifest.migrations.pop("connector_presets"))
+    delivery = manifest.migrations["delivery"]
+    later = delivery[delivery.index("0006_delivery_source_reference") :]
+    manifest.migrations["delivery"] = delivery[: -len(later)]
+    lacked = len(later) + len(manifest.migrations.pop("connector_presets"))
     database = snapshot_folder / layout.DATABASE
     lines = gzip.decompress(database.read_bytes()).decode().splitlines()
     older = [json.loads(line) for line in lines]
