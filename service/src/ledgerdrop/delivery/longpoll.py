@@ -155,24 +155,6 @@ class _Wake:
         self.over = True
         self.set()
 
-    async def hung_up(self, receive: Receive) -> bool:
-        """Wait for the downloader to hang up (True) or for a wake-up (False)."""
-        if self.woken:
-            return False
-        self.parked = True
-        try:
-            # After the request, the disconnect is the only message a server sends; anything
-            # else is not a reason to stop waiting for it.
-            while (await receive())["type"] != "http.disconnect":
-                pass
-        except asyncio.CancelledError:
-            # Cancelled by someone else (the server shutting down), or by them too: go.
-            if self.parked or self.task.uncancel() > 0:
-                raise
-            return False
-        self.parked = False
-        return True
-
 
 def _bearer(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
@@ -243,13 +225,31 @@ class LongPollGate:
                 if handover is not None:
                     await _on_gate_threads(services.note_poll_answered, held.device_id, held.mark)
                     return handover.device
-                if await wake.hung_up(receive):
-                    await _on_gate_threads(services.note_poll_dropped, held.device_id, held.mark)
-                    raise HungUp
+                if wake.woken:
+                    continue  # woken while looking: look again
+                wake.parked = True
+                try:
+                    # After the request, the disconnect is the only message a server sends;
+                    # anything else is not a reason to stop waiting for it.
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                except asyncio.CancelledError:
+                    # Cancelled by someone else (the server shutting down), or by them too.
+                    if wake.parked or task.uncancel() > 0:
+                        raise
+                    continue  # woken
+                wake.parked = False
+                await _on_gate_threads(services.note_poll_dropped, held.device_id, held.mark)
+                raise HungUp
         finally:
             timer.cancel()
             hub.unregister(held.device_id, wake)
         return await _on_gate_threads(_device_now, held.device_id)
+
+
+# What a GET's request nearly always is: one message with no body. Such a request is replayed
+# from this one list rather than kept per held poll.
+_NO_BODY: list[Any] = [{"type": "http.request", "body": b"", "more_body": False}]
 
 
 async def _read_request(receive: Receive) -> list[Any] | None:
@@ -261,12 +261,12 @@ async def _read_request(receive: Receive) -> list[Any] | None:
             return None
         messages.append(message)
         if not message.get("more_body"):
-            return messages
+            return _NO_BODY if messages == _NO_BODY else messages
 
 
 def _replay(messages: list[Any], receive: Receive) -> Receive:
     """`receive` for Django: the request read while holding, then the connection's own."""
-    pending = messages
+    pending = list(messages)
 
     async def replayed() -> Any:
         return pending.pop(0) if pending else await receive()

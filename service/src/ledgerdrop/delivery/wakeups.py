@@ -67,14 +67,15 @@ def _uses_notify() -> bool:
 class WakeupHub:
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._waiters: dict[int, set[tuple[asyncio.AbstractEventLoop, Waiter]]] = defaultdict(set)
+        # A list per device, not a set: a device has one poll waiting, rarely two.
+        self._waiters: dict[int, list[tuple[asyncio.AbstractEventLoop, Waiter]]] = defaultdict(list)
         self._watchers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._listener: threading.Thread | None = None
 
     def register(self, device_id: int, waiter: Waiter) -> None:
         loop = asyncio.get_running_loop()
         with self._lock:
-            self._waiters[device_id].add((loop, waiter))
+            self._waiters[device_id].append((loop, waiter))
             if _uses_notify():
                 self._start_listener()
             else:
@@ -87,7 +88,8 @@ class WakeupHub:
             waiters = self._waiters.get(device_id)
             if waiters is None:
                 return
-            waiters.discard((asyncio.get_running_loop(), waiter))
+            with contextlib.suppress(ValueError):
+                waiters.remove((asyncio.get_running_loop(), waiter))
             if not waiters:
                 del self._waiters[device_id]
 
