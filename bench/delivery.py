@@ -425,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rclone-transfers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=BENCH / "results")
+    parser.add_argument(
+        "--only-idle",
+        action="store_true",
+        help="measure only the idle long-polls' memory (results.json, no table)",
+    )
     args = parser.parse_args(argv)
 
     started = dt.datetime.now(dt.UTC)
@@ -438,6 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
 
     bench = Bench(run, args.seed)
+    if args.only_idle:
+        idle_ = bench.idle_long_polls(args.idle)
+        (run / "results.json").write_text(json.dumps({"idle": idle_}, indent=2) + "\n")
+        print(json.dumps(idle_, indent=2))
+        return 0
     documents = make_documents(args.files, bench.rng)
     results: dict[str, Any] = {"started": f"{started:%Y-%m-%d %H:%M} UTC", "machine": machine()}
     print(f"{run}: {len(documents):,} documents", file=sys.stderr)

@@ -15,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
@@ -90,14 +89,14 @@ def _news(device_id: int, known_state: str) -> Handover | None:
 
 # While a poll waits, the gate keeps only these few fields, never a model instance: ten
 # thousand idle downloaders must cost little memory (bench/idle.py).
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Held:
     device_id: int
     state: str
     mark: dt.datetime  # the device's `online_until` as this hold wrote it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Handover:
     """What the gate passes on to Django: the active device with the poll's token, or None."""
 
@@ -116,19 +115,45 @@ def _checks() -> ThreadPoolExecutor:
     return _executor
 
 
-def _on_gate_threads(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """`func` run on a few threads of the gate's own, not one per request: nothing is held
-    per waiting poll, and their database connections are counted in the node's budget
-    (settings)."""
+def _checked(func: Callable[..., T], *args: Any) -> T:
+    try:
+        return func(*args)
+    finally:
+        # Hand the connection back (to the pool on PostgreSQL) as a request thread does.
+        close_old_connections()
 
-    def checked(*args: Any) -> T:
-        try:
-            return func(*args)
-        finally:
-            # Hand the connection back (to the pool on PostgreSQL) as a request thread does.
-            close_old_connections()
 
-    return sync_to_async(checked, thread_sensitive=False, executor=_checks())
+def _on_gate_threads(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """`func(*args)` run on a few threads of the gate's own, not one per request: nothing is
+    held per waiting poll, and their database connections are counted in the node's budget
+    (settings). Not through asgiref: it would copy the poll's context for every check, and the
+    database connection it opened would stay in that context for as long as the poll waits."""
+    return asyncio.get_running_loop().run_in_executor(_checks(), _checked, func, *args)
+
+
+class _Wake:
+    """How a held poll is woken (news, or the end of its wait) while it waits for the
+    downloader to hang up: the poll's own task waits in the connection's `receive` and nothing
+    else, like a bare ASGI app holding a request, and a wake-up cancels that wait (as
+    `asyncio.timeout` does). No task, event or future of its own per held poll."""
+
+    __slots__ = ("over", "parked", "task", "woken")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.parked = False  # waiting in `receive`: a wake-up must interrupt it
+        self.woken = False
+        self.over = False  # the wait is over
+
+    def set(self) -> None:
+        self.woken = True
+        if self.parked:
+            self.parked = False
+            self.task.cancel()
+
+    def end(self) -> None:
+        self.over = True
+        self.set()
 
 
 def _bearer(scope: Scope) -> str:
@@ -156,89 +181,75 @@ class LongPollGate:
             params = dict(
                 parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             )
-            wait, token = _wait_seconds(params), _bearer(scope)
+            wait, token, known_state = _wait_seconds(params), _bearer(scope), params.get("state")
+            del params  # nothing per held poll but what it needs
             if wait > 0 and token:
                 request = await _read_request(receive)
                 if request is None:
                     return None  # gone before it was even read
-                # Waiting for the disconnect is how a stopped downloader shows offline at once
-                # (Device.online_until).
-                gone = asyncio.ensure_future(_hung_up(receive))
                 try:
-                    device = await self._hold(token, wait, params.get("state"), gone)
+                    device = await self._hold(token, wait, known_state, receive)
                 except HungUp:
                     return None
-                finally:
-                    gone.cancel()
                 receive = _replay(request, receive)
                 scope = {**scope, DEVICE: device}
         return await self.app(scope, receive, send)
 
     @staticmethod
     async def _hold(
-        token: str, wait: float, known_state: str | None, gone: asyncio.Future[Any]
+        token: str, wait: float, known_state: str | None, receive: Receive
     ) -> Device | None:
         """Wait until there is news for the device or the wait is over; then the device as it
         is (None: no active device has this token, or it was revoked meanwhile). Raises
-        `HungUp` when the downloader hangs up meanwhile."""
+        `HungUp` when the downloader hangs up meanwhile: waiting for the disconnect is how a
+        stopped downloader shows offline at once (Device.online_until)."""
         from ledgerdrop.delivery import services
 
-        news = _on_gate_threads(_news)
         deadline = time.monotonic() + wait
         until = timezone.now() + dt.timedelta(seconds=wait)
-        held = await _on_gate_threads(_begin_hold)(token, known_state, until)
+        held = await _on_gate_threads(_begin_hold, token, known_state, until)
         if isinstance(held, Handover):
             return held.device  # an unknown token (401), or news already
-        loop = asyncio.get_running_loop()
-        while True:
-            woken = hub.register(held.device_id)
-            # One event for every reason to stop waiting (news, hang-up, end of the wait):
-            # no task per held poll besides the hang-up watcher, so that ten thousand idle
-            # downloaders cost little memory.
-            wake = _setter(woken)
-            gone.add_done_callback(wake)
-            timer: asyncio.TimerHandle | None = None
-            try:
-                # Look again once registered, so that a change made in between is not missed;
-                # a wake-up with nothing new (a listener reconnecting) just goes on waiting.
-                handover = await news(held.device_id, known_state or held.state)
+        task = asyncio.current_task()
+        assert task is not None
+        wake = _Wake(task)
+        hub.register(held.device_id, wake)
+        timer = asyncio.get_running_loop().call_later(deadline - time.monotonic(), wake.end)
+        try:
+            while not wake.over:
+                wake.woken = False
+                # Look again once registered (and after every wake-up), so that a change made
+                # in between is not missed; a wake-up with nothing new (a listener
+                # reconnecting) just goes on waiting.
+                handover = await _on_gate_threads(_news, held.device_id, known_state or held.state)
                 if handover is not None:
-                    await _note(services.note_poll_answered, held)
+                    await _on_gate_threads(services.note_poll_answered, held.device_id, held.mark)
                     return handover.device
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                timer = loop.call_later(remaining, woken.set)
-                await woken.wait()
-                if gone.done():
-                    await _note(services.note_poll_dropped, held)
-                    raise HungUp
-                if time.monotonic() >= deadline:
-                    break  # the wait is over
-            finally:
-                if timer is not None:
-                    timer.cancel()
-                gone.remove_done_callback(wake)
-                hub.unregister(held.device_id, woken)
-        return await _on_gate_threads(_device_now)(held.device_id)
+                if wake.woken:
+                    continue  # woken while looking: look again
+                wake.parked = True
+                try:
+                    # After the request, the disconnect is the only message a server sends;
+                    # anything else is not a reason to stop waiting for it.
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                except asyncio.CancelledError:
+                    # Cancelled by someone else (the server shutting down), or by them too.
+                    if wake.parked or task.uncancel() > 0:
+                        raise
+                    continue  # woken
+                wake.parked = False
+                await _on_gate_threads(services.note_poll_dropped, held.device_id, held.mark)
+                raise HungUp
+        finally:
+            timer.cancel()
+            hub.unregister(held.device_id, wake)
+        return await _on_gate_threads(_device_now, held.device_id)
 
 
-def _setter(event: asyncio.Event) -> Callable[[object], None]:
-    def set_event(_done: object) -> None:
-        event.set()
-
-    return set_event
-
-
-async def _note(presence: Callable[[int, dt.datetime], None], held: Held) -> None:
-    await _on_gate_threads(presence)(held.device_id, held.mark)
-
-
-async def _hung_up(receive: Receive) -> None:
-    """Returns once the client has hung up. After the request, the disconnect is the only
-    message a server sends; anything else is not a reason to stop waiting for it."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
+# What a GET's request nearly always is: one message with no body. Such a request is replayed
+# from this one list rather than kept per held poll.
+_NO_BODY: list[Any] = [{"type": "http.request", "body": b"", "more_body": False}]
 
 
 async def _read_request(receive: Receive) -> list[Any] | None:
@@ -250,7 +261,7 @@ async def _read_request(receive: Receive) -> list[Any] | None:
             return None
         messages.append(message)
         if not message.get("more_body"):
-            return messages
+            return _NO_BODY if messages == _NO_BODY else messages
 
 
 def _replay(messages: list[Any], receive: Receive) -> Receive:

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from typing import Protocol
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -53,6 +54,12 @@ def wake_on_commit(device_id: int) -> None:
     transaction.on_commit(lambda: hub.wake(device_id))
 
 
+class Waiter(Protocol):
+    """What a waiting long-poll registers: woken by `set()`, on its event loop's thread."""
+
+    def set(self) -> None: ...
+
+
 def _uses_notify() -> bool:
     return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
@@ -60,31 +67,29 @@ def _uses_notify() -> bool:
 class WakeupHub:
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._waiters: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = (
-            defaultdict(set)
-        )
+        # A list per device, not a set: a device has one poll waiting, rarely two.
+        self._waiters: dict[int, list[tuple[asyncio.AbstractEventLoop, Waiter]]] = defaultdict(list)
         self._watchers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._listener: threading.Thread | None = None
 
-    def register(self, device_id: int) -> asyncio.Event:
+    def register(self, device_id: int, waiter: Waiter) -> None:
         loop = asyncio.get_running_loop()
-        event = asyncio.Event()
         with self._lock:
-            self._waiters[device_id].add((loop, event))
+            self._waiters[device_id].append((loop, waiter))
             if _uses_notify():
                 self._start_listener()
             else:
                 watcher = self._watchers.get(loop)
                 if watcher is None or watcher.done():
                     self._watchers[loop] = loop.create_task(self._watch(loop))
-        return event
 
-    def unregister(self, device_id: int, event: asyncio.Event) -> None:
+    def unregister(self, device_id: int, waiter: Waiter) -> None:
         with self._lock:
             waiters = self._waiters.get(device_id)
             if waiters is None:
                 return
-            waiters.discard((asyncio.get_running_loop(), event))
+            with contextlib.suppress(ValueError):
+                waiters.remove((asyncio.get_running_loop(), waiter))
             if not waiters:
                 del self._waiters[device_id]
 
@@ -92,9 +97,9 @@ class WakeupHub:
         """Wake every long-poll of this device held by this process; callable from any thread."""
         with self._lock:
             waiters = list(self._waiters.get(device_id, ()))
-        for loop, event in waiters:
+        for loop, waiter in waiters:
             if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
+                loop.call_soon_threadsafe(waiter.set)
 
     def wake_all(self) -> None:
         with self._lock:
