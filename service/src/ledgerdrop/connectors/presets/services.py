@@ -33,6 +33,7 @@ from ledgerdrop.connectors.presets.catalogue import (
 )
 from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, Message, Shipment
 from ledgerdrop.core import storage
+from ledgerdrop.core.database import in_turns
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.tasks import background, enqueue_on_commit, enqueue_on_commit_after
 from ledgerdrop.delivery import services as delivery_services
@@ -1020,26 +1021,23 @@ def _autosend_batch(
     batch: list[tuple[Connection, Device | None]], on: dt.date, report: AutosendReport
 ) -> None:
     ids = [connection.pk for connection, _device in batch]
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                # Two runs at once take turns per batch; the second then finds it all sent.
-                list(Connection.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-                at = timezone.now()
-                candidates = nightly.candidates(ids, on)
-                if by_email(batch[0][0].app):
-                    queued, refused = _mail_night(batch, candidates, at), 0
-                else:
-                    queued, refused = _ship_night(batch, candidates, at)
-                _audit_night(batch, queued)
-        except IntegrityError:
-            # Another run or a hand-sent copy sent some of these documents first (the unique
-            # first shipment): the batch again, which now leaves them out.
-            continue
-        report.queued += sum(queued.values())
-        report.refused += refused
-        return
-    raise RuntimeError(f"automatic transfer of connections {ids} kept colliding; run it again")
+
+    def queue() -> tuple[Counter[object], int]:
+        at = timezone.now()
+        candidates = nightly.candidates(ids, on)
+        if by_email(batch[0][0].app):
+            queued, refused = _mail_night(batch, candidates, at), 0
+        else:
+            queued, refused = _ship_night(batch, candidates, at)
+        _audit_night(batch, queued)
+        return queued, refused
+
+    # Two runs at once take turns per batch; the second then finds it all sent. Another run
+    # or a hand-sent copy may send some of these documents first (the unique first
+    # shipment): the batch again, which now leaves them out.
+    queued, refused = in_turns(Connection.objects.filter(pk__in=ids), queue)
+    report.queued += sum(queued.values())
+    report.refused += refused
 
 
 def _ship_night(
