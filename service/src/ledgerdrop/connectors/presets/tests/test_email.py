@@ -17,7 +17,7 @@ from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Dossier, Organisation
-from ledgerdrop.connectors.presets import services
+from ledgerdrop.connectors.presets import mail, services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism
 from ledgerdrop.connectors.presets.models import Message
 from ledgerdrop.core import storage, tasks
@@ -245,7 +245,7 @@ def test_addresses_that_are_refused(setup: Setup, addresses: dict[str, str], cod
         services.connect(setup.dossier, "admisol", addresses=addresses, by=None)
     assert refused.value.code == code
     with pytest.raises(ServiceError) as refused:
-        services.preview_messages(setup.dossier, "admisol", addresses=addresses)
+        mail.preview_messages(setup.dossier, "admisol", addresses=addresses)
     assert refused.value.code == code
 
 
@@ -274,7 +274,7 @@ def test_email_preset_sends_each_kind_to_its_address(setup: Setup, app: str) -> 
 
     expected = [f"{key}@{app}.example.be" for key in ADDRESS_TABLE[app]]
     assert [message.to for message in messages] == expected
-    samples = services.preview_messages(dossier, app, addresses=addresses_of(app))
+    samples = mail.preview_messages(dossier, app, addresses=addresses_of(app))
     assert [sample.address for sample in samples] == expected
     assert all(company.name in sample.subject for sample in samples)
 
