@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts.models import Dossier
-from ledgerdrop.connectors.presets import naming
+from ledgerdrop.connectors.presets import naming, reasons
 from ledgerdrop.connectors.presets.catalogue import (
     ADDRESS_LABELS,
     DEFAULT_FILE_TEMPLATE,
@@ -152,6 +153,19 @@ class Outcome:
     temporary: bool
     # The server's answer, with its code ("250 2.0.0 Ok: queued as 4C2F1"), or what went wrong.
     answer: str
+    # What went wrong, when the answer is the service's own words: a reason (`reasons`) as
+    # {"code", "params"}, so that it is said again in the reader's language.
+    reason: Mapping[str, Any] | None = None
+
+
+def _failed(*, temporary: bool, code: str, **params: Any) -> Outcome:
+    """An outcome the service words itself, no server having answered."""
+    return Outcome(
+        accepted=False,
+        temporary=temporary,
+        answer=reasons.text(code, params),
+        reason={"code": code, "params": params},
+    )
 
 
 def _answer(code: int, reply: bytes | str) -> str:
@@ -195,11 +209,12 @@ def transmit(message: EmailMessage) -> Outcome:
         return _refused(refusal.smtp_code, refusal.smtp_error)
     except OSError as unreachable:
         # Connection refused, timed out, or closed midway: the server may take it later.
-        return Outcome(
-            accepted=False,
+        return _failed(
             temporary=True,
-            answer=_("No answer from the mail server %(host)s:%(port)s (%(error)s).")
-            % {"host": connection.host, "port": connection.port, "error": unreachable},
+            code="no_answer",
+            host=connection.host,
+            port=connection.port,
+            error=str(unreachable),
         )
 
 
@@ -214,15 +229,7 @@ def hand_over(message: Message, connection: Connection, document: Document) -> O
     )
     size, limit = size_of(email), settings.LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES
     if size > limit:
-        return Outcome(
-            accepted=False,
-            temporary=False,
-            answer=_(
-                "The message is %(size)s bytes, more than the %(limit)s bytes the service "
-                "sends (LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES)."
-            )
-            % {"size": size, "limit": limit},
-        )
+        return _failed(temporary=False, code="too_big", size=size, limit=limit)
     return transmit(email)
 
 

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts import audit
@@ -632,29 +631,26 @@ def _record(shipment: Shipment, outcome: mail.Outcome) -> str:
     message.answer = outcome.answer
     message.next_attempt_at = None
     firm = shipment.connection.firm
+    # The reasons keep the service's own answer as a reason too, to be said in any language.
+    answer = outcome.reason or outcome.answer
     if outcome.accepted:
         message.state = Message.State.DELIVERED
         message.delivered_at = now
-        message.failure_message = ""
+        message.set_failure("", {})
         audit.record(firm, "connector.email_delivered", message, answer=outcome.answer)
     elif outcome.temporary and message.attempts <= len(waits):
         wait = dt.timedelta(seconds=waits[message.attempts - 1])
         message.next_attempt_at = now + wait
-        message.failure_message = _(
-            "The mail server did not take it yet (%(answer)s); next try at %(when)s."
-        ) % {
-            "answer": outcome.answer,
-            "when": date_format(timezone.localtime(now + wait), "SHORT_DATETIME_FORMAT"),
-        }
+        message.set_failure("not_taken_yet", {"answer": answer, "when": (now + wait).isoformat()})
         enqueue_on_commit_after(wait, send_message, message.pk)
     else:
         message.state = Message.State.FAILED
-        message.failure_message = (
-            _("The mail server refused it after %(count)s tries: %(answer)s")
-            % {"count": message.attempts, "answer": outcome.answer}
-            if outcome.temporary
-            else _("Refused: %(answer)s") % {"answer": outcome.answer}
-        )
+        if outcome.temporary:
+            message.set_failure(
+                "refused_after_tries", {"count": message.attempts, "answer": answer}
+            )
+        else:
+            message.set_failure("refused", {"answer": answer})
         audit.record(firm, "connector.email_failed", message, reason=message.failure_message)
     message.save()
     return message.state
