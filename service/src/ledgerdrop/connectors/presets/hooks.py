@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import applications
 from ledgerdrop.accounts.models import Dossier, Organisation, User
-from ledgerdrop.connectors.bob_demat import to_process
+from ledgerdrop.connectors import to_process
 from ledgerdrop.connectors.presets import services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism, Preset
 from ledgerdrop.connectors.presets.models import Message
