@@ -74,6 +74,15 @@ def inbox(settings: SettingsWrapper) -> Iterator[Inbox]:
         controller.stop()
 
 
+@pytest.fixture
+def silent_server(settings: SettingsWrapper) -> None:
+    """A mail server that never answers, and one try more after the first."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [60]
+
+
 class Setup(NamedTuple):
     firm: Organisation
     company: Organisation
@@ -201,13 +210,9 @@ def test_a_temporary_refusal_is_tried_again_and_a_permanent_one_fails_with_the_r
 
 @pytest.mark.django_db
 def test_a_server_that_does_not_answer_fails_after_the_last_try(
-    setup: Setup, settings: SettingsWrapper
+    setup: Setup, silent_server: None
 ) -> None:
     firm, company, dossier = setup
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [60]
     services.connect(dossier, "email", addresses=addresses_of("email"), by=None)
     (message,) = services.mail_documents(firm, "email", [builders.document(company)], by=None)
 
@@ -402,13 +407,9 @@ def test_a_refusal_the_worker_recorded_in_french_reads_in_the_accountants_langua
 
 @pytest.mark.django_db
 def test_a_message_waiting_for_a_server_that_did_not_answer_says_so_in_the_readers_language(
-    setup: Setup, settings: SettingsWrapper
+    setup: Setup, silent_server: None
 ) -> None:
     firm, company, dossier = setup
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [60]
     services.connect(dossier, "email", addresses=addresses_of("email"), by=None)
     invoice = builders.document(company)
     (message,) = services.mail_documents(firm, "email", [invoice], by=None)
