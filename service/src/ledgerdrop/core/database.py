@@ -1,14 +1,42 @@
-"""The embedded SQLite database: for the server's user only, and with the SQL functions that
-the app uses."""
+"""The database: writers that take turns (`in_turns`), and the embedded SQLite database, for
+the server's user only and with the SQL functions that the app uses."""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from ledgerdrop.core.errors import Kind, ServiceError
+
+T = TypeVar("T")
+
+
+def in_turns(rows: QuerySet[Any], work: Callable[[], T], *, tries: int = 3) -> T:
+    """Do `work` in one transaction that first locks `rows`, so that two runs of the same work
+    take turns: the second waits for the first, then finds its work done. A writer that takes
+    no lock may still break a unique constraint meanwhile (IntegrityError): the try is rolled
+    back and started again, and then sees that writer's rows. After `tries` collisions it
+    gives up: the work is left to a later run."""
+    for _try in range(tries):
+        try:
+            with transaction.atomic():
+                list(rows.select_for_update().order_by("pk"))
+                return work()
+        except IntegrityError:
+            continue
+    raise ServiceError(
+        "kept_colliding",
+        _("Other work kept writing the same records at the same time; try again later."),
+        Kind.UNAVAILABLE,
+    )
 
 
 def keep_sqlite_private(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:

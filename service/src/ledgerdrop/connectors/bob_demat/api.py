@@ -17,7 +17,8 @@ from ninja.responses import Status
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import company_for, firm_for
-from ledgerdrop.connectors.bob_demat import naming, services, to_process
+from ledgerdrop.connectors import to_process
+from ledgerdrop.connectors.bob_demat import naming, services
 from ledgerdrop.connectors.bob_demat.models import DematConnection, validate_dossier_code
 from ledgerdrop.core import paging
 from ledgerdrop.core.errors import Kind, ServiceError

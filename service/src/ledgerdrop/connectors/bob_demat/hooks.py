@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import applications
 from ledgerdrop.accounts.models import Dossier, Organisation, User
-from ledgerdrop.connectors.bob_demat import services, to_process
+from ledgerdrop.connectors import to_process
+from ledgerdrop.connectors.bob_demat import services
 from ledgerdrop.connectors.bob_demat.models import DematSettings
 from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import Delivery

@@ -26,6 +26,7 @@ from ledgerdrop.connectors.bob_demat.models import (
     validate_dossier_code,
 )
 from ledgerdrop.core import periodic, storage
+from ledgerdrop.core.database import in_turns
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
@@ -475,34 +476,31 @@ def _autosend_batch(
     batch: list[tuple[DematConnection, Device]], on: dt.date, report: AutosendReport
 ) -> None:
     ids = [connection.pk for connection, _device in batch]
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                # Two runs at once take turns per batch; the second then finds it all sent.
-                list(DematConnection.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-                at = timezone.now()
-                refused = nightly.refused_counts(ids, on)
-                picked, params = nightly.picked(ids, on)
-                link, link_params = nightly.link(Transmission.Origin.AUTOMATIC, at)
-                queued = delivery_services.queue_selected(
-                    picked,
-                    params,
-                    source=Document,
-                    at=at,
-                    order_by=nightly.ORDER,
-                    link=link,
-                    link_params=link_params,
-                    wake={device.pk for _connection, device in batch},
-                )
-                _record_runs(batch, at, queued, refused)
-        except IntegrityError:
-            # Another transfer or a hand-sent copy transmitted some of these documents first
-            # (the unique transmission): the batch again, which now leaves them out.
-            continue
-        report.batches.append(at)
-        report.queued += sum(queued.values())
-        return
-    raise RuntimeError(f"automatic transfer of connections {ids} kept colliding; run it again")
+
+    def queue() -> tuple[dt.datetime, Counter[object]]:
+        at = timezone.now()
+        refused = nightly.refused_counts(ids, on)
+        picked, params = nightly.picked(ids, on)
+        link, link_params = nightly.link(Transmission.Origin.AUTOMATIC, at)
+        queued = delivery_services.queue_selected(
+            picked,
+            params,
+            source=Document,
+            at=at,
+            order_by=nightly.ORDER,
+            link=link,
+            link_params=link_params,
+            wake={device.pk for _connection, device in batch},
+        )
+        _record_runs(batch, at, queued, refused)
+        return at, queued
+
+    # Two runs at once take turns per batch; the second then finds it all sent. Another
+    # transfer or a hand-sent copy may transmit some of these documents first (the unique
+    # transmission): the batch again, which now leaves them out.
+    at, queued = in_turns(DematConnection.objects.filter(pk__in=ids), queue)
+    report.batches.append(at)
+    report.queued += sum(queued.values())
 
 
 def _record_runs(

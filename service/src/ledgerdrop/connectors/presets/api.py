@@ -17,7 +17,7 @@ from ledgerdrop.accounts.tenancy import firm_for
 from ledgerdrop.connectors.bob_demat import naming as bob_demat_naming
 from ledgerdrop.connectors.bob_demat.api import KEY as BOB_DEMAT
 from ledgerdrop.connectors.bob_demat.api import QueuedDeliveryOut, SentOut
-from ledgerdrop.connectors.presets import services
+from ledgerdrop.connectors.presets import mail, routes, services
 from ledgerdrop.connectors.presets.catalogue import (
     DEFAULT_FILE_TEMPLATE,
     PRESETS,
@@ -26,6 +26,7 @@ from ledgerdrop.connectors.presets.catalogue import (
     Mechanism,
     Payload,
     Preset,
+    preset_of,
 )
 from ledgerdrop.connectors.presets.models import Connection, Message
 from ledgerdrop.core.problems import errors
@@ -143,7 +144,7 @@ class ConnectorConnectionOut(Schema):
             folders=(
                 []
                 if services.by_email(connection.app)
-                else sorted(services.Route.of(connection).folders(timezone.localdate()))
+                else sorted(routes.Route.of(connection).folders(timezone.localdate()))
             ),
         )
 
@@ -199,7 +200,7 @@ class ConnectorSentOut(SentOut):
 
 def _firm(request: HttpRequest, fid: int, app: str) -> Organisation:
     firm = firm_for(request.auth, fid)  # type: ignore[attr-defined]
-    services.preset_of(app)
+    preset_of(app)
     return firm
 
 
@@ -345,7 +346,7 @@ def preview_connector(
     dossier = get_object_or_404(Dossier, pk=body.dossier_id, firm=firm)
     connection = _connection(firm, app, body.connection_id) if body.connection_id else None
     if services.by_email(app):
-        messages = services.preview_messages(
+        messages = mail.preview_messages(
             dossier, app, connection=connection, addresses=body.addresses
         )
         return ConnectorPreviewOut(
@@ -358,7 +359,7 @@ def preview_connector(
             ],
         )
     main_folder = services.main_folder_for(firm, app, connection)
-    samples = services.preview(
+    samples = routes.preview(
         dossier, app, main_folder=main_folder, connection=connection,
         **_fields(body, app),  # type: ignore[arg-type]
     )  # fmt: skip

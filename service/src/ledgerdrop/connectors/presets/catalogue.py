@@ -8,9 +8,10 @@ import enum
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
+from ledgerdrop.core import errors
 from ledgerdrop.documents.models import Document
 
 Kind = Document.Kind
@@ -245,3 +246,13 @@ ADDRESS_LABELS: dict[str, Promise] = {
 
 def preset(slug: str) -> Preset | None:
     return PRESETS.get(slug)
+
+
+def preset_of(app: str) -> Preset:
+    """`preset`, refused when there is no such package."""
+    found = PRESETS.get(app)
+    if found is None:
+        raise errors.ServiceError(
+            "unknown_app", gettext("No such connector."), errors.Kind.NOT_FOUND
+        )
+    return found

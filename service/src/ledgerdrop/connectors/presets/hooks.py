@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts import applications
 from ledgerdrop.accounts.models import Dossier, Organisation, User
-from ledgerdrop.connectors.bob_demat import to_process
+from ledgerdrop.connectors import to_process
 from ledgerdrop.connectors.presets import services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism, Preset
 from ledgerdrop.connectors.presets.models import Message
@@ -76,7 +76,7 @@ def _transfer(preset: Preset, sent: Delivery | Message) -> slots.Transfer:
     """A delivery through a device, or a message by e-mail: their states are the same."""
     error = None
     if sent.state == Delivery.State.FAILED:
-        error = sent.failure_message or getattr(sent, "failure_reason", "") or None
+        error = sent.failure_text or getattr(sent, "failure_reason", "") or None
     elif sent.waiting_reason:
         error = sent.waiting_reason
     return slots.Transfer(

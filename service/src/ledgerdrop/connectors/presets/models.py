@@ -4,6 +4,8 @@ has sent."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat.models import first_day_of_month
+from ledgerdrop.connectors.presets import reasons
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.documents.models import Document
 
@@ -129,6 +132,11 @@ class Message(models.Model):
     # The receiving server's last answer ("250 2.0.0 Ok: queued as …"), kept in the history.
     answer = models.TextField(blank=True)
     failure_message = models.TextField(blank=True)
+    # Why it waits or failed, as a reason (`reasons`): a code and its values, said in the
+    # reader's language. `failure_message` keeps the words of the worker that recorded it (the
+    # service's default language): all that a message recorded before the codes has.
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_params = models.JSONField(default=dict, blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
     queued_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -141,11 +149,20 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} to {self.to}"
 
+    def set_failure(self, code: str, params: dict[str, Any]) -> None:
+        """Why it waits or failed (no code: it did not), as a reason and in the active
+        language's words."""
+        self.failure_code, self.failure_params = code, params
+        self.failure_message = reasons.text(code, params) if code else ""
+
     @property
     def failure_text(self) -> str:
+        """Why it waits or failed, in the reader's language."""
+        if self.failure_code:
+            return reasons.text(self.failure_code, self.failure_params)
         return self.failure_message
 
     @property
     def waiting_reason(self) -> str:
         """Why a queued message has not gone yet: the temporary refusal it will retry after."""
-        return self.failure_message if self.state == self.State.QUEUED else ""
+        return self.failure_text if self.state == self.State.QUEUED else ""

@@ -1,6 +1,7 @@
 """The package connectors' nightly automatic transfer in SQL: which documents of a batch of
 connections go tonight (BOB Demat's rules, `eligibility.automatic_sql`), in one SELECT whatever
-their number, and the statements that queue their files through `delivery`.
+their number, the statements that queue their files through `delivery`, and the bulk inserts
+of e-mail presets' messages. `services.run_autosend` runs them, a transaction per batch.
 
 A connection's folder and file name come from its own templates (any of a dozen variables, a
 company name made Windows-safe, the checks of `naming`): they are filled in Python by the very
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -22,9 +25,17 @@ from django.db import connection as db
 
 from ledgerdrop.accounts.models import Dossier
 from ledgerdrop.connectors.bob_demat import eligibility
+from ledgerdrop.connectors.presets import mail
 from ledgerdrop.connectors.presets.catalogue import Payload
-from ledgerdrop.connectors.presets.models import Connection, Shipment
+from ledgerdrop.connectors.presets.models import Connection, Message, Shipment
+from ledgerdrop.connectors.presets.routes import Route
+from ledgerdrop.core.errors import ServiceError
+from ledgerdrop.delivery import services as delivery_services
+from ledgerdrop.delivery.models import Device
+from ledgerdrop.delivery.wakeups import wake_on_commit
 from ledgerdrop.documents.models import Document
+
+logger = logging.getLogger(__name__)
 
 # The order a night's documents are queued in, per connection: as one at a time did.
 ORDER = "connection_id, source_id"
@@ -142,3 +153,92 @@ def link(part: str, origin: str, at: dt.datetime) -> tuple[str, list[Any]]:
         " RETURNING connection_id AS link_key"
     )
     return sql, [part, origin, db.ops.adapt_datetimefield_value(at)]
+
+
+def queue_files(
+    batch: Sequence[tuple[Connection, Device | None]], tonight: list[Candidate], at: dt.datetime
+) -> tuple[Counter[object], int]:
+    """Queue the files of the night's documents, named as a hand-sent copy is named; returns
+    the files queued per connection, and how many documents no file name could be given."""
+    routes = {connection.pk: (Route.of(connection), device) for connection, device in batch}
+    by_part: dict[str, list[File]] = {}
+    refused = 0
+    for candidate in tonight:
+        route, device = routes[candidate.connection_id]
+        assert device is not None  # a folder preset's batch
+        facts = route.facts(
+            kind=candidate.kind, number=candidate.number, issue_date=candidate.issue_date,
+            id=candidate.id,
+        )  # fmt: skip
+        try:
+            paths = route.paths(facts)
+        except ServiceError as exc:
+            # A number that makes a reserved or too long name: left for the accountant.
+            logger.warning("document=%d not sent automatically: %s", candidate.id, exc)
+            refused += 1
+            continue
+        for part, path in paths:
+            sha256, size = (
+                (candidate.pdf_sha256, candidate.pdf_size)
+                if part == "pdf"
+                else (candidate.ubl_sha256, candidate.ubl_size)
+            )
+            by_part.setdefault(part, []).append(
+                File(
+                    connection_id=candidate.connection_id,
+                    firm_id=device.firm_id,
+                    device_id=device.pk,
+                    source_id=candidate.id,
+                    company_id=candidate.company_id,
+                    relative_path=path,
+                    sha256=sha256,
+                    size=size,
+                )
+            )
+    queued: Counter[object] = Counter()
+    for part, files in by_part.items():
+        selected, params = picked(files)
+        linked, link_params = link(part, Shipment.Origin.AUTOMATIC, at)
+        queued += delivery_services.queue_selected(
+            selected, params, source=Document, at=at, order_by=ORDER,
+            link=linked, link_params=link_params,
+        )  # fmt: skip
+    # One wake-up per device that has new files, for the whole batch, once it commits.
+    for device_id in {file.device_id for files in by_part.values() for file in files}:
+        wake_on_commit(device_id)
+    return queued, refused
+
+
+def insert_messages(
+    batch: Sequence[tuple[Connection, Device | None]], tonight: list[Candidate], at: dt.datetime
+) -> tuple[Counter[object], list[int]]:
+    """The night's messages, as a hand-sent copy's are written, inserted in bulk; returns the
+    messages per connection, and their ids (for their sending tasks)."""
+    connections = {
+        connection.pk: connection
+        for connection in Connection.objects.filter(
+            pk__in=[connection.pk for connection, _device in batch]
+        ).select_related("firm", "dossier__company")
+    }
+    messages, shipments = [], []
+    for candidate in tonight:
+        connection = connections[candidate.connection_id]
+        message = mail.new_message(
+            connection, kind=candidate.kind, number=candidate.number,
+            issue_date=candidate.issue_date, total=candidate.total, currency=candidate.currency,
+        )  # fmt: skip
+        message.queued_at = at
+        messages.append(message)
+        shipment = Shipment(
+            connection=connection, document_id=candidate.id, part="email",
+            origin=Shipment.Origin.AUTOMATIC,
+        )  # fmt: skip
+        shipments.append(shipment)
+    Message.objects.bulk_create(messages, batch_size=MESSAGES_PER_STATEMENT)
+    for shipment, message in zip(shipments, messages, strict=True):
+        shipment.message = message
+    Shipment.objects.bulk_create(shipments, batch_size=MESSAGES_PER_STATEMENT)
+    return (
+        Counter(shipment.connection_id for shipment in shipments),
+        [message.pk for message in messages],
+    )

@@ -1,6 +1,8 @@
 """The state changes of the package connectors: switching a package on, connecting dossiers,
-and sending documents. It decides *what* goes *where*; `delivery` moves the bytes of folder
-presets through the devices, `mail` hands e-mail presets' messages to the SMTP server."""
+and sending documents. It decides *what* goes *where*; `routes` names a connection's folders
+and files, `delivery` moves the bytes of folder presets through the devices, `mail` writes
+e-mail presets' messages and hands them to the SMTP server, and `nightly` selects and inserts
+in bulk what the nightly transfer sends."""
 
 from __future__ import annotations
 
@@ -11,28 +13,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ledgerdrop.accounts import audit
 from ledgerdrop.accounts.models import Dossier, Organisation, User
 from ledgerdrop.connectors.bob_demat import eligibility
-from ledgerdrop.connectors.bob_demat.models import validate_dossier_code
-from ledgerdrop.connectors.presets import mail, naming, nightly
-from ledgerdrop.connectors.presets.catalogue import (
-    DEFAULT_FILE_TEMPLATE,
-    DIRECTION_OF_KIND,
-    PRESETS,
-    Mechanism,
-    Payload,
-    Preset,
-)
+from ledgerdrop.connectors.presets import mail, nightly, routes
+from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism, Payload, Preset, preset_of
 from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, Message, Shipment
-from ledgerdrop.core import storage
+from ledgerdrop.core.database import in_turns
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.tasks import background, enqueue_on_commit, enqueue_on_commit_after
 from ledgerdrop.delivery import services as delivery_services
@@ -43,13 +35,6 @@ from ledgerdrop.documents.models import Document
 logger = logging.getLogger(__name__)
 
 # ---- the catalogue ------------------------------------------------------------------------
-
-
-def preset_of(app: str) -> Preset:
-    preset = PRESETS.get(app)
-    if preset is None:
-        raise ServiceError("unknown_app", _("No such connector."), Kind.NOT_FOUND)
-    return preset
 
 
 def available_presets() -> list[Preset]:
@@ -128,204 +113,6 @@ def default_device(firm: Organisation, app: str) -> Device | None:
 # ---- where documents go -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Route:
-    """A connection's folders and file names, before or after it is saved."""
-
-    preset: Preset
-    dossier: Dossier
-    dossier_code: str
-    path_template: str
-    file_template: str
-    direction_words: Mapping[str, str]
-    payload: Payload
-
-    @classmethod
-    def of(cls, connection: Connection) -> Route:
-        return cls(
-            preset=preset_of(connection.app),
-            dossier=connection.dossier,
-            dossier_code=connection.dossier_code,
-            path_template=connection.path_template,
-            file_template=connection.file_template,
-            direction_words=connection.direction_words,
-            payload=Payload(connection.payload),
-        )
-
-    def facts(self, *, kind: str, number: str, issue_date: dt.date, id: int) -> naming.Facts:
-        company = self.dossier.company
-        direction = DIRECTION_OF_KIND[kind]
-        return naming.Facts(
-            dossier_code=self.dossier_code,
-            enterprise_number=naming.enterprise_number(company.vat_number),
-            vat_number=company.vat_number.replace(" ", "").replace(".", "").upper(),
-            company_name=company.name,
-            direction=self.direction_words.get(direction)
-            or self.preset.direction_words.get(direction, direction),
-            kind=self.preset.kind_words.get(kind, kind),
-            issue_date=issue_date,
-            number=number,
-            id=id,
-        )
-
-    def suffixes(self) -> list[tuple[str, str]]:
-        """The parts of a document this connection sends, with their extension."""
-        return {
-            Payload.UBL: [("ubl", ".xml")],
-            Payload.UBL_AND_PDF: [("ubl", ".xml"), ("pdf", ".pdf")],
-            Payload.PDF: [("pdf", ".pdf")],
-        }[self.payload]
-
-    def paths(self, facts: naming.Facts) -> list[tuple[str, str]]:
-        """(part, relative path) of each file of a document."""
-        return [
-            (part, naming.relative_path(self.path_template, self.file_template, facts, suffix))
-            for part, suffix in self.suffixes()
-        ]
-
-    def folders(self, on: dt.date) -> set[str]:
-        """The dossier folder's sub-folders every kind of document goes to, dated `on`."""
-        return {
-            naming.relative_folder(
-                self.path_template, self.facts(kind=kind, number="", issue_date=on, id=0)
-            )
-            for kind in DIRECTION_OF_KIND
-        }
-
-
-# The samples of the connection form's preview.
-SAMPLES = (
-    (Document.Kind.SALES_INVOICE, "2026-0042"),
-    (Document.Kind.CREDIT_NOTE, "NC-2026-0007"),
-    (Document.Kind.PURCHASE_INVOICE, "F-88120"),
-    (Document.Kind.PURCHASE_SLIP, "BA-2026-0003"),
-)
-
-
-@dataclass(frozen=True)
-class SamplePath:
-    kind: str
-    kind_label: str
-    paths: list[str]
-
-
-def _route(
-    dossier: Dossier,
-    preset: Preset,
-    *,
-    dossier_code: str | None = None,
-    path_template: str | None = None,
-    file_template: str | None = None,
-    direction_words: Mapping[str, str] | None = None,
-    payload: str | None = None,
-    base: Connection | None = None,
-) -> Route:
-    """A route from the fields given, the connection's for the others, then the preset's."""
-    code = dossier_code if dossier_code is not None else (base.dossier_code if base else "")
-    route = Route(
-        preset=preset,
-        dossier=dossier,
-        dossier_code=code.strip(),
-        path_template=(
-            path_template
-            if path_template is not None
-            else (base.path_template if base else preset.path_template)
-        ).strip(),
-        file_template=(
-            file_template
-            if file_template is not None
-            else (base.file_template if base else DEFAULT_FILE_TEMPLATE)
-        ).strip(),
-        direction_words={
-            key: word.strip()
-            for key, word in (
-                direction_words
-                if direction_words is not None
-                else (base.direction_words if base else {})
-            ).items()
-            if key in DIRECTION_OF_KIND.values() and word.strip()
-        },
-        payload=_payload(payload if payload is not None else (base.payload if base else None)),
-    )
-    _check_route(route)
-    return route
-
-
-def _payload(value: str | None) -> Payload:
-    try:
-        return Payload(value) if value else Payload.UBL
-    except ValueError as exc:
-        raise ServiceError(
-            "invalid_payload",
-            _("Choose the files to send: %(choices)s.")
-            % {"choices": ", ".join(payload.value for payload in Payload)},
-            Kind.INVALID,
-        ) from exc
-
-
-def _check_route(route: Route) -> None:
-    naming.check_templates(route.path_template, route.file_template)
-    uses_code = "{dossier_code}" in route.path_template + route.file_template
-    if uses_code or route.dossier_code:
-        try:
-            validate_dossier_code(route.dossier_code)
-        except ValidationError as exc:
-            raise ServiceError(
-                "invalid_dossier_code", " ".join(exc.messages), Kind.INVALID
-            ) from exc
-    for word in route.direction_words.values():
-        naming.check_word(word)
-    # Every kind must give a good path: a sample of each.
-    for kind, number in SAMPLES:
-        route.paths(route.facts(kind=kind, number=number, issue_date=dt.date(2026, 12, 31), id=1))
-
-
-def preview(
-    dossier: Dossier,
-    app: str,
-    *,
-    main_folder: str,
-    connection: Connection | None = None,
-    dossier_code: str | None = None,
-    path_template: str | None = None,
-    file_template: str | None = None,
-    direction_words: Mapping[str, str] | None = None,
-    payload: str | None = None,
-) -> list[SamplePath]:
-    """The full paths, on the device's main folder, of a sample sales invoice, credit note,
-    purchase invoice and purchase slip of the dossier, with the fields given (the
-    connection's, else the preset's, for the others)."""
-    route = _route(
-        dossier, preset_of(app), base=connection, dossier_code=dossier_code,
-        path_template=path_template, file_template=file_template,
-        direction_words=direction_words, payload=payload,
-    )  # fmt: skip
-    return _sample_paths(route, main_folder)
-
-
-def _sample_paths(route: Route, main_folder: str) -> list[SamplePath]:
-    today = timezone.localdate()
-    samples = []
-    for sequence, (kind, number) in enumerate(SAMPLES, start=1):
-        facts = route.facts(kind=kind, number=number, issue_date=today, id=1000 + sequence)
-        samples.append(
-            SamplePath(
-                kind=kind.value,
-                kind_label=str(kind.label),
-                paths=[naming.full_path(main_folder, path) for _part, path in route.paths(facts)],
-            )
-        )
-    return samples
-
-
-def _check_fits_on_devices(route: Route, devices: Iterable[Device]) -> None:
-    """The preview's check on the main folder of every device that will receive the files: a
-    path Windows cannot open is refused when the connection is saved, not found out when the
-    downloader fails to place a file."""
-    for device in devices:
-        _sample_paths(route, device.root_folder)
-
-
 def _receiving_devices(firm: Organisation, device: Device | None) -> list[Device]:
     """The connection's own device, else every active device of the firm (each keeps the
     folders, and any may become the default)."""
@@ -337,40 +124,6 @@ def main_folder_for(firm: Organisation, app: str, connection: Connection | None 
     device, or a Windows downloader's default."""
     device = (connection.device if connection else None) or default_device(firm, app)
     return device.root_folder if device is not None else Device.default_root_folder("Windows")
-
-
-@dataclass(frozen=True)
-class SampleMessage:
-    kind: str
-    kind_label: str
-    address: str
-    subject: str
-
-
-def preview_messages(
-    dossier: Dossier,
-    app: str,
-    *,
-    connection: Connection | None = None,
-    addresses: Mapping[str, str] | None = None,
-) -> list[SampleMessage]:
-    """The address and subject of the message of a sample sales invoice, credit note,
-    purchase invoice and purchase slip of the dossier, with the addresses given (the
-    connection's for the others); refused as a connection with them would be."""
-    preset = preset_of(app)
-    given = {**(connection.addresses if connection else {}), **(addresses or {})}
-    chosen = mail.clean_addresses(preset, given)
-    return [
-        SampleMessage(
-            kind=kind.value,
-            kind_label=str(kind.label),
-            address=chosen[preset.route(kind)],
-            subject=mail.subject(
-                company=dossier.company.name, kind_label=str(kind.label), number=number
-            ),
-        )
-        for kind, number in SAMPLES
-    ]
 
 
 # ---- connections --------------------------------------------------------------------------
@@ -388,7 +141,9 @@ def _wake(connection: Connection, *, also: Iterable[int] = ()) -> None:
         wake_on_commit(device_id)
 
 
-def _check_folders_free(route: Route, firm: Organisation, exclude: Connection | None) -> None:
+def _check_folders_free(
+    route: routes.Route, firm: Organisation, exclude: Connection | None
+) -> None:
     """Two connections must not share a folder: one package could book, move or delete the
     other's files."""
     today = timezone.localdate()
@@ -399,7 +154,7 @@ def _check_folders_free(route: Route, firm: Organisation, exclude: Connection | 
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     for other in others:
-        theirs = {folder.casefold() for folder in Route.of(other).folders(today)}
+        theirs = {folder.casefold() for folder in routes.Route.of(other).folders(today)}
         dossier_folders = {folder.split("/")[0] for folder in theirs}
         shared_dossier_folder = other.dossier_id != route.dossier.pk and bool(
             dossier_folders & {folder.split("/")[0] for folder in mine}
@@ -443,19 +198,19 @@ def connect(
             app=app,
             dossier=dossier,
             addresses=mail.clean_addresses(preset, dict(addresses or {})),
-            payload=_payload(payload or preset.payload.value).value,
+            payload=routes.payload_of(payload or preset.payload.value).value,
             auto_transfer=auto_transfer,
             **({"start_date": start_date} if start_date else {}),
         )
         audit.record(firm, "connector.connected", connection, actor=by, app=app)
         return connection
-    route = _route(
+    route = routes.build(
         dossier, preset, dossier_code=dossier_code, path_template=path_template,
         file_template=file_template, direction_words=direction_words, payload=payload,
     )  # fmt: skip
     _check_folders_free(route, firm, None)
     own_device = _own_active_device(firm, device)
-    _check_fits_on_devices(route, _receiving_devices(firm, own_device))
+    routes.check_fits_on_devices(route, _receiving_devices(firm, own_device))
     connection = Connection.objects.create(
         firm=firm,
         app=app,
@@ -501,12 +256,12 @@ def update_connection(
         if addresses is not None:
             connection.addresses = mail.clean_addresses(preset, dict(addresses))
         if payload is not None:
-            connection.payload = _payload(payload).value
+            connection.payload = routes.payload_of(payload).value
         connection.save()
         audit.record(connection.firm, "connector.connection_changed", connection, actor=by)
         return connection
     kept_until_now = [device.pk for device in devices_keeping_folders(connection)]
-    route = _route(
+    route = routes.build(
         connection.dossier, preset_of(connection.app), base=connection,
         dossier_code=dossier_code, path_template=path_template, file_template=file_template,
         direction_words=direction_words, payload=payload,
@@ -514,7 +269,7 @@ def update_connection(
     _check_folders_free(route, connection.firm, connection)
     if device is not _UNSET:
         connection.device = _own_active_device(connection.firm, device)  # type: ignore[arg-type]
-    _check_fits_on_devices(route, _receiving_devices(connection.firm, connection.device))
+    routes.check_fits_on_devices(route, _receiving_devices(connection.firm, connection.device))
     connection.dossier_code = route.dossier_code
     connection.path_template = route.path_template
     connection.file_template = route.file_template
@@ -549,7 +304,7 @@ def folders_for_device(device: Device) -> list[str]:
         served, firm=device.firm_id, app__in=_folder_apps()
     ).select_related("dossier__company")
     for connection in connections:
-        for folder in Route.of(connection).folders(today):
+        for folder in routes.Route.of(connection).folders(today):
             folders.update((folder, folder.split("/")[0]))
     return sorted(folders)
 
@@ -609,12 +364,6 @@ def _why_not_deliverable(document: Document, payload: Payload) -> str:
     return ""
 
 
-def _blob(document: Document, part: str) -> storage.Blob:
-    if part == "pdf":
-        return storage.Blob(sha256=document.pdf_sha256, size=document.pdf_size)
-    return storage.Blob(sha256=document.ubl_sha256, size=document.ubl_size)
-
-
 def _device_for(connection: Connection, device: Device | None) -> Device:
     chosen = device or connection.device or default_device(connection.firm, connection.app)
     if chosen is None:
@@ -637,7 +386,7 @@ def _ship(
 ) -> list[Delivery]:
     """Queue each file of a document; nothing when it already went through this connection
     (unless sent again by hand)."""
-    route = Route.of(connection)
+    route = routes.Route.of(connection)
     facts = route.facts(
         kind=document.kind, number=document.number, issue_date=document.issue_date,
         id=document.pk,
@@ -649,7 +398,7 @@ def _ship(
                 delivery = delivery_services.queue_delivery(
                     device,
                     relative_path=path,
-                    blob=_blob(document, part),
+                    blob=routes.blob(document, part),
                     source=document,
                     company=document.company,
                     by=by,
@@ -769,43 +518,16 @@ def latest_shipments(app: str, documents: Sequence[Document]) -> dict[int, Deliv
 # ---- e-mail presets: one message per document ------------------------------------------
 
 
-def _attachments(connection: Connection, document: Document) -> list[tuple[str, bytes, str]]:
-    """The UBL (and the PDF when the connection's payload wants it), named as a folder preset
-    names its files by default."""
-    route = Route.of(connection)
-    facts = route.facts(
-        kind=document.kind, number=document.number, issue_date=document.issue_date,
-        id=document.pk,
-    )  # fmt: skip
-    stem = naming.file_stem(DEFAULT_FILE_TEMPLATE, facts)
-    types = {"ubl": "application/xml", "pdf": "application/pdf"}
-    return [
-        (stem + suffix, storage.read(_blob(document, part).sha256), types[part])
-        for part, suffix in route.suffixes()
-    ]
-
-
 def _mail(
     connection: Connection, document: Document, *, origin: Shipment.Origin, by: User | None
 ) -> list[Message]:
     """Queue the message of a document to the address its kind goes to; nothing when it
     already went through this connection (unless sent again by hand)."""
-    preset = preset_of(connection.app)
-    kind_label = str(Document.Kind(document.kind).label)
-    company = document.company.name
-    message = Message(
-        to=connection.addresses[preset.route(document.kind)],
-        subject=mail.subject(company=company, kind_label=kind_label, number=document.number),
-        body=mail.body(
-            company=company,
-            kind_label=kind_label,
-            number=document.number,
-            issue_date=document.issue_date.strftime("%d/%m/%Y"),
-            total=f"{document.total} {document.currency}",
-            firm=connection.firm.name,
-        ),
-        queued_by=by,
-    )
+    message = mail.new_message(
+        connection, kind=document.kind, number=document.number,
+        issue_date=document.issue_date, total=document.total, currency=document.currency,
+    )  # fmt: skip
+    message.queued_by = by
     try:
         with transaction.atomic():
             message.save()
@@ -893,26 +615,7 @@ def attempt_message(message_id: int) -> str:
         return "gone"  # disconnected meanwhile
     if shipment.message.state != Message.State.QUEUED:
         return shipment.message.state
-    message = shipment.message
-    email = mail.build(
-        to=message.to,
-        subject=message.subject,
-        body=message.body,
-        attachments=_attachments(shipment.connection, shipment.document),
-    )
-    size, limit = mail.size_of(email), settings.LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES
-    if size > limit:
-        outcome = mail.Outcome(
-            accepted=False,
-            temporary=False,
-            answer=_(
-                "The message is %(size)s bytes, more than the %(limit)s bytes the service "
-                "sends (LEDGERDROP_CONNECTOR_EMAIL_MAX_BYTES)."
-            )
-            % {"size": size, "limit": limit},
-        )
-    else:
-        outcome = mail.transmit(email)
+    outcome = mail.hand_over(shipment.message, shipment.connection, shipment.document)
     return _record(shipment, outcome)
 
 
@@ -928,29 +631,26 @@ def _record(shipment: Shipment, outcome: mail.Outcome) -> str:
     message.answer = outcome.answer
     message.next_attempt_at = None
     firm = shipment.connection.firm
+    # The reasons keep the service's own answer as a reason too, to be said in any language.
+    answer = outcome.reason or outcome.answer
     if outcome.accepted:
         message.state = Message.State.DELIVERED
         message.delivered_at = now
-        message.failure_message = ""
+        message.set_failure("", {})
         audit.record(firm, "connector.email_delivered", message, answer=outcome.answer)
     elif outcome.temporary and message.attempts <= len(waits):
         wait = dt.timedelta(seconds=waits[message.attempts - 1])
         message.next_attempt_at = now + wait
-        message.failure_message = _(
-            "The mail server did not take it yet (%(answer)s); next try at %(when)s."
-        ) % {
-            "answer": outcome.answer,
-            "when": date_format(timezone.localtime(now + wait), "SHORT_DATETIME_FORMAT"),
-        }
+        message.set_failure("not_taken_yet", {"answer": answer, "when": (now + wait).isoformat()})
         enqueue_on_commit_after(wait, send_message, message.pk)
     else:
         message.state = Message.State.FAILED
-        message.failure_message = (
-            _("The mail server refused it after %(count)s tries: %(answer)s")
-            % {"count": message.attempts, "answer": outcome.answer}
-            if outcome.temporary
-            else _("Refused: %(answer)s") % {"answer": outcome.answer}
-        )
+        if outcome.temporary:
+            message.set_failure(
+                "refused_after_tries", {"count": message.attempts, "answer": answer}
+            )
+        else:
+            message.set_failure("refused", {"answer": answer})
         audit.record(firm, "connector.email_failed", message, reason=message.failure_message)
     message.save()
     return message.state
@@ -1020,132 +720,26 @@ def _autosend_batch(
     batch: list[tuple[Connection, Device | None]], on: dt.date, report: AutosendReport
 ) -> None:
     ids = [connection.pk for connection, _device in batch]
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                # Two runs at once take turns per batch; the second then finds it all sent.
-                list(Connection.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-                at = timezone.now()
-                candidates = nightly.candidates(ids, on)
-                if by_email(batch[0][0].app):
-                    queued, refused = _mail_night(batch, candidates, at), 0
-                else:
-                    queued, refused = _ship_night(batch, candidates, at)
-                _audit_night(batch, queued)
-        except IntegrityError:
-            # Another run or a hand-sent copy sent some of these documents first (the unique
-            # first shipment): the batch again, which now leaves them out.
-            continue
-        report.queued += sum(queued.values())
-        report.refused += refused
-        return
-    raise RuntimeError(f"automatic transfer of connections {ids} kept colliding; run it again")
 
+    def queue() -> tuple[Counter[object], int]:
+        at = timezone.now()
+        tonight = nightly.candidates(ids, on)
+        if by_email(batch[0][0].app):
+            queued, message_ids = nightly.insert_messages(batch, tonight, at)
+            for start in range(0, len(message_ids), MESSAGES_PER_TASK):
+                enqueue_on_commit(send_messages, message_ids[start : start + MESSAGES_PER_TASK])
+            refused = 0
+        else:
+            queued, refused = nightly.queue_files(batch, tonight, at)
+        _audit_night(batch, queued)
+        return queued, refused
 
-def _ship_night(
-    batch: list[tuple[Connection, Device | None]],
-    candidates: list[nightly.Candidate],
-    at: dt.datetime,
-) -> tuple[Counter[object], int]:
-    """Queue the files of the night's documents, named as `_ship` names a hand-sent copy."""
-    routes = {connection.pk: (Route.of(connection), device) for connection, device in batch}
-    by_part: dict[str, list[nightly.File]] = {}
-    refused = 0
-    for candidate in candidates:
-        route, device = routes[candidate.connection_id]
-        assert device is not None  # a folder preset's batch
-        facts = route.facts(
-            kind=candidate.kind, number=candidate.number, issue_date=candidate.issue_date,
-            id=candidate.id,
-        )  # fmt: skip
-        try:
-            paths = route.paths(facts)
-        except ServiceError as exc:
-            # A number that makes a reserved or too long name: left for the accountant.
-            logger.warning("document=%d not sent automatically: %s", candidate.id, exc)
-            refused += 1
-            continue
-        for part, path in paths:
-            sha256, size = (
-                (candidate.pdf_sha256, candidate.pdf_size)
-                if part == "pdf"
-                else (candidate.ubl_sha256, candidate.ubl_size)
-            )
-            by_part.setdefault(part, []).append(
-                nightly.File(
-                    connection_id=candidate.connection_id,
-                    firm_id=device.firm_id,
-                    device_id=device.pk,
-                    source_id=candidate.id,
-                    company_id=candidate.company_id,
-                    relative_path=path,
-                    sha256=sha256,
-                    size=size,
-                )
-            )
-    queued: Counter[object] = Counter()
-    for part, files in by_part.items():
-        picked, params = nightly.picked(files)
-        link, link_params = nightly.link(part, Shipment.Origin.AUTOMATIC, at)
-        queued += delivery_services.queue_selected(
-            picked, params, source=Document, at=at, order_by=nightly.ORDER,
-            link=link, link_params=link_params,
-        )  # fmt: skip
-    # One wake-up per device that has new files, for the whole batch, once it commits.
-    for device_id in {file.device_id for files in by_part.values() for file in files}:
-        wake_on_commit(device_id)
-    return queued, refused
-
-
-def _mail_night(
-    batch: list[tuple[Connection, Device | None]],
-    candidates: list[nightly.Candidate],
-    at: dt.datetime,
-) -> Counter[object]:
-    """The night's messages, as `_mail` writes them, inserted in bulk; then their sending
-    tasks, a few messages each."""
-    connections = {
-        connection.pk: connection
-        for connection in Connection.objects.filter(
-            pk__in=[connection.pk for connection, _device in batch]
-        ).select_related("firm", "dossier__company")
-    }
-    messages, shipments = [], []
-    for candidate in candidates:
-        connection = connections[candidate.connection_id]
-        preset = preset_of(connection.app)
-        kind_label = str(Document.Kind(candidate.kind).label)
-        company = connection.dossier.company.name
-        messages.append(
-            Message(
-                to=connection.addresses[preset.route(candidate.kind)],
-                subject=mail.subject(
-                    company=company, kind_label=kind_label, number=candidate.number
-                ),
-                body=mail.body(
-                    company=company,
-                    kind_label=kind_label,
-                    number=candidate.number,
-                    issue_date=candidate.issue_date.strftime("%d/%m/%Y"),
-                    total=f"{candidate.total} {candidate.currency}",
-                    firm=connection.firm.name,
-                ),
-                queued_at=at,
-            )
-        )
-        shipment = Shipment(
-            connection=connection, document_id=candidate.id, part="email",
-            origin=Shipment.Origin.AUTOMATIC,
-        )  # fmt: skip
-        shipments.append(shipment)
-    Message.objects.bulk_create(messages, batch_size=nightly.MESSAGES_PER_STATEMENT)
-    for shipment, message in zip(shipments, messages, strict=True):
-        shipment.message = message
-    Shipment.objects.bulk_create(shipments, batch_size=nightly.MESSAGES_PER_STATEMENT)
-    ids = [message.pk for message in messages]
-    for start in range(0, len(ids), MESSAGES_PER_TASK):
-        enqueue_on_commit(send_messages, ids[start : start + MESSAGES_PER_TASK])
-    return Counter(shipment.connection_id for shipment in shipments)
+    # Two runs at once take turns per batch; the second then finds it all sent. Another run
+    # or a hand-sent copy may send some of these documents first (the unique first
+    # shipment): the batch again, which now leaves them out.
+    queued, refused = in_turns(Connection.objects.filter(pk__in=ids), queue)
+    report.queued += sum(queued.values())
+    report.refused += refused
 
 
 def _audit_night(batch: list[tuple[Connection, Device | None]], queued: Counter[object]) -> None:

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from ledgerdrop.accounts.models import Dossier, Organisation
 from ledgerdrop.accounts.tenancy import firm_for
-from ledgerdrop.connectors.presets import services
-from ledgerdrop.connectors.presets.catalogue import Mechanism, Preset
+from ledgerdrop.connectors.presets import mail, routes, services
+from ledgerdrop.connectors.presets.catalogue import Mechanism, Preset, preset_of
 from ledgerdrop.connectors.presets.forms import (
     ConnectionForm,
     EmailConnectionForm,
@@ -55,7 +55,7 @@ def _firm_and_preset(request: HttpRequest, firm_id: int, app: str) -> tuple[Orga
     """The firm and the package, when the firm switched it on: its pages do not exist else."""
     firm = firm_for(request.user, firm_id)
     try:
-        preset = services.preset_of(app)
+        preset = preset_of(app)
     except ServiceError as unknown:
         raise Http404(unknown.message) from unknown
     if not services.is_enabled(firm, app):
@@ -194,13 +194,13 @@ def _samples(
     dossier: Dossier,
     connection: Connection | None,
     form: AnyConnectionForm | None,
-) -> list[services.SamplePath] | list[services.SampleMessage]:
+) -> list[routes.SamplePath] | list[mail.SampleMessage]:
     fields = form.service_fields() if form is not None else {}
     if isinstance(form, EmailConnectionForm) or (form is None and _by_email(preset)):
-        return services.preview_messages(
+        return mail.preview_messages(
             dossier, preset.slug, connection=connection, addresses=fields.get("addresses")
         )
-    return services.preview(
+    return routes.preview(
         dossier,
         preset.slug,
         main_folder=services.main_folder_for(firm, preset.slug, connection),

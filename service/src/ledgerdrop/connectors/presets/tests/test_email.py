@@ -9,15 +9,18 @@ import email.policy
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
+from html import unescape
 from typing import Any, NamedTuple
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.test import Client
+from django.utils import translation
 from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Dossier, Organisation
-from ledgerdrop.connectors.presets import services
+from ledgerdrop.connectors.presets import mail, services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism
 from ledgerdrop.connectors.presets.models import Message
 from ledgerdrop.core import storage, tasks
@@ -69,6 +72,15 @@ def inbox(settings: SettingsWrapper) -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def silent_server(settings: SettingsWrapper) -> None:
+    """A mail server that never answers, and one try more after the first."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [60]
 
 
 class Setup(NamedTuple):
@@ -198,13 +210,9 @@ def test_a_temporary_refusal_is_tried_again_and_a_permanent_one_fails_with_the_r
 
 @pytest.mark.django_db
 def test_a_server_that_does_not_answer_fails_after_the_last_try(
-    setup: Setup, settings: SettingsWrapper
+    setup: Setup, silent_server: None
 ) -> None:
     firm, company, dossier = setup
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.LEDGERDROP_CONNECTOR_EMAIL_RETRY_SECONDS = [60]
     services.connect(dossier, "email", addresses=addresses_of("email"), by=None)
     (message,) = services.mail_documents(firm, "email", [builders.document(company)], by=None)
 
@@ -245,7 +253,7 @@ def test_addresses_that_are_refused(setup: Setup, addresses: dict[str, str], cod
         services.connect(setup.dossier, "admisol", addresses=addresses, by=None)
     assert refused.value.code == code
     with pytest.raises(ServiceError) as refused:
-        services.preview_messages(setup.dossier, "admisol", addresses=addresses)
+        mail.preview_messages(setup.dossier, "admisol", addresses=addresses)
     assert refused.value.code == code
 
 
@@ -274,7 +282,7 @@ def test_email_preset_sends_each_kind_to_its_address(setup: Setup, app: str) -> 
 
     expected = [f"{key}@{app}.example.be" for key in ADDRESS_TABLE[app]]
     assert [message.to for message in messages] == expected
-    samples = services.preview_messages(dossier, app, addresses=addresses_of(app))
+    samples = mail.preview_messages(dossier, app, addresses=addresses_of(app))
     assert [sample.address for sample in samples] == expected
     assert all(company.name in sample.subject for sample in samples)
 
@@ -365,3 +373,51 @@ def test_a_dossier_on_a_folder_and_an_email_package_gets_each_document_in_both(
     with pytest.raises(ServiceError) as refused:
         services.send(firm, "yuki", [invoice], device=device, by=None)
     assert refused.value.code == "sent_by_email"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("nl", "Geweigerd: 550 5.1.1 No such mailbox"), ("en", "Refused: 550 5.1.1 No such mailbox")],
+)
+def test_a_refusal_the_worker_recorded_in_french_reads_in_the_accountants_language(
+    setup: Setup, inbox: Inbox, language: str, words: str
+) -> None:
+    firm, company, dossier = setup
+    services.switch(firm, "yuki", True, by=None)
+    connection = services.connect(
+        dossier, "yuki", addresses={"inbox": "dupont@yuki.example.be"}, by=None
+    )
+    services.mail_documents(firm, "yuki", [builders.document(company)], by=None)
+    inbox.replies = ["550 5.1.1 No such mailbox"]
+    with translation.override("fr"):
+        tasks.run_worker(stop_when_idle=True, interval=0)
+    assert Message.objects.get().failure_message == "Refusé : 550 5.1.1 No such mailbox"
+
+    accountant = firm.memberships.get().user
+    accountant.language = language
+    accountant.save(update_fields=["language"])
+    browser = Client(headers={"Accept-Language": "fr"})
+    browser.force_login(accountant)
+    page = browser.get(f"/firms/{firm.pk}/connectors/yuki/connections/{connection.pk}/")
+
+    assert words in unescape(page.content.decode())
+    assert "Refusé" not in unescape(page.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_message_waiting_for_a_server_that_did_not_answer_says_so_in_the_readers_language(
+    setup: Setup, silent_server: None
+) -> None:
+    firm, company, dossier = setup
+    services.connect(dossier, "email", addresses=addresses_of("email"), by=None)
+    invoice = builders.document(company)
+    (message,) = services.mail_documents(firm, "email", [invoice], by=None)
+    with translation.override("fr"):
+        assert services.attempt_message(message.pk) == "queued"
+
+    with translation.override("nl"):
+        waiting = slots.transfer_of(invoice).error or ""
+
+    assert waiting.startswith("De mailserver heeft het nog niet aanvaard (Geen antwoord van")
+    assert "127.0.0.1" in waiting

@@ -9,7 +9,7 @@ import pytest
 
 from ledgerdrop.accounts import services as accounts_services
 from ledgerdrop.accounts.models import Dossier
-from ledgerdrop.connectors.presets import naming, services
+from ledgerdrop.connectors.presets import naming, routes, services
 from ledgerdrop.connectors.presets.catalogue import PRESETS, Mechanism
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.delivery import services as delivery_services
@@ -38,7 +38,7 @@ def dossier() -> Dossier:
 
 
 def _paths(dossier: Dossier, app: str, **fields: str) -> dict[str, list[str]]:
-    route = services._route(
+    route = routes.build(
         dossier, PRESETS[app], dossier_code=fields.get("dossier_code", "DUPONT"),
         path_template=fields.get("path_template"), file_template=fields.get("file_template"),
         direction_words=None, payload=fields.get("payload"),
@@ -194,7 +194,7 @@ def test_templates_that_are_refused(
 def test_a_path_too_long_for_windows_on_the_main_folder_is_refused(dossier: Dossier) -> None:
     main = "C:\\" + "\\".join(["Comptabilite partagee"] * 9)
     with pytest.raises(ServiceError) as refused:
-        services.preview(
+        routes.preview(
             dossier, "folder", main_folder=main, dossier_code="DUPONT",
             file_template="{date}_{kind}_{number}_{company_name}_{id}",
         )  # fmt: skip
@@ -202,7 +202,7 @@ def test_a_path_too_long_for_windows_on_the_main_folder_is_refused(dossier: Doss
 
 
 def test_preview_shows_full_paths_of_four_samples_on_the_main_folder(dossier: Dossier) -> None:
-    samples = services.preview(
+    samples = routes.preview(
         dossier, "expert-m", main_folder="C:\\Ledgerdrop", dossier_code="", payload="ubl_and_pdf"
     )
     assert [sample.kind for sample in samples] == [
