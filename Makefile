@@ -63,7 +63,7 @@ test: lint typecheck test-sqlite test-postgres test-windows
 
 bench: setup
 	scripts/ensure-bench-peers.sh
-	$(UV) run python bench/delivery.py
+	scripts/with-postgres.sh $(UV) run python bench/delivery.py
 	$(UV) run python bench/documents.py
 	scripts/with-postgres.sh $(UV) run python bench/load.py
 	scripts/with-postgres.sh $(UV) run python bench/tasks.py

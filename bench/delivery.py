@@ -1,12 +1,16 @@
 """The delivery benchmark (`make bench`): the real server and the real downloader over loopback.
 
 1. 10,000 invoices of realistic sizes queued at once for one device: files/s from queued to
-   placed and acknowledged, and the CPU seconds of the server and the agent;
-2. the time from *send* to the file in its folder, one document at a time (p50, p99);
+   placed and acknowledged, and the CPU seconds of the server and the agent; on the embedded
+   default (SQLite, files in the data folder) and on PostgreSQL with the files in an
+   S3-compatible bucket (moto's server standing in for it), where the CPU of the object store
+   and of the server's PostgreSQL backends is counted too (`--backends`, bench/backends.py);
+2. the time from *send* to the file in its folder, one document at a time (p50, p99), on the
+   embedded default;
 3. as peers, in the same run: `rclone copy` of the same files from a static web server, and the
    disk's own limit for durable placement (8 threads: write, fsync, rename);
 4. the memory of 10,000 idle long-polling devices in one server process, per connection,
-   against a bare uvicorn app holding as many idle requests.
+   against a bare uvicorn app holding as many idle requests, on the embedded default.
 
 Each run writes into a new folder under bench/results/ (deleting thousands of files slows this
 disk down for minutes): results.json and results.md; the table is printed too.
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(BENCH.parent))  # the test builders (tests/builders.py) seed the data
 
+import backends  # noqa: E402
 import idle  # noqa: E402
 import peers  # noqa: E402
 
@@ -81,8 +87,8 @@ def _invoice(number: int, size: int, pdf: bool, rng: random.Random) -> bytes:
         )
     else:
         line = 0
-        parts = []
-        while sum(map(len, parts)) < room:
+        parts: list[bytes] = []
+        while sum(len(part) for part in parts) < room:
             line += 1
             parts.append(
                 f'<cac:InvoiceLine><cbc:ID>{line}</cbc:ID><cbc:InvoicedQuantity unitCode="C62">'
@@ -144,10 +150,15 @@ def wait_until(condition: Any, timeout: float, what: str, every: float = 0.01) -
 
 
 class Bench:
-    def __init__(self, run: Path, seed: int) -> None:
+    def __init__(
+        self, run: Path, rng: random.Random, server_environment: Mapping[str, str] | None = None
+    ) -> None:
+        """`server_environment`: what the server process needs on top of this process's own
+        environment (the database and the bucket when they are not the embedded default)."""
         self.run = run
-        self.rng = random.Random(seed)
+        self.rng = rng
         self.data_dir = run / "server"
+        self.server_environment = dict(server_environment or {})
         from django.core.management import call_command
 
         from ledgerdrop.delivery import services
@@ -187,22 +198,33 @@ class Bench:
 
         return Delivery.objects.filter(device=self.device, state=Delivery.State.DELIVERED).count()
 
-    def transfer(self, documents: list[Document]) -> dict[str, Any]:
+    def transfer(
+        self, documents: list[Document], others: Mapping[str, backends.CpuMeter] | None = None
+    ) -> dict[str, Any]:
+        """Files/s and the CPU seconds of the server, the agent and `others` (by name) from
+        the queueing of every document to the last acknowledgement."""
         blobs = self._store(documents)
         port = peers.free_port()
-        server = start_server(self.data_dir, port, self.run / "server.log")
+        server = start_server(
+            self.data_dir, port, self.run / "server.log", **self.server_environment
+        )
         agent = start_agent(self._agent_home("agent", f"http://127.0.0.1:{port}"), self.root)
+        meters = {
+            "server": backends.ProcessCpu(server.pid),
+            "agent": backends.ProcessCpu(agent.pid),
+            **(others or {}),
+        }
         try:
             self.device.refresh_from_db()
             wait_until(self._agent_is_waiting, 30, "the agent's first long-poll")
             os.sync()
-            cpu = peers.cpu_seconds(server.pid), peers.cpu_seconds(agent.pid)
+            for meter in meters.values():
+                meter.start()
             self._queue(documents, blobs)
             started = time.perf_counter()
             wait_until(lambda: self._delivered() == len(documents), 900, "the transfer", 0.02)
             seconds = time.perf_counter() - started
-            server_cpu = peers.cpu_seconds(server.pid) - cpu[0]
-            agent_cpu = peers.cpu_seconds(agent.pid) - cpu[1]
+            cpu = {name: meter.stop() for name, meter in meters.items()}
         finally:
             stop(agent)
             stop(server)
@@ -212,9 +234,9 @@ class Bench:
             "bytes": sum(len(data) for _, data in documents),
             "seconds": seconds,
             "files_per_second": len(documents) / seconds,
-            "server_cpu_seconds": server_cpu,
-            "agent_cpu_seconds": agent_cpu,
-            "cpu_ms_per_file": 1000 * (server_cpu + agent_cpu) / len(documents),
+            **{f"{name}_cpu_seconds": spent for name, spent in cpu.items()},
+            # The two sides of the transfer itself, whatever stores the rows and the files.
+            "cpu_ms_per_file": 1000 * (cpu["server"] + cpu["agent"]) / len(documents),
         }
 
     def _agent_is_waiting(self) -> bool:
@@ -285,24 +307,6 @@ class Bench:
             "max_ms": milliseconds[-1],
         }
 
-    def rclone(self, documents: list[Document], transfers: int) -> dict[str, Any]:
-        static = self.run / "static"
-        for path, data in documents:
-            target = static / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        os.sync()
-        server, url, which = peers.static_server(static, self.run / "nginx")
-        try:
-            result = peers.rclone_copy(url, self.run / "rclone", len(documents), transfers)
-        finally:
-            stop(server)
-        return {**vars(result), "static_server": which}
-
-    def disk(self, documents: list[Document]) -> dict[str, Any]:
-        os.sync()
-        return vars(peers.disk_limit(documents, self.run / "disk"))
-
     def idle_long_polls(self, count: int) -> dict[str, Any]:
         from ledgerdrop.delivery.models import Device, hash_secret
 
@@ -352,6 +356,60 @@ class Bench:
         }
 
 
+# -- the peers ------------------------------------------------------------------------------
+
+
+def rclone(run: Path, documents: list[Document], transfers: int) -> dict[str, Any]:
+    static = run / "static"
+    for path, data in documents:
+        target = static / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    os.sync()
+    server, url, which = peers.static_server(static, run / "nginx")
+    try:
+        result = peers.rclone_copy(url, run / "rclone", len(documents), transfers)
+    finally:
+        stop(server)
+    return {**vars(result), "static_server": which}
+
+
+def disk(run: Path, documents: list[Document]) -> dict[str, Any]:
+    os.sync()
+    return dict(vars(peers.disk_limit(documents, run / "disk")))
+
+
+# -- PostgreSQL with object storage ---------------------------------------------------------
+
+
+def transfer_scaled_out(run: Path, files: int, seed: int) -> dict[str, Any]:
+    """The transfer on PostgreSQL (a database of its own) with the files in a bucket, in this
+    process, which has not set Django up yet: the same documents as on the embedded default."""
+    run.mkdir(parents=True, exist_ok=True)
+    with backends.scale_out(run, backends.postgres_url()) as scale:
+        environment = {**scale.environment, "DATABASE_URL": scale.database_url}
+        os.environ.update(server_env(run / "server", **environment))
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        rng = random.Random(seed)
+        documents = make_documents(files, rng)
+        server_environment = {**environment, "PGAPPNAME": backends.SERVER_APPLICATION_NAME}
+        bench = Bench(run, rng, server_environment)
+        others: dict[str, backends.CpuMeter] = {
+            "object_store": backends.ProcessCpu(scale.object_store_pid),
+            "postgres": backends.BackendsCpu(scale.database_url, backends.SERVER_APPLICATION_NAME),
+        }
+        result = bench.transfer(documents, others)
+        # The pool's connections go before the database is dropped under them (close_pool is
+        # Django 5.1's, not yet in its stubs).
+        connections["default"].close_pool()  # type: ignore[attr-defined]
+    return {**result, "postgres": scale.postgres}
+
+
 # -- report ---------------------------------------------------------------------------------
 
 
@@ -375,45 +433,91 @@ def machine() -> dict[str, Any]:
     }
 
 
-def table(results: dict[str, Any]) -> str:
-    t, lat = results["transfer"], results["latency"]
-    rclone, disk, idle_ = results["rclone"], results["disk"], results["idle"]
+BACKEND_TITLES = {
+    backends.SQLITE: "the embedded default: SQLite, files in the data folder",
+    backends.POSTGRES_S3: "PostgreSQL, files in an S3-compatible bucket (moto's server)",
+}
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def transfer_rows(t: dict[str, Any], rclone: dict[str, Any], disk: dict[str, Any]) -> list[str]:
     ratio_rclone = t["files_per_second"] / rclone["files_per_second"]
     ratio_disk = t["files_per_second"] / disk["files_per_second"]
-    ours, bare = idle_["ledgerdrop"], idle_["bare_uvicorn"]
-    ours_kb = ours["bytes_per_connection"] / 1024
-    bare_kb = bare["bytes_per_connection"] / 1024
-    ratio_idle = ours_kb / bare_kb
-    all_held = ours["held"] == ours["asked"]
 
-    def met(ok: bool) -> str:
-        return "yes" if ok else "**no**"
+    def per_file(side: str) -> str:
+        seconds = t[f"{side}_cpu_seconds"]
+        return f"{1000 * seconds / t['files']:.3f} ms ({seconds:.1f} CPU s)"
 
-    m = results["machine"]
-    lines = [
-        f"Delivery benchmark, {results['started']} — {m['cores']} cores ({m['cpu']}), "
-        f"{m['memory_gib']} GiB, {m['filesystem']}, Linux {m['kernel']}, Python {m['python']}, "
-        f"load average {m['load_average_at_start']:.1f} at start",
-        "",
-        "| measure | Ledgerdrop | peer | ratio | goal | met |",
-        "|---|---|---|---|---|---|",
+    rows = [
         f"| files/s, {t['files']:,} files queued → placed, fsynced, verified, acked "
         f"| {t['files_per_second']:,.0f} | rclone copy {rclone['files_per_second']:,.0f} "
         f"({rclone['note']}, {rclone['static_server']}) | {ratio_rclone:.2f}× | ≥ 1.0× "
         f"| {met(ratio_rclone >= 1.0)} |",
         f"| files/s against the disk's limit | {t['files_per_second']:,.0f} "
         f"| {disk['note']} {disk['files_per_second']:,.0f} | {ratio_disk:.2f}× | | |",
-        f"| CPU seconds, server + agent | {t['server_cpu_seconds']:.1f} + "
-        f"{t['agent_cpu_seconds']:.1f} ({t['cpu_ms_per_file']:.2f} ms per file) | | | | |",
-        f"| send → file in place, {lat['sends']} sends | p50 {lat['p50_ms']:.1f} ms, "
-        f"p99 {lat['p99_ms']:.1f} ms (max {lat['max_ms']:.1f}) | | | p99 < 100 ms "
-        f"| {met(lat['p99_ms'] < 100)} |",
-        f"| memory per idle long-poll, {idle_['connections']:,} devices | {ours_kb:.1f} KB "
-        f"({ours['held']:,} held, {ours['threads_holding']:,} threads) "
-        f"| bare uvicorn {bare_kb:.1f} KB ({bare['held']:,} held; "
-        f"{idle_['file_descriptor_limit']:,} open files allowed) | {ratio_idle:.2f}× | ≤ 2× "
-        f"| {met(ratio_idle <= 2 and all_held)} |",
+        f"| CPU per file, server + downloader | {t['cpu_ms_per_file']:.3f} ms: server "
+        f"{per_file('server')} + downloader {per_file('agent')} | | | | |",
     ]
+    if "object_store_cpu_seconds" in t:
+        rows.append(
+            f"| CPU per file, object store (moto, standing in for S3) "
+            f"| {per_file('object_store')} | | | | |"
+        )
+    if "postgres_cpu_seconds" in t:
+        rows.append(
+            f"| CPU per file, PostgreSQL (the server's backends) | {per_file('postgres')} | | | | |"
+        )
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    transfers, rclone, disk = results["transfers"], results["rclone"], results["disk"]
+    m = results["machine"]
+    lines = [
+        f"Delivery benchmark, {results['started']} — {m['cores']} cores ({m['cpu']}), "
+        f"{m['memory_gib']} GiB, {m['filesystem']}, Linux {m['kernel']}, Python {m['python']}, "
+        f"load average {m['load_average_at_start']:.1f} at start",
+    ]
+    for backend, t in transfers.items():
+        title = BACKEND_TITLES[backend]
+        if "postgres" in t:
+            pg = t["postgres"]
+            title += (
+                f"; PostgreSQL {pg['server_version']}, fsync {pg['fsync']}, "
+                f"synchronous_commit {pg['synchronous_commit']}"
+            )
+        lines += [
+            "",
+            f"On {title}:",
+            "",
+            "| measure | Ledgerdrop | peer | ratio | goal | met |",
+            "|---|---|---|---|---|---|",
+            *transfer_rows(t, rclone, disk),
+        ]
+        if backend != backends.SQLITE:
+            continue
+        if lat := results.get("latency"):
+            lines.append(
+                f"| send → file in place, {lat['sends']} sends | p50 {lat['p50_ms']:.1f} ms, "
+                f"p99 {lat['p99_ms']:.1f} ms (max {lat['max_ms']:.1f}) | | | p99 < 100 ms "
+                f"| {met(lat['p99_ms'] < 100)} |"
+            )
+        if idle_ := results.get("idle"):
+            ours, bare = idle_["ledgerdrop"], idle_["bare_uvicorn"]
+            ours_kb = ours["bytes_per_connection"] / 1024
+            bare_kb = bare["bytes_per_connection"] / 1024
+            ratio_idle = ours_kb / bare_kb
+            all_held = ours["held"] == ours["asked"]
+            lines.append(
+                f"| memory per idle long-poll, {idle_['connections']:,} devices | "
+                f"{ours_kb:.1f} KB ({ours['held']:,} held, {ours['threads_holding']:,} threads) "
+                f"| bare uvicorn {bare_kb:.1f} KB ({bare['held']:,} held; "
+                f"{idle_['file_descriptor_limit']:,} open files allowed) | {ratio_idle:.2f}× "
+                f"| ≤ 2× | {met(ratio_idle <= 2 and all_held)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -426,40 +530,80 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=BENCH / "results")
     parser.add_argument(
+        "--backends",
+        default=",".join(backends.BACKENDS),
+        help="where the server keeps rows and files, for the transfer: "
+        f"{' and/or '.join(backends.BACKENDS)} (default: both); the send → placed latency and "
+        "the idle long-polls are measured with sqlite",
+    )
+    parser.add_argument(
         "--only-idle",
         action="store_true",
         help="measure only the idle long-polls' memory (results.json, no table)",
     )
+    # Internal: the transfer on PostgreSQL with object storage, in a process of its own (Django
+    # is set up once per process), into the folder --out.
+    parser.add_argument("--scaled-out", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    chosen = args.backends.split(",")
+    if unknown := set(chosen) - set(backends.BACKENDS):
+        parser.error(f"unknown backends {sorted(unknown)}; choose among {backends.BACKENDS}")
+
+    if args.scaled_out:
+        result = transfer_scaled_out(args.out, args.files, args.seed)
+        (args.out / "transfer.json").write_text(json.dumps(result, indent=2) + "\n")
+        return 0
 
     started = dt.datetime.now(dt.UTC)
     run = args.out / started.strftime("%Y%m%dT%H%M%SZ")
     run.mkdir(parents=True)
-    os.environ.update(server_env(run / "server"))
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
-    import django
+    postgres_url = backends.postgres_url()  # before the embedded default's set-up drops it
+    rng = random.Random(args.seed)
+    bench = None
+    if args.only_idle or backends.SQLITE in chosen:
+        os.environ.update(server_env(run / "server"))
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerdrop.config.settings")
+        import django
 
-    django.setup()
-
-    bench = Bench(run, args.seed)
+        django.setup()
+        bench = Bench(run, rng)
     if args.only_idle:
+        assert bench is not None
         idle_ = bench.idle_long_polls(args.idle)
         (run / "results.json").write_text(json.dumps({"idle": idle_}, indent=2) + "\n")
         print(json.dumps(idle_, indent=2))
         return 0
-    documents = make_documents(args.files, bench.rng)
-    results: dict[str, Any] = {"started": f"{started:%Y-%m-%d %H:%M} UTC", "machine": machine()}
+    documents = make_documents(args.files, rng)
+    results: dict[str, Any] = {
+        "started": f"{started:%Y-%m-%d %H:%M} UTC",
+        "machine": machine(),
+        "transfers": {},
+    }
     print(f"{run}: {len(documents):,} documents", file=sys.stderr)
-    results["transfer"] = bench.transfer(documents)
-    print(f"transfer: {results['transfer']}", file=sys.stderr)
-    results["latency"] = bench.latency(args.sends)
-    print(f"latency: {results['latency']}", file=sys.stderr)
-    results["rclone"] = bench.rclone(documents, args.rclone_transfers)
+    for backend in chosen:
+        if backend == backends.SQLITE:
+            assert bench is not None
+            transfer = bench.transfer(documents)
+        else:
+            folder = run / backend
+            subprocess.run(
+                [sys.executable, __file__, "--scaled-out", "--out", str(folder),
+                 "--files", str(args.files), "--seed", str(args.seed)],
+                env={**os.environ, "DATABASE_URL": postgres_url}, check=True,
+            )  # fmt: skip
+            transfer = json.loads((folder / "transfer.json").read_text())
+        results["transfers"][backend] = transfer
+        print(f"transfer on {backend}: {transfer}", file=sys.stderr)
+    if bench is not None:
+        results["latency"] = bench.latency(args.sends)
+        print(f"latency: {results['latency']}", file=sys.stderr)
+    results["rclone"] = rclone(run, documents, args.rclone_transfers)
     print(f"rclone: {results['rclone']}", file=sys.stderr)
-    results["disk"] = bench.disk(documents)
+    results["disk"] = disk(run, documents)
     print(f"disk: {results['disk']}", file=sys.stderr)
-    results["idle"] = bench.idle_long_polls(args.idle)
+    if bench is not None:
+        results["idle"] = bench.idle_long_polls(args.idle)
     (run / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = table(results)
     (run / "results.md").write_text(markdown)
