@@ -52,6 +52,10 @@ def put(data: bytes) -> Blob:
 
 def _bucket_object(name: str) -> Any | None:
     """The bucket's object of that name when the storage is S3-compatible, else None."""
+    if isinstance(default_storage, FileSystemStorage):
+        # Without importing boto3, which costs about a second of CPU the first time a file is
+        # read (the delivery benchmark's first bundle paid it).
+        return None
     from storages.backends.s3 import S3Storage
 
     if isinstance(default_storage, S3Storage):
