@@ -251,8 +251,8 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
 async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponseBase:
     """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
     not bytes, is what limits a backlog of small invoices. A well-formed request is served
-    by the gate in front of Django (`bundles.py`) and does not get here; this is where the
-    others are answered (401, problem details), and what the OpenAPI document describes."""
+    by the gate in front of Django (`gate.py`) and does not get here; this is where the others
+    are answered (401, problem details), and what the OpenAPI document describes."""
     device: Device = request.auth  # type: ignore[attr-defined]
     served = await sync_to_async(bundles.bundle)(device, body.ids)
     return await _answer(served.pieces, served.length, 200, BUNDLE_MEDIA_TYPE, {})
@@ -260,6 +260,8 @@ async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponseB
 
 @device_api.post(routes.ACKS.path, response={200: AckResult, **errors(404, 409)})
 async def acks(request: HttpRequest, body: AckBatch) -> AckResult:
+    """Deliveries placed. Acks the service takes are answered by the gate in front of Django
+    (`gate.py`); here, those it refuses (problem details) and whatever else reaches Django."""
     device: Device = request.auth  # type: ignore[attr-defined]
     acknowledged = await sync_to_async(services.acknowledge)(device, body.acks)
     return AckResult(acknowledged=acknowledged)

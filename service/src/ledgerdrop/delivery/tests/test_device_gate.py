@@ -1,6 +1,7 @@
-"""`POST deliveries/contents` as uvicorn serves it: a well-formed request is answered by the
-gate in front of Django (`bundles.py`), anything else by Django, with the same bytes and the
-same refusals. Django's own answers are in tests/system/test_bundle_content.py."""
+"""`POST deliveries/contents` and `POST acks` as uvicorn serves them: a well-formed request is
+answered by the gate in front of Django (`gate.py`), anything else by Django, with the same
+bytes and the same refusals. Django's own answers are in test_device_api.py and
+tests/system/test_bundle_content.py."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from django.core.signals import request_started
 from django.test import Client
 
+from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.bundles import PIECE_BYTES
@@ -47,12 +49,12 @@ def queued(device: Device, number: int, size: int = 0) -> Delivery:
     )
 
 
-def post(token: str, body: bytes) -> httpx.Response:
+def post(token: str, body: bytes, path: str = routes.CONTENTS.url()) -> httpx.Response:
     """The request as a downloader sends it, to the application uvicorn serves."""
 
     async def ask(client: httpx.AsyncClient) -> httpx.Response:
         return await client.post(
-            routes.CONTENTS.url(),
+            path,
             content=body,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
@@ -184,7 +186,7 @@ def test_a_request_too_long_for_the_gate_is_answered_by_django_all_the_same(
     device, token = device_with_token("PC Kevin")
     delivery = queued(device, 1, size=3_000)
     # Valid JSON, padded beyond what the gate reads into memory.
-    body = b'{"ids": [%d]' % delivery.pk + b" " * (100 * 1024) + b"}"
+    body = b'{"ids": [%d]' % delivery.pk + b" " * (600 * 1024) + b"}"
 
     answer = post(token, body)
 
@@ -214,3 +216,65 @@ def test_a_bundle_request_marks_the_device_as_seen() -> None:
     post(token, asking([delivery.pk]))
 
     assert Device.objects.get(pk=device.pk).last_seen_at is not None
+
+
+def acks(token: str, deliveries: list[Delivery], sha256: str | None = None) -> httpx.Response:
+    body = {
+        "acks": [
+            {"id": d.pk, "sha256": sha256 or d.sha256, "placed_path": d.relative_path}
+            for d in deliveries
+        ]
+    }
+    return post(token, json.dumps(body).encode(), routes.ACKS.url())
+
+
+def test_the_gate_acknowledges_a_batch_once_and_again_without_change_without_django(
+    django_requests: list[Any],
+) -> None:
+    device, token = device_with_token("PC Kevin")
+    deliveries = [queued(device, n) for n in range(1, 4)]
+
+    first, again = acks(token, deliveries), acks(token, deliveries)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json() == again.json() == {"acknowledged": sorted(d.pk for d in deliveries)}
+    assert {d.state for d in Delivery.objects.filter(device=device)} == {"delivered"}
+    assert AuditEntry.objects.filter(action="delivery.delivered").count() == 1
+    assert django_requests == []
+
+
+def test_acks_the_service_refuses_get_its_problem_details_and_change_nothing() -> None:
+    device, token = device_with_token("PC Kevin")
+    delivery = queued(device, 1)
+    _, other_token = device_with_token("PC of another firm")
+
+    mismatch = acks(token, [delivery], sha256="0" * 64)
+    foreign = acks(other_token, [delivery])
+
+    assert (mismatch.status_code, foreign.status_code) == (422, 404)
+    assert mismatch.json()["code"] == "checksum_mismatch"
+    assert foreign.json()["code"] == "unknown_delivery"
+    assert mismatch.headers["content-type"] == foreign.headers["content-type"]
+    assert mismatch.headers["content-type"] == "application/problem+json"
+    assert Delivery.objects.get(pk=delivery.pk).state == "queued"
+
+
+def test_acks_with_an_unknown_token_get_401_and_change_nothing() -> None:
+    device, _ = device_with_token("PC Kevin")
+    delivery = queued(device, 1)
+
+    answer = acks("ldd_not-a-token", [delivery])
+
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "unauthenticated"
+    assert Delivery.objects.get(pk=delivery.pk).state == "queued"
+
+
+def test_a_malformed_ack_through_the_gate_gets_problem_details_naming_the_field() -> None:
+    _, token = device_with_token("PC Kevin")
+
+    answer = post(token, b'{"acks": [{"id": 1}]}', routes.ACKS.url())
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert {error["field"] for error in answer.json()["errors"]} >= {"acks.0.sha256"}
