@@ -25,6 +25,7 @@ from ledgerdrop_agent.client import read_bundle
 from ledgerdrop_protocol import routes
 from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, MAX_BUNDLE_IDS
 from tests import builders
+from tests.object_storage import Bucket
 
 # The gate's threads use database connections of their own.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,6 +113,21 @@ def test_a_bundle_is_the_same_bytes_from_the_gate_as_from_django() -> None:
 
     assert from_gate.status_code == from_django.status_code == 200
     assert from_gate.content == from_django.content
+
+
+def test_the_gate_serves_a_bundle_from_the_bucket_with_the_exact_bytes(
+    s3_bucket: Bucket, django_requests: list[Any]
+) -> None:
+    device, token = device_with_token("PC Kevin")
+    deliveries = [queued(device, 1, size=900), queued(device, 2, size=PIECE_BYTES + 7)]
+
+    answer = post(token, asking([d.pk for d in deliveries]))
+
+    assert answer.status_code == 200
+    assert read_bundle(answer.content, {d.pk: d.size for d in deliveries}) == {
+        d.pk: storage.read(d.sha256) for d in deliveries
+    }
+    assert django_requests == []
 
 
 def test_the_gate_leaves_out_the_deliveries_of_other_devices() -> None:
