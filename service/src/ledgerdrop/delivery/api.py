@@ -26,7 +26,7 @@ from ledgerdrop.accounts.tenancy import firm_for
 from ledgerdrop.core import overload, problems, storage
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.problems import errors
-from ledgerdrop.delivery import downloads, longpoll, services
+from ledgerdrop.delivery import bundles, downloads, longpoll, services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop_protocol import (
     PROTOCOL_VERSION,
@@ -44,7 +44,7 @@ from ledgerdrop_protocol import (
     TokenRequest,
     routes,
 )
-from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, MAX_ID, BundlePart, ContentsRequest
+from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, MAX_ID, ContentsRequest
 
 MAX_OFFERS_PER_ANSWER = 500
 
@@ -243,36 +243,6 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return (start, end) if 0 <= start <= end else None
 
 
-def _bundle(device: Device, ids: list[int]) -> tuple[Iterator[bytes], int]:
-    """The bundle's bytes as a stream and their number. Each delivery's file is opened when
-    the stream reaches it; its small files are gathered into pieces of about CHUNK_BYTES, so
-    that the answer holds about one chunk at a time and costs one hand-over per piece, not
-    a few per file."""
-    files = services.bundle_files(device, ids)
-    headers = [
-        BundlePart(id=file.id, size=file.size, sha256=file.sha256).model_dump_json().encode()
-        + b"\n"
-        for file in files
-    ]
-
-    def parts() -> Iterator[bytes]:
-        piece: list[bytes] = []
-        gathered = 0
-        for file, header in zip(files, headers, strict=True):
-            piece.append(header)
-            gathered += len(header)
-            for chunk in storage.chunks(file.sha256):
-                piece.append(chunk)
-                gathered += len(chunk)
-                if gathered >= storage.CHUNK_BYTES:
-                    yield b"".join(piece)
-                    piece, gathered = [], 0
-        if piece:
-            yield b"".join(piece)
-
-    return parts(), sum(len(header) for header in headers) + sum(f.size for f in files)
-
-
 @device_api.post(
     routes.CONTENTS.path,
     response={200: None},
@@ -280,14 +250,18 @@ def _bundle(device: Device, ids: list[int]) -> tuple[Iterator[bytes], int]:
 )
 async def contents(request: HttpRequest, body: ContentsRequest) -> HttpResponseBase:
     """The bytes of several deliveries in one answer (`BUNDLE_MEDIA_TYPE`): per-request cost,
-    not bytes, is what limits a backlog of small invoices."""
+    not bytes, is what limits a backlog of small invoices. A well-formed request is served
+    by the gate in front of Django (`gate.py`) and does not get here; this is where the others
+    are answered (401, problem details), and what the OpenAPI document describes."""
     device: Device = request.auth  # type: ignore[attr-defined]
-    parts, length = await sync_to_async(_bundle)(device, body.ids)
-    return await _answer(parts, length, 200, BUNDLE_MEDIA_TYPE, {})
+    served = await sync_to_async(bundles.bundle)(device, body.ids)
+    return await _answer(served.pieces, served.length, 200, BUNDLE_MEDIA_TYPE, {})
 
 
 @device_api.post(routes.ACKS.path, response={200: AckResult, **errors(404, 409)})
 async def acks(request: HttpRequest, body: AckBatch) -> AckResult:
+    """Deliveries placed. Acks the service takes are answered by the gate in front of Django
+    (`gate.py`); here, those it refuses (problem details) and whatever else reaches Django."""
     device: Device = request.auth  # type: ignore[attr-defined]
     acknowledged = await sync_to_async(services.acknowledge)(device, body.acks)
     return AckResult(acknowledged=acknowledged)

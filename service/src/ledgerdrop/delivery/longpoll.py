@@ -123,7 +123,7 @@ def _checked(func: Callable[..., T], *args: Any) -> T:
         close_old_connections()
 
 
-def _on_gate_threads(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+def on_gate_threads(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     """`func(*args)` run on a few threads of the gate's own, not one per request: nothing is
     held per waiting poll, and their database connections are counted in the node's budget
     (settings). Not through asgiref: it would copy the poll's context for every check, and the
@@ -156,7 +156,7 @@ class _Wake:
         self.set()
 
 
-def _bearer(scope: Scope) -> str:
+def bearer_token(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
@@ -181,17 +181,18 @@ class LongPollGate:
             params = dict(
                 parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             )
-            wait, token, known_state = _wait_seconds(params), _bearer(scope), params.get("state")
+            wait, known_state = _wait_seconds(params), params.get("state")
+            token = bearer_token(scope)
             del params  # nothing per held poll but what it needs
             if wait > 0 and token:
-                request = await _read_request(receive)
+                request = await read_request(receive)
                 if request is None:
                     return None  # gone before it was even read
                 try:
                     device = await self._hold(token, wait, known_state, receive)
                 except HungUp:
                     return None
-                receive = _replay(request, receive)
+                receive = replay(request, receive)
                 scope = {**scope, DEVICE: device}
         return await self.app(scope, receive, send)
 
@@ -207,7 +208,7 @@ class LongPollGate:
 
         deadline = time.monotonic() + wait
         until = timezone.now() + dt.timedelta(seconds=wait)
-        held = await _on_gate_threads(_begin_hold, token, known_state, until)
+        held = await on_gate_threads(_begin_hold, token, known_state, until)
         if isinstance(held, Handover):
             return held.device  # an unknown token (401), or news already
         task = asyncio.current_task()
@@ -221,9 +222,9 @@ class LongPollGate:
                 # Look again once registered (and after every wake-up), so that a change made
                 # in between is not missed; a wake-up with nothing new (a listener
                 # reconnecting) just goes on waiting.
-                handover = await _on_gate_threads(_news, held.device_id, known_state or held.state)
+                handover = await on_gate_threads(_news, held.device_id, known_state or held.state)
                 if handover is not None:
-                    await _on_gate_threads(services.note_poll_answered, held.device_id, held.mark)
+                    await on_gate_threads(services.note_poll_answered, held.device_id, held.mark)
                     return handover.device
                 if wake.woken:
                     continue  # woken while looking: look again
@@ -239,12 +240,12 @@ class LongPollGate:
                         raise
                     continue  # woken
                 wake.parked = False
-                await _on_gate_threads(services.note_poll_dropped, held.device_id, held.mark)
+                await on_gate_threads(services.note_poll_dropped, held.device_id, held.mark)
                 raise HungUp
         finally:
             timer.cancel()
             hub.unregister(held.device_id, wake)
-        return await _on_gate_threads(_device_now, held.device_id)
+        return await on_gate_threads(_device_now, held.device_id)
 
 
 # What a GET's request nearly always is: one message with no body. Such a request is replayed
@@ -252,19 +253,24 @@ class LongPollGate:
 _NO_BODY: list[Any] = [{"type": "http.request", "body": b"", "more_body": False}]
 
 
-async def _read_request(receive: Receive) -> list[Any] | None:
-    """The request's messages (a GET has one, with an empty body), or None if it hung up."""
+async def read_request(receive: Receive, limit: int | None = None) -> list[Any] | None:
+    """The request's messages (a GET has one, with an empty body), or None if it hung up. With
+    a `limit`, reading stops once the body is longer: the last message then has `more_body`."""
     messages = []
+    length = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
         messages.append(message)
+        length += len(message.get("body", b""))
         if not message.get("more_body"):
             return _NO_BODY if messages == _NO_BODY else messages
+        if limit is not None and length > limit:
+            return messages
 
 
-def _replay(messages: list[Any], receive: Receive) -> Receive:
+def replay(messages: list[Any], receive: Receive) -> Receive:
     """`receive` for Django: the request read while holding, then the connection's own."""
     pending = list(messages)
 

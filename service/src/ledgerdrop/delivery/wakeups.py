@@ -22,7 +22,6 @@ import time
 from collections import defaultdict
 from typing import Protocol
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
@@ -163,6 +162,8 @@ class WakeupHub:
             }
 
     async def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        from ledgerdrop.delivery.longpoll import on_gate_threads  # which imports this module
+
         since = timezone.now() - _LOOKBACK
         while True:
             await asyncio.sleep(settings.LEDGERDROP_WAKEUP_POLL_SECONDS)
@@ -175,9 +176,9 @@ class WakeupHub:
                 continue
             checked_at = timezone.now()
             try:
-                queued = await sync_to_async(_devices_with_new_deliveries, thread_sensitive=False)(
-                    since
-                )
+                # On the gate's threads, as the polls' own checks: asgiref's hand-over, four
+                # times a second, cost more than the query.
+                queued = await on_gate_threads(_devices_with_new_deliveries, since)
             except Exception:
                 logger.exception("wake-up watcher query failed; retrying")
                 continue
