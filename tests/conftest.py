@@ -83,6 +83,8 @@ class LiveService:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
+        # Stopped, or it would keep the test database open for every later test.
+        self.stop()
         raise RuntimeError(f"the service did not come up:\n{self.logs()}")
 
 

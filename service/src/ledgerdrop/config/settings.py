@@ -148,6 +148,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # that finds no thread free within LEDGERDROP_BUSY_WAIT_SECONDS is answered 503 + Retry-After.
 LEDGERDROP_DB_POOL_SIZE = int(os.environ.get("LEDGERDROP_DB_POOL_SIZE", "20"))
 LEDGERDROP_LONG_POLL_THREADS = 2
+# Bundles and acks the gate in front of Django answers at once (delivery/gate.py); more go on to
+# Django's request threads, where a node too busy to take them answers 503 + Retry-After.
+LEDGERDROP_GATE_ANSWERS = LEDGERDROP_LONG_POLL_THREADS
 # The task worker and its watch, the scheduler, the wake-up listener.
 LEDGERDROP_RESERVED_CONNECTIONS = LEDGERDROP_LONG_POLL_THREADS + 4
 LEDGERDROP_REQUEST_THREADS = int(

@@ -104,10 +104,16 @@ def _content_type(scope: Scope) -> str:
 
 class DeviceGate:
     """Answers a well-formed bundle or acks request itself; everything else goes on to `app`
-    untouched (a request whose body it read is replayed)."""
+    untouched (a request whose body it read is replayed).
+
+    It answers at most LEDGERDROP_GATE_ANSWERS at once: its few threads also serve the
+    long-polls' checks, and a bundle read from a bucket waits on the network. When that many
+    are under way, the next request goes on to Django as it did before the gate answered any:
+    many request threads, and 503 + Retry-After once those are busy too."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.answering = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if (
@@ -116,17 +122,22 @@ class DeviceGate:
             and (handler := _SERVED.get(scope["path"])) is not None
             and _content_type(scope) == "application/json"
             and (token := longpoll.bearer_token(scope))
+            and self.answering < settings.LEDGERDROP_GATE_ANSWERS
         ):
-            messages = await longpoll.read_request(receive, _MAX_BODY_BYTES)
-            if messages is None:
-                return None  # gone before it was even read
-            body = b"".join(message.get("body", b"") for message in messages)
-            if not messages[-1].get("more_body") and len(body) <= _MAX_BODY_BYTES:
-                answer = await longpoll.on_gate_threads(_answer, handler, token, body)
-                if isinstance(answer, Bundle):
-                    return await _send_bundle(answer, send)
-                if answer is not None:
-                    return await _send_json(answer, send)
+            self.answering += 1
+            try:
+                messages = await longpoll.read_request(receive, _MAX_BODY_BYTES)
+                if messages is None:
+                    return None  # gone before it was even read
+                body = b"".join(message.get("body", b"") for message in messages)
+                if not messages[-1].get("more_body") and len(body) <= _MAX_BODY_BYTES:
+                    answer = await longpoll.on_gate_threads(_answer, handler, token, body)
+                    if isinstance(answer, Bundle):
+                        return await _send_bundle(answer, send)
+                    if answer is not None:
+                        return await _send_json(answer, send)
+            finally:
+                self.answering -= 1
             receive = longpoll.replay(messages, receive)
         return await self.app(scope, receive, send)
 

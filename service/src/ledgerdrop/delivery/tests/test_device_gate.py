@@ -5,6 +5,7 @@ tests/system/test_bundle_content.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from django.core.signals import request_started
-from django.test import Client
+from django.test import Client, override_settings
 
 from ledgerdrop.accounts.models import AuditEntry
 from ledgerdrop.core import storage
@@ -97,6 +98,28 @@ def test_the_gate_serves_a_bundle_with_the_exact_bytes_of_each_delivery_without_
         d.pk: storage.read(d.sha256) for d in deliveries
     }
     assert django_requests == []
+
+
+def test_bundles_beyond_what_the_gate_answers_at_once_are_answered_by_django_alike(
+    django_requests: list[Any],
+) -> None:
+    device, token = device_with_token("PC Kevin")
+    deliveries = [queued(device, n, size=n * 3_000) for n in range(1, 6)]
+    expected = {d.pk: d.size for d in deliveries}
+    body = asking(list(expected))
+
+    async def four_at_once(client: httpx.AsyncClient) -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        asks = [client.post(routes.CONTENTS.url(), content=body, headers=headers) for _ in range(4)]
+        return list(await asyncio.gather(*asks))
+
+    with override_settings(LEDGERDROP_GATE_ANSWERS=1):
+        answers = served(four_at_once)
+
+    files = {d.pk: storage.read(d.sha256) for d in deliveries}
+    assert [a.status_code for a in answers] == [200] * 4
+    assert all(read_bundle(a.content, expected) == files for a in answers)
+    assert 1 <= len(django_requests) <= 3  # the gate took one at least, Django the others
 
 
 def test_a_bundle_is_the_same_bytes_from_the_gate_as_from_django() -> None:
