@@ -64,9 +64,7 @@ def _foreign_keys_on_sqlite() -> set[tuple[tuple[str, ...], str, tuple[str, ...]
 
 
 @pytest.mark.postgresql
-def test_on_postgresql_the_catalogue_holds_one_key_that_refuses_a_delivery_of_another_firm() -> (
-    None
-):
+def test_on_postgresql_one_key_refuses_a_delivery_filed_under_another_firm() -> None:
     firm, other_firm = builders.firm(), builders.firm()
     device = services.register_device(firm, name="PC Kevin").device
 
@@ -89,9 +87,7 @@ def test_on_postgresql_the_catalogue_holds_one_key_that_refuses_a_delivery_of_an
     assert Delivery.objects.filter(device=device).values_list("firm", flat=True).get() == firm.pk
 
 
-def test_each_engine_holds_the_keys_of_its_kind_and_a_queued_delivery_is_its_devices_firms() -> (
-    None
-):
+def test_each_engine_has_its_keys_and_a_delivery_is_queued_for_its_devices_firm() -> None:
     firm = builders.firm()
     device = services.register_device(firm, name="PC Kevin").device
 
