@@ -97,8 +97,9 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _verify(source: Path) -> int:
     from ledgerdrop.config.backup import restore
+    from ledgerdrop.config.backup.progress import Progress
 
-    snapshot, manifest = restore.verify(source)
+    snapshot, manifest = restore.verify(source, Progress(sys.stderr))
     print(
         f"Backup {snapshot} is whole: {sum(manifest.counts.values())} rows, "
         f"{len(manifest.files)} stored files, all match their checksums "

@@ -38,11 +38,11 @@ class Report:
     bytes_stored: int = 0
 
 
-def verify(source: Path) -> tuple[Path, Manifest]:
+def verify(source: Path, progress: Progress | None = None) -> tuple[Path, Manifest]:
     """Check a snapshot whole, or refuse it saying why."""
     snapshot = layout.snapshot_folder(source)
     manifest = Manifest.read(snapshot)
-    found = layout.problems(snapshot, manifest)
+    found = layout.problems(snapshot, manifest, progress)
     if newer := schema.unknown(manifest.migrations):
         found.append(
             f"it was taken by a newer Ledgerdrop ({manifest.ledgerdrop_version}; unknown "
@@ -60,7 +60,7 @@ def restore(
 ) -> Report:
     """Put a verified snapshot back; `progress` shows the files and rows as they go."""
     progress = progress or Progress()
-    snapshot, manifest = verify(source)
+    snapshot, manifest = verify(source, progress)
     if passphrase is not None and manifest.secrets is None:
         raise BackupRefused("This backup holds no secrets (it was taken without them).")
     if tables := connection.introspection.table_names():

@@ -442,6 +442,7 @@ def test_on_a_terminal_backup_and_restore_show_the_rows_and_files_as_they_go(
     backing_up = _on_a_terminal(tmp_path / "restored", "backup", str(tmp_path / "again"))
 
     size = progress.size(document.ubl_size + document.pdf_size)
+    assert f"Checking the stored files: 2 of 2 files, {size}\r\n" in restoring
     assert f"Storing the files: 2 of 2 files, {size}\r\n" in restoring
     assert "Loading the rows: " in restoring
     assert "Writing the rows: " in backing_up
