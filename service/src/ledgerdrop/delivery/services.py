@@ -158,7 +158,8 @@ def update_device(
     """Rename a device, move its main folder, or mark it as the firm's shared server; the
     device reads the folder in its next offer. A folder the downloader would refuse is refused
     here first: a network folder only on the shared server, never a root, system, program,
-    start-up or profile location."""
+    start-up or profile location; nor one below which a connection's files would be too long
+    for Windows."""
     changes: dict[str, str] = {}
     if name is not None:
         name = name.strip()
@@ -184,6 +185,9 @@ def update_device(
         error = root_folder_error(folder, shared_server=shared)
         if error is not None:
             raise ServiceError("invalid_root_folder", str(error.messages[0]), Kind.INVALID)
+    if folder != device.root_folder:
+        # The connections' files must still fit below it (the connectors check, see `folders`).
+        folders.check_main_folder(device, folder)
     if shared and not device.is_shared_server:
         _check_shared_server_can_move(device)
     if changes:

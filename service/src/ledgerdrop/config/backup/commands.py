@@ -48,6 +48,21 @@ def _passphrase(*, confirm: bool) -> str:
     return first
 
 
+def _where() -> str:
+    """The database and the storage this process uses, as the operator configured them (no
+    password: the summary may be kept in a ticket)."""
+    from django.core.files.storage import FileSystemStorage, default_storage
+    from django.db import connection
+
+    database = connection.settings_dict
+    host = f" on {database['HOST']}" if database.get("HOST") else ""
+    if isinstance(default_storage, FileSystemStorage):
+        files = f"the files folder {default_storage.location}"
+    else:
+        files = f"the bucket {getattr(default_storage, 'bucket_name', '?')}"
+    return f"the {connection.vendor} database {database['NAME']}{host} and {files}"
+
+
 def run(args: argparse.Namespace) -> int:
     from ledgerdrop.config.backup.manifest import BackupRefused
 
@@ -64,22 +79,27 @@ def run(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     from ledgerdrop.config.backup import snapshot
+    from ledgerdrop.config.backup.progress import Progress, size
 
     passphrase = _passphrase(confirm=True) if args.include_secrets else None
-    result = snapshot.take(args.destination, passphrase=passphrase)
-    rows = sum(result.manifest.counts.values())
+    result = snapshot.take(args.destination, passphrase=passphrase, progress=Progress(sys.stderr))
+    manifest = result.manifest
+    rows = sum(manifest.counts.values())
     print(
-        f"Backup {result.snapshot}: {rows} rows, {len(result.manifest.files)} stored files "
-        f"({result.files_copied} new), secrets "
+        f"Backup {result.snapshot}: {rows} rows, {len(manifest.files)} stored files "
+        f"({size(sum(manifest.files.values()))}; {result.files_copied} new, "
+        f"{size(result.bytes_copied)} copied), secrets "
         f"{'included, encrypted' if passphrase else 'left out'}."
     )
+    print(f"  of {_where()}")
     return 0
 
 
 def _verify(source: Path) -> int:
     from ledgerdrop.config.backup import restore
+    from ledgerdrop.config.backup.progress import Progress
 
-    snapshot, manifest = restore.verify(source)
+    snapshot, manifest = restore.verify(source, Progress(sys.stderr))
     print(
         f"Backup {snapshot} is whole: {sum(manifest.counts.values())} rows, "
         f"{len(manifest.files)} stored files, all match their checksums "
@@ -90,15 +110,19 @@ def _verify(source: Path) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from ledgerdrop.config.backup import restore
+    from ledgerdrop.config.backup.progress import Progress, size
 
     passphrase = _passphrase(confirm=False) if args.include_secrets else None
-    report = restore.restore(args.source, passphrase=passphrase)
+    report = restore.restore(args.source, passphrase=passphrase, progress=Progress(sys.stderr))
     manifest = report.manifest
-    print(f"Restored {report.snapshot} (taken {manifest.created_at}):")
+    print(f"Restored {report.snapshot} (taken {manifest.created_at})")
+    print(f"  into {_where()}:")
     for label, count in sorted(manifest.counts.items()):
         if count:
             print(f"  {label}: {count}")
-    print(f"  stored files: {len(manifest.files) + len(manifest.named_files)}")
+    print(f"  rows: {sum(manifest.counts.values())}")
+    stored = len(manifest.files) + len(manifest.named_files)
+    print(f"  stored files: {stored} ({size(report.bytes_stored)})")
     if report.migrated:
         print(f"  then applied {len(report.migrated)} migration(s) of this release")
     for line in report.told:

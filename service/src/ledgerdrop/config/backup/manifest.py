@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ledgerdrop.config.backup.progress import Progress
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -100,9 +101,10 @@ def backup_root_of(snapshot: Path) -> Path:
     return snapshot.parent.parent
 
 
-def problems(snapshot: Path, manifest: Manifest) -> list[str]:
+def problems(snapshot: Path, manifest: Manifest, progress: Progress | None = None) -> list[str]:
     """Everything that makes this snapshot untrustworthy: a file missing or whose bytes do not
-    match its checksum. Every file is read."""
+    match its checksum. Every file is read (as long as copying them: `progress` shows it)."""
+    progress = progress or Progress()
     found: list[str] = []
     database = snapshot / DATABASE
     if not database.exists():
@@ -116,11 +118,16 @@ def problems(snapshot: Path, manifest: Manifest) -> list[str]:
         elif sha256_of(secrets) != manifest.secrets["sha256"]:
             found.append(f"the secrets file {SECRETS} does not match its checksum")
     root = backup_root_of(snapshot)
-    wanted: Iterable[str] = sorted(set(manifest.files) | set(manifest.named_files.values()))
+    wanted: list[str] = sorted(set(manifest.files) | set(manifest.named_files.values()))
+    progress.start("Checking the stored files", unit="files", total=len(wanted))
     for sha256 in wanted:
         path = blob_path(root, sha256)
         if not path.exists():
             found.append(f"the stored file {sha256} is missing")
-        elif sha256_of(path) != sha256:
+            progress.step()
+            continue
+        if sha256_of(path) != sha256:
             found.append(f"the stored file {sha256} does not match its checksum")
+        progress.step(path.stat().st_size)
+    progress.finish()
     return found

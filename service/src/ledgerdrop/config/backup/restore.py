@@ -25,6 +25,7 @@ from django.db import connection, models, transaction
 from ledgerdrop.config.backup import manifest as layout
 from ledgerdrop.config.backup import schema, secrets
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
+from ledgerdrop.config.backup.progress import Progress
 from ledgerdrop.core import storage
 
 
@@ -34,13 +35,14 @@ class Report:
     manifest: Manifest
     migrated: list[str] = field(default_factory=list)
     told: list[str] = field(default_factory=list)
+    bytes_stored: int = 0
 
 
-def verify(source: Path) -> tuple[Path, Manifest]:
+def verify(source: Path, progress: Progress | None = None) -> tuple[Path, Manifest]:
     """Check a snapshot whole, or refuse it saying why."""
     snapshot = layout.snapshot_folder(source)
     manifest = Manifest.read(snapshot)
-    found = layout.problems(snapshot, manifest)
+    found = layout.problems(snapshot, manifest, progress)
     if newer := schema.unknown(manifest.migrations):
         found.append(
             f"it was taken by a newer Ledgerdrop ({manifest.ledgerdrop_version}; unknown "
@@ -53,8 +55,12 @@ def verify(source: Path) -> tuple[Path, Manifest]:
     return snapshot, manifest
 
 
-def restore(source: Path, *, passphrase: str | None = None) -> Report:
-    snapshot, manifest = verify(source)
+def restore(
+    source: Path, *, passphrase: str | None = None, progress: Progress | None = None
+) -> Report:
+    """Put a verified snapshot back; `progress` shows the files and rows as they go."""
+    progress = progress or Progress()
+    snapshot, manifest = verify(source, progress)
     if passphrase is not None and manifest.secrets is None:
         raise BackupRefused("This backup holds no secrets (it was taken without them).")
     if tables := connection.introspection.table_names():
@@ -69,9 +75,9 @@ def restore(source: Path, *, passphrase: str | None = None) -> Report:
             passphrase, snapshot / layout.SECRETS, manifest.secrets["salt"]
         )
     report = Report(snapshot=snapshot, manifest=manifest)
-    _store_files(layout.backup_root_of(snapshot), manifest)
+    report.bytes_stored = _store_files(layout.backup_root_of(snapshot), manifest, progress)
     historical = schema.migrate_to(manifest.migrations)
-    _load_rows(snapshot / layout.DATABASE, historical)
+    _load_rows(snapshot / layout.DATABASE, historical, manifest, progress)
     report.migrated = schema.unapplied(manifest.migrations)
     call_command("migrate", interactive=False, verbosity=0)
     if sealed is not None:
@@ -79,14 +85,26 @@ def restore(source: Path, *, passphrase: str | None = None) -> Report:
     return report
 
 
-def _store_files(root: Path, manifest: Manifest) -> None:
+def _store_files(root: Path, manifest: Manifest, progress: Progress) -> int:
+    """Store every file of the snapshot; returns how many bytes that was."""
+    total = len(manifest.files) + len(manifest.named_files)
+    progress.start("Storing the files", unit="files", total=total)
     # Stored files are named by their content: one already there holds the same bytes.
+    stored = 0
     for sha256 in manifest.files:
-        storage.put(layout.blob_path(root, sha256).read_bytes())
+        data = layout.blob_path(root, sha256).read_bytes()
+        storage.put(data)
+        stored += len(data)
+        progress.step(len(data))
     for name, sha256 in manifest.named_files.items():
+        data = layout.blob_path(root, sha256).read_bytes()
         if default_storage.exists(name):
             default_storage.delete(name)
-        default_storage.save(name, ContentFile(layout.blob_path(root, sha256).read_bytes()))
+        default_storage.save(name, ContentFile(data))
+        stored += len(data)
+        progress.step(len(data))
+    progress.finish()
+    return stored
 
 
 class _HistoricalDeserializer(python.Deserializer):
@@ -100,8 +118,9 @@ class _HistoricalDeserializer(python.Deserializer):
         return self.historical.get_model(model_identifier)
 
 
-def _load_rows(path: Path, historical: Apps) -> None:
+def _load_rows(path: Path, historical: Apps, manifest: Manifest, progress: Progress) -> None:
     loaded: set[type[models.Model]] = set()
+    progress.start("Loading the rows", unit="rows", total=sum(manifest.counts.values()))
     with (
         gzip.open(path, "rt", encoding="utf-8") as stream,
         transaction.atomic(),
@@ -111,6 +130,8 @@ def _load_rows(path: Path, historical: Apps) -> None:
         for deserialized in _HistoricalDeserializer(rows, historical):
             deserialized.save()
             loaded.add(type(deserialized.object))
+            progress.step()
+        progress.finish()
         tables = [model._meta.db_table for model in loaded]
         connection.check_constraints(table_names=tables)
         # Rows came with their ids: the next new row must not take one of them.

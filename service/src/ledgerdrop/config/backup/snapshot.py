@@ -32,6 +32,7 @@ from django.utils import timezone
 from ledgerdrop.config.backup import manifest as layout
 from ledgerdrop.config.backup import schema, secrets
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
+from ledgerdrop.config.backup.progress import Progress
 from ledgerdrop.core.files import write_durably
 
 # Sessions are bearer secrets and worth nothing in another place: people sign in again.
@@ -43,19 +44,23 @@ class Result:
     snapshot: Path
     manifest: Manifest
     files_copied: int
+    bytes_copied: int
 
 
-def take(destination: Path, *, passphrase: str | None = None) -> Result:
+def take(
+    destination: Path, *, passphrase: str | None = None, progress: Progress | None = None
+) -> Result:
     """Write a snapshot into `destination` (made if missing); files already there from an
-    earlier backup are not copied again."""
+    earlier backup are not copied again. `progress` shows the rows and files as they go."""
+    progress = progress or Progress()
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     partial = destination / layout.SNAPSHOTS / f"{layout.PARTIAL}{stamp}"
     partial.mkdir(parents=True, mode=0o700)
     try:
         with _consistent_read():
             migrations = _applied_migrations()
-            counts, named_by_rows = _serialize(partial / layout.DATABASE)
-        files, named, copied = _copy_files(destination)
+            counts, named_by_rows = _serialize(partial / layout.DATABASE, progress)
+        files, named, copied = _copy_files(destination, progress)
         if missing := sorted(named_by_rows - set(files)):
             raise BackupRefused(
                 f"{len(missing)} stored file(s) that rows name are missing from the storage "
@@ -81,7 +86,9 @@ def take(destination: Path, *, passphrase: str | None = None) -> Result:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return Result(snapshot=final, manifest=manifest, files_copied=copied)
+    return Result(
+        snapshot=final, manifest=manifest, files_copied=copied.count, bytes_copied=copied.bytes
+    )
 
 
 @contextmanager
@@ -138,11 +145,12 @@ class _ExactSerializer(jsonl.Serializer):
         return super()._value_from_field(obj, field)  # type: ignore[misc]
 
 
-def _serialize(path: Path) -> tuple[dict[str, int], set[str]]:
+def _serialize(path: Path, progress: Progress) -> tuple[dict[str, int], set[str]]:
     """Write every row to `path`; returns the rows per model and the stored files they name
     (the fields `…sha256`)."""
     counts: Counter[str] = Counter()
     named: set[str] = set()
+    progress.start("Writing the rows", unit="rows")
 
     def rows() -> Iterator[models.Model]:
         for model in backed_up_models():
@@ -150,6 +158,7 @@ def _serialize(path: Path) -> tuple[dict[str, int], set[str]]:
             query = model._base_manager.order_by(model._meta.pk.name)
             for row in query.iterator(chunk_size=2000):
                 counts[model._meta.label_lower] += 1
+                progress.step()
                 named.update(
                     value
                     for field in model._meta.concrete_fields
@@ -162,6 +171,7 @@ def _serialize(path: Path) -> tuple[dict[str, int], set[str]]:
         stream.flush()
     with path.open("rb") as written:
         os.fsync(written.fileno())
+    progress.finish()
     return dict(counts), named
 
 
@@ -178,18 +188,30 @@ def _stored_names(folder: str = "") -> Iterator[str]:
         yield from _stored_names(f"{folder}/{sub}" if folder else sub)
 
 
-def _copy_files(destination: Path) -> tuple[dict[str, int], dict[str, str], int]:
+@dataclass
+class _Copied:
+    count: int = 0
+    bytes: int = 0
+
+
+def _copy_files(
+    destination: Path, progress: Progress
+) -> tuple[dict[str, int], dict[str, str], _Copied]:
     """Copy every stored file not yet in the backup folder; returns the blobs (SHA-256 →
-    size), the other named files (name → SHA-256) and how many files were copied."""
+    size), the other named files (name → SHA-256) and how many files and bytes were copied."""
     files: dict[str, int] = {}
     named: dict[str, str] = {}
-    copied = 0
-    for name in _stored_names():
+    copied = _Copied()
+    # Listed first, so that the progress says how many there are to go through.
+    names = list(_stored_names())
+    progress.start("Copying the stored files", unit="files looked at", total=len(names))
+    for name in names:
         parts = name.split("/")
         is_blob = len(parts) == 3 and parts[0] == "blobs" and len(parts[2]) == 64
         known = is_blob and layout.blob_path(destination, parts[2]).exists()
         if known:
             files[parts[2]] = layout.blob_path(destination, parts[2]).stat().st_size
+            progress.step()
             continue
         with default_storage.open(name, "rb") as stream:
             data = stream.read()
@@ -197,11 +219,16 @@ def _copy_files(destination: Path) -> tuple[dict[str, int], dict[str, str], int]
         if is_blob and sha256 != parts[2]:
             raise BackupRefused(f"The stored file {name} does not match its name: it is damaged.")
         target = layout.blob_path(destination, sha256)
+        written = 0
         if not target.exists():
             write_durably(target, data)
-            copied += 1
+            written = len(data)
+            copied.count += 1
+            copied.bytes += written
+        progress.step(written)
         if is_blob:
             files[sha256] = len(data)
         else:
             named[name] = sha256
+    progress.finish()
     return files, named, copied

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pty
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from pytest_django import Settings as SettingsWrapper
 
 from ledgerdrop.accounts.models import Organisation
 from ledgerdrop.config.backup import manifest as layout
-from ledgerdrop.config.backup import nightly, restore, secrets, snapshot
+from ledgerdrop.config.backup import nightly, progress, restore, secrets, snapshot
 from ledgerdrop.config.backup.manifest import BackupRefused, Manifest
 from ledgerdrop.core import periodic, storage, tasks
 from ledgerdrop.core.models import BackupRun
@@ -405,3 +406,76 @@ def test_a_backup_of_the_embedded_default_comes_back_whole_in_postgresql(tmp_pat
         blob=storage.Blob(document.pdf_sha256, 1),
     )  # fmt: skip
     assert later.pk > max(original[Delivery])
+
+
+def test_backup_and_restore_say_at_the_end_what_they_saved_and_restored_and_where(
+    tmp_path: Path,
+) -> None:
+    document = _company_with_a_document()
+    stored_bytes = document.ubl_size + document.pdf_size
+    snapshot.take(tmp_path / "backup")
+
+    restored = _restore(tmp_path / "backup", tmp_path / "restored")
+    backed_up = _ledgerdrop(tmp_path / "restored", "backup", str(tmp_path / "again"))
+
+    assert restored.returncode == 0, restored.stderr
+    assert f"into the sqlite database {tmp_path / 'restored'}" in restored.stdout
+    assert f"the files folder {tmp_path / 'restored' / 'files'}" in restored.stdout
+    assert "  documents.document: 1\n" in restored.stdout
+    assert f"  stored files: 2 ({progress.size(stored_bytes)})\n" in restored.stdout
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert f"Backup {tmp_path / 'again' / layout.SNAPSHOTS}" in backed_up.stdout
+    size = progress.size(stored_bytes)
+    assert f"2 stored files ({size}; 2 new, {size} copied)" in backed_up.stdout
+    assert f"of the sqlite database {tmp_path / 'restored'}" in backed_up.stdout
+    # Not on a terminal (a log, a cron mail): the summary only.
+    assert restored.stderr == backed_up.stderr == ""
+
+
+def test_on_a_terminal_backup_and_restore_show_the_rows_and_files_as_they_go(
+    tmp_path: Path,
+) -> None:
+    document = _company_with_a_document()
+    snapshot.take(tmp_path / "backup")
+
+    restoring = _on_a_terminal(tmp_path / "restored", "restore", str(tmp_path / "backup"))
+    backing_up = _on_a_terminal(tmp_path / "restored", "backup", str(tmp_path / "again"))
+
+    size = progress.size(document.ubl_size + document.pdf_size)
+    assert f"Checking the stored files: 2 of 2 files, {size}\r\n" in restoring
+    assert f"Storing the files: 2 of 2 files, {size}\r\n" in restoring
+    assert "Loading the rows: " in restoring
+    assert "Writing the rows: " in backing_up
+    assert f"Copying the stored files: 2 of 2 files looked at, {size}\r\n" in backing_up
+
+
+def test_sizes_read_as_an_it_person_reads_them() -> None:
+    assert [progress.size(count) for count in (0, 999, 1000, 1_234_567, 5 * 10**12)] == [
+        "0 B", "999 B", "1.0 kB", "1.2 MB", "5.0 TB",
+    ]  # fmt: skip
+
+
+def _on_a_terminal(data_dir: Path, *args: str) -> str:
+    """What a `ledgerdrop` command writes to its standard error when that is a terminal: a
+    pseudo-terminal here, read to its end."""
+    main, side = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDROP_")}
+    environment.pop("DATABASE_URL", None)
+    with subprocess.Popen(
+        [sys.executable, "-m", "ledgerdrop.config.cli", *args],
+        env={**environment, "LEDGERDROP_DATA_DIR": str(data_dir)},
+        stdout=subprocess.DEVNULL, stderr=side,
+    ) as command:  # fmt: skip
+        os.close(side)
+        written = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the command has ended and closed the terminal
+                break
+            if not chunk:
+                break
+            written += chunk
+        assert command.wait(timeout=300) == 0, written
+    os.close(main)
+    return written.decode()

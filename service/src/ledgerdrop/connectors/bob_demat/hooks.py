@@ -1,7 +1,8 @@
 """What BOB Demat adds to the apps below it, through their registries: its entry in the
-catalogue of applications (accounts), the folders each device keeps (delivery), and on the
-documents pages the Sage icon, the transfer history, the *send to the accountant* button and
-the note on nightly transfers (documents.slots). `register()` runs once, at start-up."""
+catalogue of applications (accounts), the folders each device keeps and the main folders its
+files fit in (delivery), and on the documents pages the Sage icon, the transfer history, the
+*send to the accountant* button and the note on nightly transfers (documents.slots).
+`register()` runs once, at start-up."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ KEY = "bob-demat"
 def register() -> None:
     applications.APPLICATIONS.register(KEY, APPLICATION)
     folders.register(services.folders_for_device)
+    folders.MAIN_FOLDER_CHECKS.register(KEY, services.check_main_folder)
     slots.TRANSFER_SOURCES.register(KEY, slots.TransferSource(transfers=transfers, icon=icon))
     slots.LIST_NOTES.register(KEY, autosend_note)
     slots.DETAIL_PANELS.register(KEY, document_panel)

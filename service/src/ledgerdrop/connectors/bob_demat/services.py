@@ -28,6 +28,7 @@ from ledgerdrop.connectors.bob_demat.models import (
 from ledgerdrop.core import periodic, storage
 from ledgerdrop.core.database import in_turns
 from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.delivery import folders
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit
@@ -219,6 +220,33 @@ def folders_for_device(device: Device) -> list[str]:
         for code in codes
         for folder in (naming.PURCHASES_FOLDER, naming.SALES_FOLDER)
     ]
+
+
+def check_main_folder(device: Device, main_folder: str) -> None:
+    """A device's new main folder is refused when a file BOB Demat would place in the folders
+    it keeps could not be opened on Windows below it. The names are short but the main folder
+    may have up to 255 characters; the file it must leave room for is a purchase invoice (the
+    longest kind's name) with a usual number, as the presets' preview samples."""
+    if device.revoked_at is not None:
+        return
+    served = Q(device=device) | Q(device__isnull=True)
+    connections = (
+        DematConnection.objects.filter(served, firm=device.firm_id)
+        .select_related("dossier__company")
+        .order_by("id")
+    )
+    sample = Document(
+        pk=1003,
+        kind=Document.Kind.PURCHASE_INVOICE,
+        number="F-88120",
+        issue_date=timezone.localdate(),
+    )
+    for connection in connections:
+        full = folders.on_device(main_folder, naming.relative_path(connection.dossier_code, sample))
+        if folders.too_long_for_windows(main_folder, full):
+            raise folders.main_folder_too_long(
+                connection.dossier.company.name, "Sage BOB Demat", full
+            )
 
 
 # ---- what to send -------------------------------------------------------------------------

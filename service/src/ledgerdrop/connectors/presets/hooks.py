@@ -1,6 +1,7 @@
 """What the package connectors add to the apps below them, through their registries: one entry
-per package in the catalogue of applications (accounts), the folders each device keeps
-(delivery), and the status icon of the documents each one sent (documents.slots)."""
+per package in the catalogue of applications (accounts), the folders each device keeps and the
+main folders their files fit in (delivery), and the status icon of the documents each one sent
+(documents.slots)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ledgerdrop.documents.models import Document
 
 def register() -> None:
     folders.register(services.folders_for_device)
+    folders.MAIN_FOLDER_CHECKS.register("presets", services.check_main_folder)
     for preset in services.available_presets():
         applications.APPLICATIONS.register(preset.slug, application(preset))
         slots.TRANSFER_SOURCES.register(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.delivery.folders import WINDOWS_MAX_PATH, on_device, too_long_for_windows
 from ledgerdrop_protocol import paths
 
 PATH_VARIABLES = (
@@ -28,8 +29,6 @@ PATH_VARIABLES = (
 FILE_VARIABLES = (*PATH_VARIABLES, "date", "number", "id")
 # A dossier folder named by one of these keeps two dossiers' documents apart.
 DOSSIER_VARIABLES = frozenset({"dossier_code", "enterprise_number", "vat_number", "company_name"})
-# Windows' MAX_PATH is 260 characters with the terminating NUL.
-WINDOWS_MAX_PATH = 259
 # What `Delivery.relative_path` holds.
 MAX_RELATIVE_PATH = 255
 
@@ -191,10 +190,8 @@ def relative_path(path_template: str, file_template: str, facts: Facts, suffix: 
 
 def full_path(main_folder: str, relative: str) -> str:
     """The path on the device, with its own separator; refused when Windows could not open it."""
-    windows = paths.is_windows_form(main_folder)
-    separator = "\\" if windows else "/"
-    full = main_folder.rstrip("\\/") + separator + relative.replace("/", separator)
-    if windows and len(full) > WINDOWS_MAX_PATH:
+    full = on_device(main_folder, relative)
+    if too_long_for_windows(main_folder, full):
         raise _invalid(
             "too_long",
             _("%(path)s is longer than Windows allows (%(max)s characters): shorten the template.")

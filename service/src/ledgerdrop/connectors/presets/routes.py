@@ -25,6 +25,7 @@ from ledgerdrop.connectors.presets.catalogue import (
 from ledgerdrop.connectors.presets.models import Connection
 from ledgerdrop.core import storage
 from ledgerdrop.core.errors import Kind, ServiceError
+from ledgerdrop.delivery import folders
 from ledgerdrop.delivery.models import Device
 from ledgerdrop.documents.models import Document
 
@@ -204,19 +205,23 @@ def preview(
     return _sample_paths(route, main_folder)
 
 
-def _sample_paths(route: Route, main_folder: str) -> list[SamplePath]:
+def _samples(route: Route) -> list[tuple[Document.Kind, naming.Facts]]:
     today = timezone.localdate()
-    samples = []
-    for sequence, (kind, number) in enumerate(SAMPLES, start=1):
-        facts = route.facts(kind=kind, number=number, issue_date=today, id=1000 + sequence)
-        samples.append(
-            SamplePath(
-                kind=kind.value,
-                kind_label=str(kind.label),
-                paths=[naming.full_path(main_folder, path) for _part, path in route.paths(facts)],
-            )
+    return [
+        (kind, route.facts(kind=kind, number=number, issue_date=today, id=1000 + sequence))
+        for sequence, (kind, number) in enumerate(SAMPLES, start=1)
+    ]
+
+
+def _sample_paths(route: Route, main_folder: str) -> list[SamplePath]:
+    return [
+        SamplePath(
+            kind=kind.value,
+            kind_label=str(kind.label),
+            paths=[naming.full_path(main_folder, path) for _part, path in route.paths(facts)],
         )
-    return samples
+        for kind, facts in _samples(route)
+    ]
 
 
 def check_fits_on_devices(route: Route, devices: Iterable[Device]) -> None:
@@ -225,6 +230,21 @@ def check_fits_on_devices(route: Route, devices: Iterable[Device]) -> None:
     downloader fails to place a file."""
     for device in devices:
         _sample_paths(route, device.root_folder)
+
+
+def too_long_below(route: Route, main_folder: str) -> str | None:
+    """The longest sample path below `main_folder` when Windows could not open it: the same
+    samples as the preview's, so that a main folder is refused exactly when saving the
+    connection on it would be."""
+    longest = max(
+        (
+            folders.on_device(main_folder, path)
+            for _kind, facts in _samples(route)
+            for _part, path in route.paths(facts)
+        ),
+        key=len,
+    )
+    return longest if folders.too_long_for_windows(main_folder, longest) else None
 
 
 def blob(document: Document, part: str) -> storage.Blob:

@@ -27,6 +27,7 @@ from ledgerdrop.connectors.presets.models import Connection, ConnectorSettings, 
 from ledgerdrop.core.database import in_turns
 from ledgerdrop.core.errors import Kind, ServiceError
 from ledgerdrop.core.tasks import background, enqueue_on_commit, enqueue_on_commit_after
+from ledgerdrop.delivery import folders as delivery_folders
 from ledgerdrop.delivery import services as delivery_services
 from ledgerdrop.delivery.models import Delivery, Device
 from ledgerdrop.delivery.wakeups import wake_on_commit
@@ -295,18 +296,35 @@ def disconnect(connection: Connection, *, by: User | None) -> None:
 def folders_for_device(device: Device) -> list[str]:
     """The dossier folders and sub-folders of every connection this device may receive
     documents for (see `devices_keeping_folders`), as soon as the connection is saved."""
-    if device.revoked_at is not None:
-        return []
     today = timezone.localdate()
     folders: set[str] = set()
-    served = Q(device=device) | Q(device__isnull=True)
-    connections = Connection.objects.filter(
-        served, firm=device.firm_id, app__in=_folder_apps()
-    ).select_related("dossier__company")
-    for connection in connections:
+    for connection in _folder_connections_of(device):
         for folder in routes.Route.of(connection).folders(today):
             folders.update((folder, folder.split("/")[0]))
     return sorted(folders)
+
+
+def check_main_folder(device: Device, main_folder: str) -> None:
+    """A device's new main folder is refused when a file of a connection it keeps the folders
+    of could not be opened on Windows below it, as saving the connection would be."""
+    for connection in _folder_connections_of(device):
+        too_long = routes.too_long_below(routes.Route.of(connection), main_folder)
+        if too_long is not None:
+            raise delivery_folders.main_folder_too_long(
+                connection.dossier.company.name, str(preset_of(connection.app).title), too_long
+            )
+
+
+def _folder_connections_of(device: Device) -> QuerySet[Connection]:
+    """The folder connections whose folders `device` keeps (see `devices_keeping_folders`)."""
+    if device.revoked_at is not None:
+        return Connection.objects.none()
+    served = Q(device=device) | Q(device__isnull=True)
+    return (
+        Connection.objects.filter(served, firm=device.firm_id, app__in=_folder_apps())
+        .select_related("dossier__company")
+        .order_by("id")
+    )
 
 
 # ---- what to send -------------------------------------------------------------------------
