@@ -423,7 +423,7 @@ class Runner:
         if not wanted or not self._bundles:
             return staged
 
-        def stage(part: BundlePart, data: bytes) -> None:
+        def stage(part: BundlePart, data: memoryview) -> None:
             offer = wanted[part.id]
             try:
                 staged[offer.id] = placer.stage_bytes(
