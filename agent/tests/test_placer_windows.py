@@ -99,7 +99,7 @@ def test_files_are_made_durable_one_by_one_where_there_is_no_syncfs(
 
     placer.make_durable(files=[staged], folders=[placer.staging])
 
-    assert staged.read_bytes() == UBL
+    assert Path(staged).read_bytes() == UBL
 
 
 def test_a_drive_without_hard_links_falls_back_and_still_never_overwrites(

@@ -208,8 +208,8 @@ class Placer:
         # Paths as strings on the per-file path: pathlib's parsing cost as much as the syscalls.
         self._base_name = str(self._base)
         self._staging_prefix = _child(str(self.staging), "delivery-")
-        # Folders seen or made since the last `prepare()` (once per poll): not asked about again
-        # for every file placed into them.
+        # Folders seen or made: not asked about again for every file placed into them. One
+        # removed since (or a drive swapped) is noticed by the placement itself, and made again.
         self._folders: set[str] = set()
 
     def prepare(self) -> None:
@@ -232,7 +232,6 @@ class Placer:
                 f"the main folder {self.root} is not writable by this user",
                 permanent=False,
             )
-        self._folders = set()  # the drive may have been swapped, folders removed
 
     def clear_staging(self) -> int:
         """Remove what an interrupted run left in the staging folder; return how many files."""
@@ -252,7 +251,8 @@ class Placer:
         problems: list[PlacementError] = []
         for folder in folders:
             try:
-                self._folder(check_relative_path(folder))
+                # Asked every time: a listed folder someone removed is made again at once.
+                self._ensure_folder(self._base.joinpath(*check_relative_path(folder)))
             except PlacementError as exc:
                 problems.append(exc)
             except OSError as exc:
@@ -289,10 +289,11 @@ class Placer:
         data: bytes | memoryview,
         *,
         sync: bool = True,
-    ) -> Path:
+    ) -> str:
         """Like `stage`, for bytes already in memory: written, then verified as read back from
         the disk through the same handle (one hash per file, one open). With `sync=False` the
-        caller makes the file durable (`make_durable`) before placing."""
+        caller makes the file durable (`make_durable`) before placing. The staged file's path
+        is returned as a string: a Path costs more to make than the file's syscalls."""
         if len(data) != size:
             raise ChecksumMismatchError(f"got {len(data)} bytes, expected {size}")
         path = self._staging_name(delivery_id)
@@ -315,9 +316,9 @@ class Placer:
         except BaseException:
             _remove(path)
             raise
-        return Path(path)
+        return path
 
-    def place(self, staged: Path, relative_path: str, sha256: str) -> Placement:
+    def place(self, staged: str | Path, relative_path: str, sha256: str) -> Placement:
         """Move a verified staged file to `relative_path`, or beside it as `name (2).ext` when a
         different file already holds the name. Never overwrites; the staged file is consumed."""
         [placement] = self.place_many([(staged, relative_path, sha256)])
@@ -326,7 +327,7 @@ class Placer:
         return placement
 
     def place_many(
-        self, files: Iterable[tuple[Path, str, str]]
+        self, files: Iterable[tuple[str | Path, str, str]]
     ) -> list[Placement | PlacementError]:
         """`place` for several staged files `(staged, relative_path, sha256)`, in order, with one
         fsync per folder instead of one per file: the placements are durable on return."""
@@ -352,7 +353,9 @@ class Placer:
                         results[index] = problem
         return results
 
-    def make_durable(self, files: Iterable[Path] = (), folders: Iterable[str | Path] = ()) -> None:
+    def make_durable(
+        self, files: Iterable[str | Path] = (), folders: Iterable[str | Path] = ()
+    ) -> None:
         """fsync these files and folders. On Linux one syncfs() of the main folder's file
         system does it for a whole batch at once: a journal commit per batch, not per file."""
         if _syncfs is not None:
