@@ -90,6 +90,19 @@ def test_bytes_changed_on_their_way_to_the_disk_are_caught_before_placement(
     assert not (root / "ACME01").exists()
 
 
+def test_bytes_are_read_back_and_checked_where_there_is_no_preadv(
+    placer: Placer, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows' path: the staged file is read back through a file object.
+    monkeypatch.setattr(placer_module, "_preadv", None)
+    placed = place_bytes(placer, 13, "ACME01/ventes/f.xml", UBL)
+    with pytest.raises(ChecksumMismatchError):
+        placer.stage_bytes(14, len(UBL), sha(UBL[::-1]), UBL)
+
+    assert (root / placed).read_bytes() == UBL
+    assert list(placer.staging.iterdir()) == []
+
+
 def test_files_are_made_durable_one_by_one_where_there_is_no_syncfs(
     placer: Placer, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

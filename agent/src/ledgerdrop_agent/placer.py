@@ -563,6 +563,8 @@ def _verify_on_disk(path: Path, size: int, sha256: str) -> None:
 
 
 _read_buffers = threading.local()
+# Unix only (Linux, macOS 11+); Windows reads through a file object instead.
+_preadv: Callable[[int, list[memoryview], int], int] | None = getattr(os, "preadv", None)
 
 
 def _read_buffer() -> memoryview:
@@ -579,14 +581,21 @@ def _verify_handle(fd: int, size: int, sha256: str) -> None:
     actual_size = os.fstat(fd).st_size
     if actual_size != size:
         raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
-    os.lseek(fd, 0, os.SEEK_SET)
     digest = hashlib.sha256()
     buffer = _read_buffer()
     remaining = size  # the size is checked already: no read to find the end
-    with open(fd, "rb", buffering=0, closefd=False) as handle:
-        while remaining and (count := handle.readinto(buffer[: min(remaining, _READ_BACK)])):
+    if _preadv is not None:  # read at an offset, into the buffer: no seek, no file object
+        offset = 0
+        while remaining and (count := _preadv(fd, [buffer[: min(remaining, _READ_BACK)]], offset)):
             digest.update(buffer[:count])
             remaining -= count
+            offset += count
+    else:  # Windows
+        os.lseek(fd, 0, os.SEEK_SET)
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            while remaining and (count := handle.readinto(buffer[: min(remaining, _READ_BACK)])):
+                digest.update(buffer[:count])
+                remaining -= count
     if (actual := digest.hexdigest()) != sha256:
         raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
 
