@@ -42,3 +42,30 @@ def test_a_problem_keeps_the_time_it_first_appeared(tmp_path: Path) -> None:
     summary = journal.summary()
     assert (summary.failed, summary.placed_not_acked) == (1, 0)
     journal.close()
+
+
+def test_a_long_list_of_offers_is_looked_up_at_once_and_unknown_ones_are_absent(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.mark_placed_many((n, SHA, f"A/{n}.xml", f"A/{n}.xml") for n in range(0, 2000, 2))
+
+    found = journal.get_many(range(2000))
+
+    assert sorted(found) == list(range(0, 2000, 2))
+    assert found[1998].placed_path == "A/1998.xml"
+    assert found[1998].state is State.PLACED
+    journal.close()
+
+
+def test_a_batch_of_acknowledgements_longer_than_one_statement_is_recorded(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.mark_placed_many((n, SHA, f"A/{n}.xml", f"A/{n}.xml") for n in range(1, 2001))
+
+    journal.mark_acked(range(1, 2001))
+
+    assert journal.placed_not_acked() == []
+    assert journal.summary().acked == 2000
+    journal.close()

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import errno
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
+from ledgerdrop_agent import placer as placer_module
 from ledgerdrop_agent.placer import (
     ChecksumMismatchError,
     PlacementError,
@@ -34,9 +37,15 @@ def deliver(placer: Placer, delivery_id: int, path: str, data: bytes) -> str:
     return placer.place(staged, path, sha(data)).placed_path
 
 
-@pytest.fixture(params=[True, False], ids=["hard-link", "no-links"])
+# Each way a file can be moved into place: a rename that refuses to replace (Linux), a hard
+# link (where there is no such rename), a name reserved then renamed into (no links either).
+@pytest.fixture(
+    params=[(True, True), (False, True), (False, False)],
+    ids=["no-replace-rename", "hard-link", "no-links"],
+)
 def placer(request: pytest.FixtureRequest, root: Path) -> Placer:
-    prepared = Placer(root, hard_links=request.param)
+    no_replace_rename, hard_links = request.param
+    prepared = Placer(root, hard_links=hard_links, no_replace_rename=no_replace_rename)
     prepared.prepare()
     return prepared
 
@@ -198,3 +207,54 @@ def test_listed_folders_are_created_and_hostile_ones_refused(placer: Placer, roo
     assert (root / "ACME01/ventes").is_dir()
     assert [p.reason for p in problems] == ["unsafe_path", "unsafe_path"]
     assert not (root.parent / "escape").exists()
+
+
+@pytest.mark.skipif(placer_module._rename_no_replace is None, reason="no renameat2 here")
+def test_the_no_replace_rename_refuses_a_taken_name_and_leaves_both_files(root: Path) -> None:
+    rename_no_replace = placer_module._rename_no_replace
+    assert rename_no_replace is not None
+    (root / "staged").write_bytes(INVOICE)
+    (root / "taken").write_bytes(b"the accountant's own file")
+
+    with pytest.raises(FileExistsError):
+        rename_no_replace(str(root / "staged"), str(root / "taken"))
+
+    assert (root / "staged").read_bytes() == INVOICE
+    assert (root / "taken").read_bytes() == b"the accountant's own file"
+
+
+def test_a_file_system_without_the_no_replace_rename_falls_back_to_links_for_good(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[str] = []
+
+    def unsupported(source: str, target: str) -> None:
+        attempts.append(target)
+        raise OSError(errno.EINVAL, "Invalid argument", source, None, target)
+
+    monkeypatch.setattr(placer_module, "_rename_no_replace", unsupported)
+    placer = Placer(root)
+    placer.prepare()
+    (root / "A").mkdir()
+    (root / "A/f.xml").write_bytes(b"the accountant's own file")
+
+    first = deliver(placer, 1, "A/f.xml", INVOICE)
+    second = deliver(placer, 2, "A/g.xml", OTHER_INVOICE)
+
+    assert (first, second) == ("A/f (2).xml", "A/g.xml")
+    assert (root / "A/f.xml").read_bytes() == b"the accountant's own file"
+    assert (root / first).read_bytes() == INVOICE
+    assert (root / second).read_bytes() == OTHER_INVOICE
+    assert list(placer.staging.iterdir()) == []
+    assert len(attempts) == 1  # asked once, not for every file
+
+
+def test_a_folder_removed_between_two_files_is_made_again(placer: Placer, root: Path) -> None:
+    deliver(placer, 1, "ACME01/achats/f.xml", INVOICE)
+    shutil.rmtree(root / "ACME01")
+
+    placed = deliver(placer, 2, "ACME01/achats/g.xml", OTHER_INVOICE)
+
+    assert placed == "ACME01/achats/g.xml"
+    assert (root / placed).read_bytes() == OTHER_INVOICE
+    assert list(placer.staging.iterdir()) == []

@@ -275,10 +275,11 @@ class DeviceClient:
         raise ServerUnavailable(f"GET {url}: {failure}")
 
     def download_many(
-        self, expected: Mapping[int, int], on_part: Callable[[BundlePart, bytes], None]
+        self, expected: Mapping[int, int], on_part: Callable[[BundlePart, memoryview], None]
     ) -> bool:
         """Fetch several deliveries (`expected`: id → announced size) in one request, handing
-        each file to `on_part` as soon as its bytes are in: only one file is ever in memory.
+        each file to `on_part` as soon as its bytes are in: only one file is ever in memory
+        (a view into the received bytes, valid during the call).
         False from a server that has no bundles (then each file is fetched on its own); ids the
         server left out are simply not handed over. A bundle that breaks the announced sizes
         raises `ServerUnavailable`, keeping the files handed over before."""
@@ -419,30 +420,33 @@ def _metered(response: httpx.Response, allowed: int, meter: _Meter) -> Iterator[
 
 def _bundle_parts(
     chunks: Iterator[bytes], expected: Mapping[int, int]
-) -> Iterator[tuple[BundlePart, bytes]]:
+) -> Iterator[tuple[BundlePart, memoryview]]:
     """Split a bundle as it arrives: per file a `BundlePart` JSON line, then exactly its
-    `size` bytes, which must be the size its offer announced. A chunk holding several whole
-    files is sliced, not copied into a buffer first: each byte is copied once on its way."""
+    `size` bytes, which must be the size its offer announced. Files are handed over as views
+    into the received chunks, not copies; only a file spanning chunks is joined into one."""
     buffer = b""
+    view = memoryview(buffer)
     start = 0  # where the unread part of `buffer` begins
     seen: set[int] = set()
 
     def fill(count: int) -> bool:
         """At least `count` unread bytes in `buffer`, unless the bundle ends first."""
-        nonlocal buffer, start
+        nonlocal buffer, view, start
         if len(buffer) - start >= count:
             return True
-        pieces = [buffer[start:]]
-        have = len(pieces[0])
+        rest = view[start:]
+        received: list[bytes] = []
+        have = len(rest)
         while have < count:
             chunk = next(chunks, None)
             if chunk is None:
-                buffer, start = b"".join(pieces), 0
-                return False
-            pieces.append(chunk)
+                break
+            received.append(chunk)
             have += len(chunk)
-        buffer, start = b"".join(pieces), 0
-        return True
+        # A lone chunk is taken as it is; else the unread rest and the chunks are joined.
+        buffer = received[0] if not rest and len(received) == 1 else b"".join([rest, *received])
+        view, start = memoryview(buffer), 0
+        return have >= count
 
     while fill(1):
         while (end := buffer.find(b"\n", start, start + MAX_BUNDLE_HEADER)) < 0:
@@ -463,7 +467,7 @@ def _bundle_parts(
         start = end + 1
         if not fill(part.size):
             raise ServerUnavailable(f"a bundle ended inside delivery {part.id}")
-        data = buffer[start : start + part.size]
+        data = view[start : start + part.size]
         start += part.size
         yield part, data
 
@@ -489,7 +493,7 @@ def _read_small(response: httpx.Response) -> httpx.Response:
 
 def read_bundle(data: bytes, expected: Mapping[int, int]) -> dict[int, bytes]:
     """A whole bundle's files by id (`expected`: id → size), checked as `download_many` does."""
-    return {part.id: content for part, content in _bundle_parts(iter([data]), expected)}
+    return {part.id: bytes(content) for part, content in _bundle_parts(iter([data]), expected)}
 
 
 def _body(model: BaseModel, *, exclude_defaults: bool = False) -> Any:

@@ -33,6 +33,15 @@ CREATE TABLE IF NOT EXISTS main_folders (path TEXT PRIMARY KEY, marked_at TEXT N
 """
 
 
+# Ids per `IN (…)` list: older SQLite builds allow 999 parameters per statement.
+_MAX_IDS = 900
+_MARK_ACKED = "UPDATE deliveries SET state = ?, acked_at = ?, updated_at = ?"
+_SELECT_ENTRIES = (
+    "SELECT id, sha256, relative_path, placed_path, state, problem_since, last_error"
+    " FROM deliveries"
+)
+
+
 class State(StrEnum):
     PENDING = "pending"  # seen, blocked by a local problem before it could be staged
     STAGED = "staged"  # written by earlier versions; staging is cleared on start anyway
@@ -89,23 +98,30 @@ class Journal:
             self._db.close()
 
     def get(self, delivery_id: int) -> Entry | None:
+        return self.get_many([delivery_id]).get(delivery_id)
+
+    def get_many(self, delivery_ids: Iterable[int]) -> dict[int, Entry]:
+        """The entries of these deliveries that the journal has, by id: one query per few
+        hundred, not one per delivery offered."""
+        ids = list(delivery_ids)
+        rows: list[tuple[int, str, str, str | None, str, str | None, str | None]] = []
         with self._lock:
-            row = self._db.execute(
-                "SELECT id, sha256, relative_path, placed_path, state, problem_since, last_error"
-                " FROM deliveries WHERE id = ?",
-                (delivery_id,),
-            ).fetchone()
-        if row is None:
-            return None
-        return Entry(
-            id=row[0],
-            sha256=row[1],
-            relative_path=row[2],
-            placed_path=row[3],
-            state=State(row[4]),
-            problem_since=_parse(row[5]),
-            last_error=row[6],
-        )
+            for start in range(0, len(ids), _MAX_IDS):
+                chunk = ids[start : start + _MAX_IDS]
+                query = _SELECT_ENTRIES + f" WHERE id IN ({_placeholders(len(chunk))})"
+                rows += self._db.execute(query, chunk).fetchall()
+        return {
+            row[0]: Entry(
+                id=row[0],
+                sha256=row[1],
+                relative_path=row[2],
+                placed_path=row[3],
+                state=State(row[4]),
+                problem_since=_parse(row[5]),
+                last_error=row[6],
+            )
+            for row in rows
+        }
 
     def mark_placed(
         self, delivery_id: int, sha256: str, relative_path: str, placed_path: str
@@ -116,19 +132,20 @@ class Journal:
         """Record `(id, sha256, relative_path, placed_path)` placements in one transaction: one
         sync of the journal for a whole batch of files."""
         stamp = now().isoformat()
-        rows = list(placed)
         with self._lock, self._db:
+            # One statement per row (an upsert), not an insert then an update.
             self._db.executemany(
-                "INSERT OR IGNORE INTO deliveries"
-                " (id, sha256, relative_path, state, first_seen_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(i, sha, rel, State.PENDING, stamp, stamp) for i, sha, rel, _ in rows],
-            )
-            self._db.executemany(
-                "UPDATE deliveries SET state = ?, sha256 = ?, relative_path = ?, placed_path = ?,"
-                " placed_at = COALESCE(placed_at, ?),"
-                " updated_at = ?, problem_since = NULL, last_error = NULL WHERE id = ?",
-                [(State.PLACED, sha, rel, path, stamp, stamp, i) for i, sha, rel, path in rows],
+                "INSERT INTO deliveries (id, sha256, relative_path, placed_path, state,"
+                " first_seen_at, updated_at, placed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+                " sha256 = excluded.sha256, relative_path = excluded.relative_path,"
+                " placed_path = excluded.placed_path,"
+                " placed_at = COALESCE(deliveries.placed_at, excluded.placed_at),"
+                " updated_at = excluded.updated_at, problem_since = NULL, last_error = NULL",
+                [
+                    (i, sha, rel, path, State.PLACED, stamp, stamp, stamp)
+                    for i, sha, rel, path in placed
+                ],
             )
 
     def placed_not_acked(self, limit: int = 1000) -> list[Entry]:
@@ -142,11 +159,13 @@ class Journal:
 
     def mark_acked(self, delivery_ids: Iterable[int]) -> None:
         stamp = now().isoformat()
+        ids = list(delivery_ids)
         with self._lock, self._db:
-            self._db.executemany(
-                "UPDATE deliveries SET state = ?, acked_at = ?, updated_at = ? WHERE id = ?",
-                [(State.ACKED, stamp, stamp, i) for i in delivery_ids],
-            )
+            # One statement per few hundred rows: an acknowledged batch is a few hundred files.
+            for start in range(0, len(ids), _MAX_IDS):
+                chunk = ids[start : start + _MAX_IDS]
+                query = _MARK_ACKED + f" WHERE id IN ({_placeholders(len(chunk))})"
+                self._db.execute(query, [State.ACKED, stamp, stamp, *chunk])
 
     def note_problem(
         self, delivery_id: int, sha256: str, relative_path: str, message: str
@@ -266,6 +285,11 @@ class Journal:
                     )
             finally:
                 self._db.execute("PRAGMA synchronous=FULL")
+
+
+def _placeholders(count: int) -> str:
+    """`?, ?, …` for an `IN (…)` list: only placeholders go into the SQL, never values."""
+    return ",".join("?" * count)
 
 
 def _parse(value: str | None) -> datetime | None:

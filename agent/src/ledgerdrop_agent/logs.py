@@ -15,7 +15,11 @@ _FIELDS = "ledgerdrop_fields"
 
 
 def event(logger: logging.Logger, level: int, name: str, **fields: Any) -> None:
-    logger.log(level, name, extra={_FIELDS: fields})
+    # Not `logger.log`: it looks up the caller's file and line for every record (a walk up the
+    # stack, at a line per placed file), and no formatter here shows them.
+    if logger.isEnabledFor(level):
+        extra = {_FIELDS: fields}
+        logger.handle(logger.makeRecord(logger.name, level, "", 0, name, (), None, extra=extra))
 
 
 def render_fields(record: logging.LogRecord) -> str:

@@ -2,10 +2,12 @@
 never over another file, never twice.
 
 The order is fixed: download into `<main folder>/.ledgerdrop-staging/`, fsync, verify size and
-SHA-256 of the file as it lies on disk, then link the staged file into place (a hard link fails
-if the name is taken, so nothing is ever overwritten), fsync the folder. Only then may the
-caller journal and ack. Windows specifics (binary mode, long paths, files held open by another
-program, no hard links on FAT or some shares) are in `winfs`.
+SHA-256 of the file as it lies on disk, then move the staged file into place with an operation
+that fails if the name is taken, so that nothing is ever overwritten (on Linux a rename with
+RENAME_NOREPLACE, one metadata change; elsewhere, or where the file system lacks it, a hard link
+then the staged name's removal), fsync the folder. Only then may the caller journal and ack.
+Windows specifics (binary mode, long paths, files held open by another program, no hard links
+on FAT or some shares) are in `winfs`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import os
 import platform
 import re
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,6 +55,8 @@ _RESERVED_NAMES = frozenset(
     + [f"LPT{n}" for n in range(1, 10)]
 )
 _PUNCTUATION = frozenset(" -_.()")
+# Most names are plain ASCII: checked by one regular expression instead of char by char.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9 ._()-]*")
 _WINDOWS_PATH = re.compile(r"^([A-Za-z]:|\\\\|//)|\\")
 # Binary: in the C runtime's default text mode, Windows would write every \n as \r\n.
 _CREATE = os.O_WRONLY | os.O_CREAT | O_BINARY
@@ -113,9 +119,12 @@ def _check_segment(path: str, segment: str) -> None:
         raise UnsafePathError(
             path, f"segment {segment!r} starts with a space or ends with . or space"
         )
-    for char in segment:
-        if not (char in _PUNCTUATION or (char.isascii() and char.isalnum()) or _is_letter(char)):
-            raise UnsafePathError(path, f"character {char!r} is not allowed")
+    if not _PLAIN_SEGMENT.fullmatch(segment):
+        for char in segment:
+            if not (
+                char in _PUNCTUATION or (char.isascii() and char.isalnum()) or _is_letter(char)
+            ):
+                raise UnsafePathError(path, f"character {char!r} is not allowed")
     if segment.split(".")[0].rstrip(" ").upper() in _RESERVED_NAMES:
         raise UnsafePathError(path, f"{segment!r} is a reserved name on Windows")
 
@@ -187,12 +196,21 @@ class Placement:
 class Placer:
     """Places files under one main folder. Safe to use from several threads at once."""
 
-    def __init__(self, root: Path, *, hard_links: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, hard_links: bool = True, no_replace_rename: bool = True
+    ) -> None:
         self.root = root
         # Every file operation goes through the long-path form on Windows; `root` stays as set.
         self._base = extended(root)
         self.staging = self._base / STAGING_FOLDER
         self._hard_links = hard_links
+        self._no_replace_rename = no_replace_rename and _rename_no_replace is not None
+        # Paths as strings on the per-file path: pathlib's parsing cost as much as the syscalls.
+        self._base_name = str(self._base)
+        self._staging_prefix = _child(str(self.staging), "delivery-")
+        # Folders seen or made: not asked about again for every file placed into them. One
+        # removed since (or a drive swapped) is noticed by the placement itself, and made again.
+        self._folders: set[str] = set()
 
     def prepare(self) -> None:
         """Check the main folder and create the staging folder; never create the main folder:
@@ -233,6 +251,7 @@ class Placer:
         problems: list[PlacementError] = []
         for folder in folders:
             try:
+                # Asked every time: a listed folder someone removed is made again at once.
                 self._ensure_folder(self._base.joinpath(*check_relative_path(folder)))
             except PlacementError as exc:
                 problems.append(exc)
@@ -241,7 +260,10 @@ class Placer:
         return problems
 
     def staging_file(self, delivery_id: int) -> Path:
-        return self.staging / f"delivery-{delivery_id}.part"
+        return Path(self._staging_name(delivery_id))
+
+    def _staging_name(self, delivery_id: int) -> str:
+        return f"{self._staging_prefix}{delivery_id}.part"
 
     def stage(
         self, delivery_id: int, size: int, sha256: str, fill: Callable[[BinaryIO], None]
@@ -260,28 +282,43 @@ class Placer:
         return path
 
     def stage_bytes(
-        self, delivery_id: int, size: int, sha256: str, data: bytes, *, sync: bool = True
-    ) -> Path:
+        self,
+        delivery_id: int,
+        size: int,
+        sha256: str,
+        data: bytes | memoryview,
+        *,
+        sync: bool = True,
+    ) -> str:
         """Like `stage`, for bytes already in memory: written, then verified as read back from
         the disk through the same handle (one hash per file, one open). With `sync=False` the
-        caller makes the file durable (`make_durable`) before placing."""
+        caller makes the file durable (`make_durable`) before placing. The staged file's path
+        is returned as a string: a Path costs more to make than the file's syscalls."""
         if len(data) != size:
             raise ChecksumMismatchError(f"got {len(data)} bytes, expected {size}")
-        path = self.staging_file(delivery_id)
-        with _removed_on_error(path):
-            fd = retry_shared(lambda: os.open(path, _CREATE_READABLE | os.O_TRUNC, 0o644))
+        path = self._staging_name(delivery_id)
+        try:
+            fd = retry_shared(partial(os.open, path, _CREATE_READABLE | os.O_TRUNC, 0o644))
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                written = os.write(fd, data)
+                if written < size:  # a short write (a signal, a nearly full disk): the rest
+                    view = memoryview(data)[written:]
+                    while view:
+                        view = view[os.write(fd, view) :]
                 if sync:
                     os.fsync(fd)
                 _verify_handle(fd, size, sha256)
             finally:
                 os.close(fd)
+        except OSError as exc:
+            _remove(path)
+            raise local_problem(exc, f"cannot write {plain(Path(path))}") from exc
+        except BaseException:
+            _remove(path)
+            raise
         return path
 
-    def place(self, staged: Path, relative_path: str, sha256: str) -> Placement:
+    def place(self, staged: str | Path, relative_path: str, sha256: str) -> Placement:
         """Move a verified staged file to `relative_path`, or beside it as `name (2).ext` when a
         different file already holds the name. Never overwrites; the staged file is consumed."""
         [placement] = self.place_many([(staged, relative_path, sha256)])
@@ -290,15 +327,15 @@ class Placer:
         return placement
 
     def place_many(
-        self, files: Iterable[tuple[Path, str, str]]
+        self, files: Iterable[tuple[str | Path, str, str]]
     ) -> list[Placement | PlacementError]:
         """`place` for several staged files `(staged, relative_path, sha256)`, in order, with one
         fsync per folder instead of one per file: the placements are durable on return."""
         results: list[Placement | PlacementError] = []
-        written: dict[Path, list[int]] = {}
+        written: dict[str, list[int]] = {}
         for staged, relative_path, sha256 in files:
             try:
-                placement, folder = self._place(staged, relative_path, sha256)
+                placement, folder = self._place(os.fspath(staged), relative_path, sha256)
             except PlacementError as exc:
                 results.append(exc)
                 continue
@@ -316,7 +353,9 @@ class Placer:
                         results[index] = problem
         return results
 
-    def make_durable(self, files: Iterable[Path] = (), folders: Iterable[Path] = ()) -> None:
+    def make_durable(
+        self, files: Iterable[str | Path] = (), folders: Iterable[str | Path] = ()
+    ) -> None:
         """fsync these files and folders. On Linux one syncfs() of the main folder's file
         system does it for a whole batch at once: a journal commit per batch, not per file."""
         if _syncfs is not None:
@@ -331,24 +370,24 @@ class Placer:
         for path in files:
             flush_file(path)
         for folder in folders:
-            fsync_folder(folder)
+            fsync_folder(Path(folder))
 
-    def _place(
-        self, staged: Path, relative_path: str, sha256: str
-    ) -> tuple[Placement, Path | None]:
-        """Link into place; the folder returned (if any) still needs an fsync."""
+    def _place(self, staged: str, relative_path: str, sha256: str) -> tuple[Placement, str | None]:
+        """Move into place; the folder returned (if any) still needs an fsync."""
         segments = check_relative_path(relative_path)
-        target = self._base.joinpath(*segments)
+        name, parents = segments[-1], segments[:-1]
         try:
-            self._ensure_folder(target.parent)
+            folder = self._folder(parents)
             for number in range(1, MAX_SUFFIX + 1):
-                candidate = target if number == 1 else _numbered(target, number)
-                if self._claim(staged, candidate):
-                    placement = Placement(self._relative(candidate), already_there=False)
-                    return placement, candidate.parent
-                if _same_file(candidate, sha256):
+                candidate = name if number == 1 else _numbered(name, number)
+                path = _child(folder, candidate)
+                if self._claim_in(folder, parents, staged, path):
+                    placement = Placement("/".join((*parents, candidate)), already_there=False)
+                    return placement, folder
+                if _same_file(path, sha256):
                     _remove(staged)
-                    return Placement(self._relative(candidate), already_there=True), None
+                    placement = Placement("/".join((*parents, candidate)), already_there=True)
+                    return placement, None
         except OSError as exc:
             _remove(staged)
             raise local_problem(exc, f"cannot place {relative_path}") from exc
@@ -358,6 +397,28 @@ class Placer:
             f"{MAX_SUFFIX} different files already named like {relative_path}",
             permanent=True,
         )
+
+    def _claim_in(self, folder: str, parents: tuple[str, ...], staged: str, path: str) -> bool:
+        """`_claim`, making the folder again if it went since it was last seen (someone tidied
+        the dossiers up while files were being placed)."""
+        try:
+            return self._claim(staged, path)
+        except FileNotFoundError:
+            if folder not in self._folders:
+                raise
+        self._folders.discard(folder)
+        self._folder(parents)
+        return self._claim(staged, path)
+
+    def _folder(self, segments: tuple[str, ...]) -> str:
+        """The folder below the main folder at `segments`, made (as `mkdir -p`) if missing."""
+        folder = self._base_name
+        for segment in segments:
+            folder = _child(folder, segment)
+        if folder not in self._folders:
+            self._ensure_folder(self._base.joinpath(*segments))
+            self._folders.add(folder)
+        return folder
 
     def _ensure_folder(self, folder: Path) -> None:
         """`mkdir -p` below the main folder, each new entry made durable: a file fsynced into a
@@ -371,11 +432,22 @@ class Placer:
                 path.mkdir()
             fsync_folder(path.parent)
 
-    def _claim(self, staged: Path, candidate: Path) -> bool:
+    def _claim(self, staged: str, candidate: str) -> bool:
         """Put `staged` at `candidate` if the name is free; False if it is taken."""
+        if self._no_replace_rename and _rename_no_replace is not None:
+            try:
+                _rename_no_replace(staged, candidate)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in _NO_RENAME_NOREPLACE:
+                    raise
+                self._no_replace_rename = False  # this file system lacks it: links from now on
+            else:
+                return True
         if self._hard_links:
             try:
-                retry_shared(lambda: os.link(staged, candidate))
+                retry_shared(partial(os.link, staged, candidate))
             except FileExistsError:
                 return False
             except OSError as exc:
@@ -385,9 +457,9 @@ class Placer:
             else:
                 # Placed: a staged copy an antivirus still holds is cleared on the next start.
                 with contextlib.suppress(OSError):
-                    retry_shared(staged.unlink)
+                    retry_shared(partial(os.unlink, staged))
                 return True
-        return self._claim_without_links(staged, candidate)
+        return self._claim_without_links(Path(staged), Path(candidate))
 
     def _claim_without_links(self, staged: Path, candidate: Path) -> bool:
         if os.name == "nt":  # On Windows a rename refuses to replace an existing file.
@@ -424,6 +496,39 @@ class Placer:
         return path.relative_to(self._base).as_posix()
 
 
+# How a Linux file system (or a kernel, or a container's seccomp filter) says it has no
+# RENAME_NOREPLACE, as opposed to: the name is taken, or access is denied.
+_NO_RENAME_NOREPLACE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP})
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _load_rename_no_replace() -> Callable[[str, str], None] | None:
+    """renameat2(..., RENAME_NOREPLACE) (Linux 3.15, glibc 2.28): a rename that fails with
+    EEXIST instead of replacing a file. Elsewhere None: Windows' rename never replaces, but
+    is already what the fallback does there."""
+    if sys.platform != "linux":
+        return None
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+
+    def rename_no_replace(source: str, target: str) -> None:
+        encoded = os.fsencode(target)
+        if renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, encoded, _RENAME_NOREPLACE):
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error), source, None, target)
+
+    return rename_no_replace
+
+
+_rename_no_replace = _load_rename_no_replace()
+
+
 def _load_syncfs() -> Callable[[int], int] | None:
     # Linux only; syncfs reports write-back errors since Linux 5.8.
     if sys.platform != "linux":
@@ -439,8 +544,12 @@ def _load_syncfs() -> Callable[[int], int] | None:
 _syncfs = _load_syncfs()
 
 
-def _numbered(target: Path, number: int) -> Path:
-    return target.with_name(f"{target.stem} ({number}){target.suffix}")
+def _numbered(name: str, number: int) -> str:
+    """`f.xml` → `f (2).xml`, splitting the extension as pathlib does."""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return f"{name[:dot]} ({number}){name[dot:]}"
+    return f"{name} ({number})"
 
 
 def _verify_on_disk(path: Path, size: int, sha256: str) -> None:
@@ -453,24 +562,47 @@ def _verify_on_disk(path: Path, size: int, sha256: str) -> None:
         raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
 
 
+_read_buffers = threading.local()
+# Unix only (Linux, macOS 11+); Windows reads through a file object instead.
+_preadv: Callable[[int, list[memoryview], int], int] | None = getattr(os, "preadv", None)
+
+
+def _read_buffer() -> memoryview:
+    """This thread's buffer for reading staged files back: one allocation per thread, not one
+    per read (a fresh buffer of a few hundred kilobytes costs page faults every time)."""
+    buffer: memoryview | None = getattr(_read_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _read_buffers.buffer = memoryview(bytearray(_READ_BACK))
+    return buffer
+
+
 def _verify_handle(fd: int, size: int, sha256: str) -> None:
     """`_verify_on_disk` through a handle the file was just written with: read from its start."""
     actual_size = os.fstat(fd).st_size
     if actual_size != size:
         raise ChecksumMismatchError(f"got {actual_size} bytes, expected {size}")
-    os.lseek(fd, 0, os.SEEK_SET)
     digest = hashlib.sha256()
+    buffer = _read_buffer()
     remaining = size  # the size is checked already: no read to find the end
-    while remaining and (chunk := os.read(fd, min(remaining, _READ_BACK))):
-        digest.update(chunk)
-        remaining -= len(chunk)
+    if _preadv is not None:  # read at an offset, into the buffer: no seek, no file object
+        offset = 0
+        while remaining and (count := _preadv(fd, [buffer[: min(remaining, _READ_BACK)]], offset)):
+            digest.update(buffer[:count])
+            remaining -= count
+            offset += count
+    else:  # Windows
+        os.lseek(fd, 0, os.SEEK_SET)
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            while remaining and (count := handle.readinto(buffer[: min(remaining, _READ_BACK)])):
+                digest.update(buffer[:count])
+                remaining -= count
     if (actual := digest.hexdigest()) != sha256:
         raise ChecksumMismatchError(f"SHA-256 {actual}, expected {sha256}")
 
 
-def _same_file(path: Path, sha256: str) -> bool:
+def _same_file(path: str, sha256: str) -> bool:
     try:
-        return path.is_file() and sha256_of(path) == sha256
+        return Path(path).is_file() and sha256_of(Path(path)) == sha256
     except FileNotFoundError:
         return False
 
@@ -489,6 +621,10 @@ def _removed_on_error(path: Path) -> Iterator[None]:
         raise
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+def _remove(path: str | Path) -> None:
+    Path(path).unlink(missing_ok=True)
+
+
+def _child(folder: str, name: str) -> str:
+    """`folder`/`name` as a string, for a name without separators (a checked segment)."""
+    return folder + name if folder.endswith(os.sep) else folder + os.sep + name

@@ -220,8 +220,9 @@ class Runner:
         )
         result = CycleResult(frozenset(o.id for o in offers.deliveries))
         todo: list[Offer] = []
+        entries = self.journal.get_many(offer.id for offer in offers.deliveries)
         for offer in offers.deliveries:
-            known = self._already_placed(offer)
+            known = self._already_placed(offer, entries.get(offer.id))
             if known is None:
                 todo.append(offer)
             else:
@@ -290,13 +291,12 @@ class Runner:
             else:
                 self.journal.mark_acked([entry.id])
 
-    def _already_placed(self, offer: Offer) -> Outcome | None:
+    def _already_placed(self, offer: Offer, entry: Entry | None) -> Outcome | None:
         # The journal's word is final: a placed file may since have been imported and moved
         # away by the accounting software, and placing it again would import it twice. So is
         # an offer the server makes again after a restore of an older backup, which forgot
         # the acknowledgement. Only the same bytes under the same name are that file: a server
         # restored from a backup may give a forgotten delivery's id to another one.
-        entry = self.journal.get(offer.id)
         if entry is None or entry.state not in {State.PLACED, State.ACKED}:
             return None
         same_file = entry.sha256 == offer.sha256 and entry.relative_path == offer.relative_path
@@ -369,7 +369,7 @@ class Runner:
                 safe.append(offer)
         from_bundle = self._fetch_bundle(placer, safe)
         unreachable: ClientError | None = None
-        staged: list[tuple[Offer, Path]] = []
+        staged: list[tuple[Offer, str | Path]] = []
         for offer in safe:
             if unreachable is None and self._stopping.is_set():
                 unreachable = Cancelled("stopped")
@@ -394,7 +394,7 @@ class Runner:
         except OSError as exc:
             problem = local_problem(exc, "cannot make the downloaded files durable")
             for offer, staged_file in staged:
-                staged_file.unlink(missing_ok=True)
+                Path(staged_file).unlink(missing_ok=True)
                 outcomes[offer.id] = self._problem(offer, problem)
             staged = []
         placements = placer.place_many((path, o.relative_path, o.sha256) for o, path in staged)
@@ -415,15 +415,15 @@ class Runner:
                 self.observer.delivery_done(outcome)
         return result
 
-    def _fetch_bundle(self, placer: Placer, offers: list[Offer]) -> dict[int, Path]:
+    def _fetch_bundle(self, placer: Placer, offers: list[Offer]) -> dict[int, str]:
         """Stage the small files of `offers` from one bundle; the others (left out by the
         server, too big, corrupted, or after a cut) are fetched one by one afterwards."""
         wanted = {o.id: o for o in offers if o.size <= BUNDLE_PART_MAX}
-        staged: dict[int, Path] = {}
+        staged: dict[int, str] = {}
         if not wanted or not self._bundles:
             return staged
 
-        def stage(part: BundlePart, data: bytes) -> None:
+        def stage(part: BundlePart, data: memoryview) -> None:
             offer = wanted[part.id]
             try:
                 staged[offer.id] = placer.stage_bytes(

@@ -129,7 +129,7 @@ def plain(path: Path) -> Path:
     return path
 
 
-def flush_file(path: Path) -> None:
+def flush_file(path: str | Path) -> None:
     """Make a file's bytes durable. Windows flushes only through a handle open for writing."""
     flags = (os.O_RDWR | O_BINARY) if os.name == "nt" else os.O_RDONLY
     fd = retry_shared(lambda: os.open(path, flags))
