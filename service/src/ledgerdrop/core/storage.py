@@ -75,8 +75,10 @@ def _bucket_object(name: str) -> _BucketObject | None:
     if isinstance(storage, S3Storage):
         client = _clients.get(storage)
         if client is None:
-            with _clients_lock:
-                client = _clients.setdefault(storage, storage.connection.meta.client)
+            with _clients_lock:  # threads that find none at once build one between them
+                client = _clients.get(storage)
+                if client is None:
+                    client = _clients[storage] = storage.connection.meta.client
         return _BucketObject(client, storage.bucket_name, name)
     return None
 
