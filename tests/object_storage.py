@@ -105,6 +105,12 @@ def s3_bucket(
     settings.LEDGERDROP_S3_BUCKET = bucket.name
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": s3_storage(bucket.name, endpoint_url=s3_endpoint, region=REGION),
+        "default": s3_storage(
+            bucket.name,
+            endpoint_url=s3_endpoint,
+            region=REGION,
+            connections=settings.LEDGERDROP_REQUEST_THREADS
+            + settings.LEDGERDROP_RESERVED_CONNECTIONS,
+        ),
     }
     return bucket

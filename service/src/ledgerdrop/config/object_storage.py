@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.config import Config
 
-def s3_storage(bucket: str, endpoint_url: str | None, region: str | None) -> dict[str, Any]:
+
+def s3_storage(
+    bucket: str, endpoint_url: str | None, region: str | None, connections: int
+) -> dict[str, Any]:
+    """`connections`: the threads that may read or write the bucket at once. The process shares
+    one client (core/storage), whose pool keeps that many connections open between reads;
+    past it, each read would open a connection and close it afterwards."""
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -15,7 +22,10 @@ def s3_storage(bucket: str, endpoint_url: str | None, region: str | None) -> dic
             "region_name": region,
             # Blobs are named by their content: the same name always holds the same bytes.
             "file_overwrite": True,
-            # Other stores than AWS take the bucket in the path, not in the host name.
-            "addressing_style": "path" if endpoint_url else None,
+            "client_config": Config(
+                # Other stores than AWS take the bucket in the path, not in the host name.
+                s3={"addressing_style": "path" if endpoint_url else None},
+                max_pool_connections=connections,
+            ),
         },
     }

@@ -201,6 +201,8 @@ if LEDGERDROP_S3_BUCKET:
         LEDGERDROP_S3_BUCKET,
         endpoint_url=os.environ.get("LEDGERDROP_S3_ENDPOINT_URL") or None,
         region=os.environ.get("LEDGERDROP_S3_REGION") or None,
+        # Whoever may hold a database connection may be reading a file too.
+        connections=LEDGERDROP_REQUEST_THREADS + LEDGERDROP_RESERVED_CONNECTIONS,
     )
 # Several nodes: the database and the files are shared, nothing lives on a node's own disk
 # (README, "Running on several machines").

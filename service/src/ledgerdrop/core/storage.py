@@ -8,13 +8,15 @@ get the bytes as a stream of chunks, so that no answer holds a whole file in mem
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
 
 from ledgerdrop.core.files import write_durably
 
@@ -50,7 +52,22 @@ def put(data: bytes) -> Blob:
     return blob
 
 
-def _bucket_object(name: str) -> Any | None:
+# One S3 client per storage for the whole process. django-storages keeps a client per thread,
+# and Django runs each request's synchronous code in a thread of its own: each request would
+# build a client (and open a connection) anew. A botocore client is safe to share between
+# threads, and its pool (sized in config/object_storage) keeps the connections between reads.
+_clients: weakref.WeakKeyDictionary[Storage, Any] = weakref.WeakKeyDictionary()
+_clients_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _BucketObject:
+    client: Any
+    bucket: str
+    key: str
+
+
+def _bucket_object(name: str) -> _BucketObject | None:
     """The bucket's object of that name when the storage is S3-compatible, else None."""
     if isinstance(default_storage, FileSystemStorage):
         # Without importing boto3, which costs about a second of CPU the first time a file is
@@ -58,20 +75,30 @@ def _bucket_object(name: str) -> Any | None:
         return None
     from storages.backends.s3 import S3Storage
 
-    if isinstance(default_storage, S3Storage):
-        return default_storage.bucket.Object(name)
+    storage = storages["default"]
+    if isinstance(storage, S3Storage):
+        client = _clients.get(storage)
+        if client is None:
+            with _clients_lock:  # threads that find none at once build one between them
+                client = _clients.get(storage)
+                if client is None:
+                    client = _clients[storage] = storage.connection.meta.client
+        return _BucketObject(client, storage.bucket_name, name)
     return None
 
 
 def open_blob(sha256: str, span: tuple[int, int] | None = None) -> IO[bytes]:
     """A stream of the blob's bytes (from the first to the last byte of `span` when given).
     A missing blob raises here, before anything is read. From a bucket, the bytes come off the
-    connection as they are read: django-storages' own file would first copy the object whole."""
+    connection as they are read: django-storages' own file would first copy the object whole.
+    A stream read to its end hands its connection back to the client's pool."""
     name = blob_name(sha256)
     bucket_object = _bucket_object(name)
     if bucket_object is not None:
         ranged = {"Range": f"bytes={span[0]}-{span[1]}"} if span else {}
-        body: IO[bytes] = bucket_object.get(**ranged)["Body"]
+        body: IO[bytes] = bucket_object.client.get_object(
+            Bucket=bucket_object.bucket, Key=bucket_object.key, **ranged
+        )["Body"]
         return body
     # The file itself, unbuffered: reads of CHUNK_BYTES need no buffer of Python's, nor
     # Django's File wrapper around it.

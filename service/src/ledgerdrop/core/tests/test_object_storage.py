@@ -4,6 +4,7 @@ same content-addressed blobs as on disk, written once, read as a stream."""
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,14 @@ def test_a_missing_blob_fails_when_opened_not_mid_answer(s3_bucket: Bucket) -> N
 
     with pytest.raises(ClientError):
         storage.chunks("0" * 64)
+
+
+def test_blobs_read_from_many_threads_at_once_each_come_whole(s3_bucket: Bucket) -> None:
+    # The request threads share one client and its connections: no read may get another's bytes.
+    stored = [f"<Invoice>{n}</Invoice>".encode() * (n + 1) for n in range(24)]
+    names = [storage.put(data).sha256 for data in stored]
+
+    with ThreadPoolExecutor(max_workers=8) as threads:
+        read = list(threads.map(storage.read, names))
+
+    assert read == stored
