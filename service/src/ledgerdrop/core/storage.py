@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
 
 from ledgerdrop.core.files import write_durably
@@ -40,16 +39,33 @@ def blob_name(sha256: str) -> str:
 
 def put(data: bytes) -> Blob:
     blob = Blob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    if default_storage.exists(blob.name):
-        return blob
-    if isinstance(default_storage, FileSystemStorage):
-        # A blob is trusted by its name: a crash must never leave part of it under that name.
-        write_durably(Path(default_storage.path(blob.name)), data)
-    else:
+    bucket_object = _bucket_object(blob.name)
+    if bucket_object is not None:
         # An object store shows an object whole or not at all. Two nodes storing the same
         # bytes at once write the same object: the name's content never changes.
-        default_storage.save(blob.name, ContentFile(data))
+        if not _in_bucket(bucket_object):
+            bucket_object.client.put_object(
+                Bucket=bucket_object.bucket,
+                Key=bucket_object.key,
+                Body=data,
+                ContentType="application/octet-stream",
+            )
+    elif not default_storage.exists(blob.name):
+        # A blob is trusted by its name: a crash must never leave part of it under that name.
+        write_durably(Path(default_storage.path(blob.name)), data)
     return blob
+
+
+def _in_bucket(bucket_object: _BucketObject) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        bucket_object.client.head_object(Bucket=bucket_object.bucket, Key=bucket_object.key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return False
+        raise
+    return True
 
 
 # One S3 client per storage for the whole process. django-storages keeps a client per thread,

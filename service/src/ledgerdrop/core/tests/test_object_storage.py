@@ -74,3 +74,14 @@ def test_blobs_read_from_many_threads_at_once_each_come_whole(s3_bucket: Bucket)
         read = list(threads.map(storage.read, names))
 
     assert read == stored
+
+
+def test_blobs_stored_from_many_threads_at_once_each_land_whole(s3_bucket: Bucket) -> None:
+    # Requests issuing documents store through the same shared client as the readers.
+    stored = [f"<CreditNote>{n}</CreditNote>".encode() * (n + 3) for n in range(24)]
+
+    with ThreadPoolExecutor(max_workers=8) as threads:
+        blobs = list(threads.map(storage.put, stored))
+
+    assert sorted(_keys(s3_bucket)) == sorted(blob.name for blob in blobs)
+    assert [storage.read(blob.sha256) for blob in blobs] == stored
