@@ -56,9 +56,11 @@ async def _still_held(held: list[Connection]) -> int:
     return waiting
 
 
-def settle(pid: int, quiet_seconds: float = 2.0, timeout: float = 400) -> None:
+def settle(pid: int, quiet_seconds: float = 2.0, timeout: float = 1200) -> None:
     """Wait until the server has taken every request in: its CPU stops moving (a server that
-    polls its database now and then still counts as quiet)."""
+    polls its database now and then still counts as quiet). Ten thousand polls arriving at once
+    take the server minutes on SQLite: each one's start looks its token and its folders up and
+    writes the device's presence."""
     deadline = time.monotonic() + timeout
     last, quiet_since = cpu_seconds(pid), time.monotonic()
     while time.monotonic() < deadline:
