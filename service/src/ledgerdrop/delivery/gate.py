@@ -7,7 +7,7 @@ the middleware, django-ninja and a few asgiref hand-overs between the event loop
 thread, and each piece of a bundle's answer cost another hand-over: together the larger part of
 the server's CPU per delivered file. So the well-formed request — an active device's token, a
 JSON body the protocol accepts, acks the service takes — is answered here, on the gate's own
-threads (`longpoll.on_gate_threads`), by the same services Django's endpoints call. Anything
+threads (`gate_threads.py`), by the same services Django's endpoints call. Anything
 else (no or an unknown token, a body the protocol refuses, acks the service refuses, a database
 too busy to answer) goes on to Django untouched, which answers it as it always did, with
 problem details: the endpoints in `api.py` remain the one place for those answers and for the
@@ -26,6 +26,7 @@ from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.delivery import longpoll, services
 from ledgerdrop.delivery.bundles import Bundle, bundle
+from ledgerdrop.delivery.gate_threads import on_gate_threads
 from ledgerdrop.delivery.models import Device
 from ledgerdrop_protocol import AckBatch, AckResult, routes
 from ledgerdrop_protocol.models import BUNDLE_MEDIA_TYPE, ContentsRequest
@@ -131,7 +132,7 @@ class DeviceGate:
                     return None  # gone before it was even read
                 body = b"".join(message.get("body", b"") for message in messages)
                 if not messages[-1].get("more_body") and len(body) <= _MAX_BODY_BYTES:
-                    answer = await longpoll.on_gate_threads(_answer, handler, token, body)
+                    answer = await on_gate_threads(_answer, handler, token, body)
                     if isinstance(answer, Bundle):
                         return await _send_bundle(answer, send)
                     if answer is not None:
@@ -162,6 +163,6 @@ async def _send_bundle(served: Bundle, send: Send) -> None:
     pieces = served.pieces
     # Each piece is read on the gate's threads (the disk or the bucket may make it wait), and
     # sent as one message.
-    while (piece := await longpoll.on_gate_threads(next, pieces, None)) is not None:
+    while (piece := await on_gate_threads(next, pieces, None)) is not None:
         await send({"type": "http.response.body", "body": piece, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})

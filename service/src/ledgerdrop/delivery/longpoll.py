@@ -15,24 +15,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send
+from ledgerdrop.delivery.gate_threads import on_gate_threads
 from ledgerdrop.delivery.wakeups import hub
 from ledgerdrop_protocol import routes
 
 if TYPE_CHECKING:
     from ledgerdrop.delivery.models import Device
-
-T = TypeVar("T")
 
 OFFERS_PATH = routes.OFFERS.url()
 # The scope key under which a held poll reaches Django with the gate's verdict on its token:
@@ -101,34 +97,6 @@ class Handover:
     """What the gate passes on to Django: the active device with the poll's token, or None."""
 
     device: Device | None
-
-
-_executor: ThreadPoolExecutor | None = None
-
-
-def _checks() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(
-            settings.LEDGERDROP_LONG_POLL_THREADS, thread_name_prefix="ledgerdrop-long-poll"
-        )
-    return _executor
-
-
-def _checked(func: Callable[..., T], *args: Any) -> T:
-    try:
-        return func(*args)
-    finally:
-        # Hand the connection back (to the pool on PostgreSQL) as a request thread does.
-        close_old_connections()
-
-
-def on_gate_threads(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """`func(*args)` run on a few threads of the gate's own, not one per request: nothing is
-    held per waiting poll, and their database connections are counted in the node's budget
-    (settings). Not through asgiref: it would copy the poll's context for every check, and the
-    database connection it opened would stay in that context for as long as the poll waits."""
-    return asyncio.get_running_loop().run_in_executor(_checks(), _checked, func, *args)
 
 
 class _Wake:

@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from ledgerdrop.delivery.gate_threads import on_gate_threads
+
 logger = logging.getLogger(__name__)
 
 # A delivery row carries the moment it was queued, but becomes visible at commit, a little
@@ -162,8 +164,6 @@ class WakeupHub:
             }
 
     async def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
-        from ledgerdrop.delivery.longpoll import on_gate_threads  # which imports this module
-
         since = timezone.now() - _LOOKBACK
         while True:
             await asyncio.sleep(settings.LEDGERDROP_WAKEUP_POLL_SECONDS)

@@ -15,8 +15,6 @@ import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.signals import connection_created
 from django.test import Client
 from pytest_django import Settings as SettingsWrapper
 
@@ -24,7 +22,7 @@ from ledgerdrop.config.asgi import application
 from ledgerdrop.connectors.bob_demat import services as bob_demat
 from ledgerdrop.core import storage
 from ledgerdrop.delivery import services
-from ledgerdrop.delivery.models import Device, hash_secret
+from ledgerdrop.delivery.models import Device
 from ledgerdrop_protocol import routes
 from tests import builders
 
@@ -89,29 +87,22 @@ def queue_one(device: Device) -> None:
 
 @contextmanager
 def token_lookups(token: str) -> Iterator[list[str]]:
-    """The queries that look this device token up while the block runs, on every connection
-    opened meanwhile (with CONN_MAX_AGE 0 each request and each gate check opens its own)."""
-    hashed = hash_secret(token)
+    """The lookups of this device token while the block runs, by the one function every path
+    (the gate, Django's bearer) looks a device token up with; on any thread, whichever
+    database connection it uses."""
     lookups: list[str] = []
-    watched: list[BaseDatabaseWrapper] = []
+    lookup, watched = services.authenticate_device, token
 
-    def watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        if not many and params and hashed in list(params):
-            lookups.append(sql)
-        return execute(sql, params, many, context)
+    def counted(token: str) -> Device | None:
+        if token == watched:
+            lookups.append(token)
+        return lookup(token)
 
-    def on_connect(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-        if watch not in connection.execute_wrappers:
-            connection.execute_wrappers.append(watch)
-            watched.append(connection)
-
-    connection_created.connect(on_connect)
+    services.authenticate_device = counted
     try:
         yield lookups
     finally:
-        connection_created.disconnect(on_connect)
-        for wrapper in watched:
-            wrapper.execute_wrappers.remove(watch)
+        services.authenticate_device = lookup
 
 
 def test_a_waiting_poll_answers_as_soon_as_a_delivery_is_queued_in_this_process(
