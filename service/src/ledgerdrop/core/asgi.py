@@ -9,3 +9,11 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[Any]]  # Django's handler types its arguments its own way
+
+
+def header(scope: Scope, name: bytes) -> str:
+    """The first value of the request header `name` (lower case, as ASGI gives names), or ""."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""

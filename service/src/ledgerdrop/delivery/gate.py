@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from pydantic import ValidationError
 
-from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send
+from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send, header
 from ledgerdrop.core.errors import ServiceError
 from ledgerdrop.delivery import longpoll, services
 from ledgerdrop.delivery.bundles import Bundle, bundle
@@ -97,10 +97,7 @@ def _protective_headers() -> list[tuple[bytes, bytes]]:
 
 
 def _content_type(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            return str(value.decode("latin-1")).partition(";")[0].strip().lower()
-    return ""
+    return header(scope, b"content-type").partition(";")[0].strip().lower()
 
 
 class DeviceGate:

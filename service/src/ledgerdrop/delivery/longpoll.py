@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.utils import timezone
 
-from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send
+from ledgerdrop.core.asgi import ASGIApp, Receive, Scope, Send, header
 from ledgerdrop.delivery.gate_threads import on_gate_threads
 from ledgerdrop.delivery.wakeups import hub
 from ledgerdrop_protocol import routes
@@ -125,11 +125,8 @@ class _Wake:
 
 
 def bearer_token(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
-    return ""
+    scheme, _, token = header(scope, b"authorization").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def _wait_seconds(params: dict[str, str]) -> float:
