@@ -72,6 +72,8 @@ class DeviceServer:
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     pairing_interval: int = 1
     bundles: bool = True  # False: an older server without `POST deliveries/contents`
+    pages: bool = True  # False: an older server that ignores `after` in `GET deliveries`
+    offer_queries: list[dict[str, str]] = field(default_factory=list)  # of `GET deliveries`
     corrupt_bundles: int = 0  # how many next bundles carry wrong bytes
     cut_bundles: int = 0  # how many next bundles drop the connection half-way
     lying_bundles: int = 0  # how many next bundles announce each file 1 MB bigger than offered
@@ -297,8 +299,12 @@ def _pairing_started(server: DeviceServer) -> dict[str, Any]:
 
 def _offers(server: DeviceServer, query: dict[str, list[str]]) -> dict[str, Any]:
     limit = int(query.get("limit", ["100"])[0])
+    after = int(query["after"][0]) if "after" in query and server.pages else 0
     with server.lock:
-        queued = [d for d in server.deliveries.values() if d.state == "queued"][:limit]
+        server.offer_queries.append({name: values[0] for name, values in query.items()})
+        queued = [
+            d for d in server.deliveries.values() if d.state == "queued" and d.id > after
+        ][:limit]
     return {
         "settings": {"root_folder": server.root_folder},
         "folders": server.folders,

@@ -50,6 +50,41 @@ def test_a_backlog_travels_in_a_few_bundles_not_one_request_per_file(
         assert (root / delivery.relative_path).read_bytes() == delivery.content
 
 
+def test_a_backlog_bigger_than_a_page_is_asked_for_page_by_page_while_it_is_placed(
+    server: DeviceServer, make_runner: Callable[..., Runner], root: Path
+) -> None:
+    for n in range(25):
+        server.add(f"ACME01/achats/F{n:02}.xml", INVOICE + bytes([n]))
+    runner = make_runner(limit=10)
+
+    assert runner.run_once()
+
+    # Each next page starts after the last id of the page being placed; only then, with
+    # everything acknowledged, a poll as before finds nothing more.
+    assert [query.get("after") for query in server.offer_queries] == [None, "10", "20", None]
+    assert sorted(a["id"] for batch in server.ack_batches for a in batch) == list(range(1, 26))
+    for delivery in server.deliveries.values():
+        assert (root / delivery.relative_path).read_bytes() == delivery.content
+
+
+def test_a_server_that_ignores_the_page_cursor_still_gets_each_file_once(
+    server: DeviceServer, make_runner: Callable[..., Runner], root: Path
+) -> None:
+    server.pages = False
+    for n in range(25):
+        server.add(f"ACME01/achats/F{n:02}.xml", INVOICE + bytes([n]))
+    runner = make_runner(limit=10)
+
+    assert runner.run_once()
+
+    assert sorted(a["id"] for batch in server.ack_batches for a in batch) == list(range(1, 26))
+    assert {d.state for d in server.deliveries.values()} == {"delivered"}
+    placed = [p for p in root.rglob("*.xml") if ".ledgerdrop-staging" not in p.parts]
+    assert len(placed) == 25  # no file twice under a suffixed name
+    # Once the repeated page showed it, no next page is asked for again.
+    assert [query.get("after") for query in server.offer_queries].count("10") == 1
+
+
 def test_a_file_corrupted_in_its_bundle_is_fetched_again_on_its_own(
     server: DeviceServer, runner: Runner, root: Path
 ) -> None:

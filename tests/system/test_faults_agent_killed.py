@@ -37,13 +37,13 @@ def test_killing_the_agent_twenty_times_places_every_file_exactly_once(agent: Ag
         before = len(placed_files(agent.root))
         process = agent.start("run", "--root", str(agent.root))
         # A random moment between start-up and the round's last file: how many of this round's
-        # files to wait for, then a few milliseconds more.
-        target = before + rng.randint(0, per_round)
+        # files to wait for (not all of them: a round takes milliseconds), then a little more.
+        target = before + rng.randint(0, per_round - 1)
         deadline = time.monotonic() + 20
         while len(placed_files(agent.root)) < target and time.monotonic() < deadline:
             assert process.poll() is None, process.communicate()[0]
             time.sleep(0.002)
-        time.sleep(rng.uniform(0, 0.01))
+        time.sleep(rng.uniform(0, 0.003))
         if not all_delivered(device):  # files to place, or acknowledgements to send
             killed_mid_transfer += 1
         process.send_signal(signal.SIGKILL)
@@ -52,5 +52,5 @@ def test_killing_the_agent_twenty_times_places_every_file_exactly_once(agent: Ag
     result = agent.run("run", "--once", "--root", str(agent.root))
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert killed_mid_transfer >= KILLS // 2, "the kills should land during the transfer"
+    assert killed_mid_transfer >= KILLS // 2, f"only {killed_mid_transfer} kills mid-transfer"
     assert_delivered_exactly_once(agent.root, sources, device)

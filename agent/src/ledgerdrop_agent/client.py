@@ -226,14 +226,18 @@ class DeviceClient:
 
     # -- deliveries ---------------------------------------------------------------------------
 
-    def offers(self, *, wait: int, limit: int, state: str = "") -> Offers:
+    def offers(self, *, wait: int, limit: int, state: str = "", after: int | None = None) -> Offers:
         """The files to place; `state` is the token of the last answer, so that the server
-        answers at once when the folders or the main folder changed since."""
+        answers at once when the folders or the main folder changed since; `after`: only
+        deliveries with a greater id (the next page; an older server ignores it)."""
         wait = max(0, min(wait, MAX_WAIT))
+        params: dict[str, str | int] = {"wait": wait, "limit": limit, "state": state}
+        if after is not None:
+            params["after"] = after
         response = self._send(
             "GET",
             routes.OFFERS.url(),
-            params={"wait": wait, "limit": limit, "state": state},
+            params=params,
             timeout=httpx.Timeout(self._timeout, read=wait + self._timeout),
         )
         return _parse(Offers, self._expect(response, 200))

@@ -3,6 +3,11 @@
 A cycle asks for offers, places them on a pool of threads sharing one HTTP connection pool,
 reports the hopeless ones as failed, and acknowledges everything the journal says is placed
 but not yet acknowledged — which is also how a crash between placing and acking heals.
+
+A backlog flows without pauses: while a full page of offers is placed, the next page is asked
+for (`after` its last id) and the acknowledgements go out on their own thread, so the server
+answers while the disk writes. Only after the last page does a cycle wait for every
+acknowledgement, before it polls again.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -41,7 +46,7 @@ from ledgerdrop_agent.placer import (
     local_problem,
     resolve_root,
 )
-from ledgerdrop_protocol import Ack, AckBatch, DeviceStatus, FailReason, FailReport, Offer
+from ledgerdrop_protocol import Ack, AckBatch, DeviceStatus, FailReason, FailReport, Offer, Offers
 from ledgerdrop_protocol.models import BundlePart
 
 log = logging.getLogger(LOGGER)
@@ -146,6 +151,9 @@ class Runner:
         self._status_supported = True  # until a server says it has no status endpoint
         self._acker = _Acker(self._acknowledge)
         self._pool = _DaemonPool(self.options.workers, "ledgerdrop-download")
+        self._pages = _DaemonPool(1, "ledgerdrop-offers")
+        self._next_page: Future[Offers | None] | None = None
+        self._after_supported = True  # until a server answers a page that ignores `after`
 
     def stop(self) -> None:
         """Drop what is in flight (downloads, waits, retries); placements under way finish."""
@@ -157,7 +165,7 @@ class Runner:
         that did not is stuck on the network and holds nothing the journal needs."""
         self.stop()
         deadline = time.monotonic() + grace
-        ended = self._pool.shutdown(deadline)
+        ended = self._pool.shutdown(deadline) & self._pages.shutdown(deadline)
         return self._acker.close(deadline) and ended
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
@@ -168,7 +176,6 @@ class Runner:
         while not stop.is_set() and not self._stopping.is_set():
             started = time.monotonic()
             try:
-                self.acknowledge()
                 result = self.cycle(self.options.wait)
                 # Offers that only come back (unplaceable, or acks the server keeps missing)
                 # would return at once on every poll: wait instead of spinning.
@@ -199,7 +206,6 @@ class Runner:
 
     def run_once(self) -> bool:
         """Place everything pending, then return whether all of it could be placed."""
-        self.acknowledge()
         placed: set[int] = set()
         unplaced: set[int] = set()
         while True:
@@ -208,12 +214,12 @@ class Runner:
             placed |= newly_placed
             unplaced = (unplaced | result.offered) - placed
             if not result.offered or not newly_placed:
+                self._drop_next_page()
+                self.acknowledge()
                 return not unplaced
 
     def cycle(self, wait_seconds: int) -> CycleResult:
-        offers = self.client.offers(
-            wait=wait_seconds, limit=self.options.limit, state=self._known_state
-        )
+        offers = self._offers(wait_seconds)
         self._known_state = offers.state
         self.journal.note_contact(
             backlog=len(offers.deliveries), root_folder=offers.settings.root_folder
@@ -245,10 +251,10 @@ class Runner:
             self._report_status(DeviceStatus(main_folder=str(placer.root)))
             for problem in policy.make_folders(placer, offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
-            result.outcomes.extend(self._place_all(placer, todo))
-        self._acker.join()
+            placing = self._place_all(placer, todo)
+            self._ask_next_page(offers)
+            result.outcomes.extend(outcome for future in placing for outcome in future.result())
         self._settle(result.outcomes)
-        self.acknowledge()
         if self.observer:
             self.observer.cycle_done(result)
         return result
@@ -257,8 +263,47 @@ class Runner:
         if self.observer:
             self.observer.setback(exc)
 
+    def _offers(self, wait_seconds: int) -> Offers:
+        """The page asked for during the last cycle if there is one, else a poll."""
+        page = self._next_page
+        self._next_page = None
+        if page is not None:
+            try:
+                if (offers := page.result()) is not None:
+                    return offers
+            except ClientError as exc:
+                event(log, logging.WARNING, "next_page_failed", detail=str(exc))
+        # The server must know what is placed before it is polled, or it offers it again; this
+        # is also how files placed before a crash or a lost acknowledgement are acknowledged.
+        self.acknowledge()
+        return self.client.offers(
+            wait=wait_seconds, limit=self.options.limit, state=self._known_state
+        )
+
+    def _ask_next_page(self, offers: Offers) -> None:
+        """A full page means more is queued: ask for the next one while this one is placed."""
+        if len(offers.deliveries) < self.options.limit or not self._after_supported:
+            return
+        after = max(offer.id for offer in offers.deliveries)
+        self._next_page = self._pages.submit(self._page_after, after, offers.state)
+
+    def _page_after(self, after: int, state: str) -> Offers | None:
+        page = self.client.offers(wait=0, limit=self.options.limit, state=state, after=after)
+        if any(offer.id <= after for offer in page.deliveries):
+            # A server that ignores `after` repeats the page being placed: poll as before.
+            self._after_supported = False
+            return None
+        return page
+
+    def _drop_next_page(self) -> None:
+        if self._next_page is not None:
+            self._next_page.cancel()
+            self._next_page = None
+
     def acknowledge(self) -> None:
-        """Tell the server about every placed file the journal holds as not yet acknowledged."""
+        """Tell the server about every placed file the journal holds as not yet acknowledged
+        (after what the acknowledging thread is sending: never twice)."""
+        self._acker.join()
         while entries := self.journal.placed_not_acked(ACK_BATCH):
             self._acknowledge(entries)
 
@@ -304,7 +349,9 @@ class Runner:
             return None
         if entry.state is State.ACKED:
             self.journal.mark_placed(offer.id, offer.sha256, offer.relative_path, entry.placed_path)
-        return Outcome(offer, Kind.PLACED, entry.placed_path, already_there=True)
+        outcome = Outcome(offer, Kind.PLACED, entry.placed_path, already_there=True)
+        _log_placed(outcome)
+        return outcome
 
     def _main_folder(self, root_folder: str) -> str:
         try:
@@ -344,7 +391,9 @@ class Runner:
         self._placer = placer
         return placer
 
-    def _place_all(self, placer: Placer, offers: list[Offer]) -> list[Outcome]:
+    def _place_all(self, placer: Placer, offers: list[Offer]) -> list[Future[list[Outcome]]]:
+        """Start placing `offers` on the download threads; each future gives a batch's
+        outcomes."""
         # Offers for one name stay in one batch, oldest first, so that the oldest keeps the
         # plain name and the later ones get the suffixes. Windows names ignore case.
         groups: defaultdict[str, list[Offer]] = defaultdict(list)
@@ -352,9 +401,7 @@ class Runner:
             groups[offer.relative_path.casefold()].append(offer)
         per_batch = max(1, min(self._bundle_files, -(-len(offers) // self.options.workers)))
         batches = _batches(groups.values(), per_batch)
-        futures = [self._pool.submit(self._place_batch, placer, batch) for batch in batches]
-        wait(futures)
-        return [outcome for future in futures for outcome in future.result()]
+        return [self._pool.submit(self._place_batch, placer, batch) for batch in batches]
 
     def _place_batch(self, placer: Placer, offers: list[Offer]) -> list[Outcome]:
         """One request for the bytes, one fsync per file and per folder, one journal commit."""
@@ -410,6 +457,9 @@ class Runner:
             self.journal.mark_placed_many(placed)
             self._acker.put([self._placed_entry(*p) for p in placed])
         result = [outcomes[offer.id] for offer in offers]
+        for outcome in result:
+            if outcome.kind is Kind.PLACED:
+                _log_placed(outcome)
         if self.observer:
             for outcome in result:
                 self.observer.delivery_done(outcome)
@@ -490,19 +540,13 @@ class Runner:
         return Outcome(offer, Kind.BLOCKED, reason=exc.reason, message=exc.message)
 
     def _settle(self, outcomes: list[Outcome]) -> None:
+        """Report what failed and log what is to be retried; placed files were logged as they
+        were placed, or found in the journal."""
         for outcome in outcomes:
             offer = outcome.offer
-            if outcome.kind is Kind.PLACED:
-                event(
-                    log,
-                    logging.INFO,
-                    "already_placed" if outcome.already_there else "placed",
-                    id=offer.id,
-                    path=outcome.placed_path,
-                )
-            elif outcome.kind is Kind.FAILED:
+            if outcome.kind is Kind.FAILED:
                 self._report_failure(outcome)
-            else:
+            elif outcome.kind is not Kind.PLACED:
                 self._error(
                     outcome.kind.value,
                     outcome.message,
@@ -614,6 +658,11 @@ class _DaemonPool:
                 future.set_result(call())
             except BaseException as exc:
                 future.set_exception(exc)
+
+
+def _log_placed(outcome: Outcome) -> None:
+    name = "already_placed" if outcome.already_there else "placed"
+    event(log, logging.INFO, name, id=outcome.offer.id, path=outcome.placed_path)
 
 
 def _retry(offer: Offer, exc: ClientError) -> Outcome:

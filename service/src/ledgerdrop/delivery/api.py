@@ -107,7 +107,7 @@ async def token(request: HttpRequest, body: TokenRequest) -> TokenGranted:
     return TokenGranted(device_id=credential.device.pk, token=credential.token)
 
 
-def _offers(device: Device, limit: int) -> HttpResponse:
+def _offers(device: Device, limit: int, after: int | None) -> HttpResponse:
     told = services.told_to_device(device)
     offers = Offers(
         settings=DeviceSettings(root_folder=told.root_folder),
@@ -121,7 +121,7 @@ def _offers(device: Device, limit: int) -> HttpResponse:
                 sha256=delivery.sha256,
                 content_url=routes.CONTENT.url(delivery_id=delivery.id),
             )
-            for delivery in services.pending_offers(device, limit)
+            for delivery in services.pending_offers(device, limit, after)
         ],
     )
     # Serialised by pydantic at once: the model is already checked, and validating it again as
@@ -131,15 +131,20 @@ def _offers(device: Device, limit: int) -> HttpResponse:
 
 @device_api.get(routes.OFFERS.path, response=Offers)
 async def offers(
-    request: HttpRequest, wait: float = 0, limit: int = 100, state: str | None = None
+    request: HttpRequest,
+    wait: float = 0,
+    limit: int = 100,
+    state: str | None = None,
+    after: int | None = None,
 ) -> HttpResponse:
     """What the device is to place, with its main folder and folders. A poll with a `wait` is
     held before it gets here, by the gate in front of Django (`longpoll.py`), until something is
     queued for the device, its settings or folders differ from the `state` it last saw, or the
-    wait is over; here it is answered at once."""
+    wait is over; here it is answered at once. `after`: only deliveries with a greater id, so
+    that a downloader can ask for the next page while it still places the previous one."""
     device: Device = request.auth  # type: ignore[attr-defined]
     limit = max(1, min(limit, MAX_OFFERS_PER_ANSWER))
-    return await sync_to_async(_offers)(device, limit)
+    return await sync_to_async(_offers)(device, limit, after)
 
 
 def _bytes_answer(media_type: str) -> dict[str, Any]:

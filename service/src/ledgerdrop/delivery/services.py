@@ -718,13 +718,14 @@ class OfferedFile(NamedTuple):
 _OFFERED_FIELDS = ("id", "relative_path", "size", "sha256")
 
 
-def pending_offers(device: Device, limit: int) -> list[OfferedFile]:
-    """Queued deliveries of this device, oldest first; unacked ones are offered again."""
-    rows = (
-        Delivery.objects.filter(device=device, state=Delivery.State.QUEUED)
-        .order_by("id")
-        .values_list(*_OFFERED_FIELDS)[:limit]
-    )
+def pending_offers(device: Device, limit: int, after: int | None = None) -> list[OfferedFile]:
+    """Queued deliveries of this device, oldest first; unacked ones are offered again. With
+    `after`, only those with a greater id: the next page, for a downloader still placing the
+    previous one."""
+    queued = Delivery.objects.filter(device=device, state=Delivery.State.QUEUED)
+    if after is not None:
+        queued = queued.filter(id__gt=after)
+    rows = queued.order_by("id").values_list(*_OFFERED_FIELDS)[:limit]
     return [OfferedFile(*row) for row in rows]
 
 

@@ -285,6 +285,15 @@ def test_offers_come_oldest_first_and_at_most_the_limit(paired: Paired) -> None:
     assert [offer["id"] for offer in answer["deliveries"]] == [d.pk for d in deliveries[:2]]
 
 
+def test_the_next_page_of_offers_starts_after_the_id_it_names(paired: Paired) -> None:
+    device, client = paired
+    deliveries = [queued_delivery(device) for _ in range(5)]
+
+    answer = client.get(routes.OFFERS.url(), limit=2, after=deliveries[1].pk).json()
+
+    assert [offer["id"] for offer in answer["deliveries"]] == [d.pk for d in deliveries[2:4]]
+
+
 def test_offers_carry_the_main_folder_set_in_the_devices_settings(paired: Paired) -> None:
     device, client = paired
 
