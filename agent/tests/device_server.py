@@ -302,9 +302,9 @@ def _offers(server: DeviceServer, query: dict[str, list[str]]) -> dict[str, Any]
     after = int(query["after"][0]) if "after" in query and server.pages else 0
     with server.lock:
         server.offer_queries.append({name: values[0] for name, values in query.items()})
-        queued = [
-            d for d in server.deliveries.values() if d.state == "queued" and d.id > after
-        ][:limit]
+        queued = [d for d in server.deliveries.values() if d.state == "queued" and d.id > after][
+            :limit
+        ]
     return {
         "settings": {"root_folder": server.root_folder},
         "folders": server.folders,
