@@ -67,6 +67,26 @@ def test_a_backlog_bigger_than_a_page_is_asked_for_page_by_page_while_it_is_plac
         assert (root / delivery.relative_path).read_bytes() == delivery.content
 
 
+def test_a_name_that_comes_again_in_a_later_page_keeps_the_plain_name_for_the_older(
+    server: DeviceServer, make_runner: Callable[..., Runner], root: Path
+) -> None:
+    # The oldest is big, so fetched on its own after its batch's bundle: the later pages'
+    # small files would be placed before it if nothing held them back.
+    big = INVOICE * 300
+    for n in range(25):
+        name = "F-again.xml" if n in {3, 13, 23} else f"F{n:02}.xml"
+        server.add(f"ACME01/achats/{name}", (big if n == 3 else INVOICE) + bytes([n]))
+    runner = make_runner(limit=10)
+
+    assert runner.run_once()
+
+    folder = root / "ACME01/achats"
+    assert (folder / "F-again.xml").read_bytes() == big + bytes([3])
+    assert (folder / "F-again (2).xml").read_bytes() == INVOICE + bytes([13])
+    assert (folder / "F-again (3).xml").read_bytes() == INVOICE + bytes([23])
+    assert len(list(folder.iterdir())) == 25
+
+
 def test_a_server_that_ignores_the_page_cursor_still_gets_each_file_once(
     server: DeviceServer, make_runner: Callable[..., Runner], root: Path
 ) -> None:

@@ -40,6 +40,7 @@ class Reporter:
         self._blocked = 0
         self._lock = threading.Lock()
         self._progress: Progress | None = None
+        self._placing = 0  # the files the progress bar counts, until the cycle is done
         if console is not None:
             self._progress = Progress(
                 SpinnerColumn(),
@@ -58,6 +59,11 @@ class Reporter:
     def batch_started(self, count: int) -> None:
         if self._progress is not None:
             with self._lock:
+                if self._placing:  # the next page of a backlog: the same bar, longer
+                    self._placing += count
+                    self._progress.update(self._task, total=self._placing)
+                    return
+                self._placing = count
                 self._progress.reset(self._task, total=count, start=True)
                 self._progress.start()
 
@@ -70,6 +76,10 @@ class Reporter:
 
     def cycle_done(self, result: CycleResult) -> None:
         self._answered()
+        if self._progress is not None:
+            with self._lock:
+                self._placing = 0
+                self._progress.stop()
         placed = [o for o in result.outcomes if o.kind is Kind.PLACED and not o.already_there]
         if placed:
             self._say(

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -60,6 +60,9 @@ BUNDLE_BYTES = 8 << 20
 BUNDLE_PART_MAX = 1 << 20
 # How long a stopping downloader waits for what is in flight (a placement finishing, an ack).
 STOP_GRACE = 0.5
+# A backlog flows page after page within one cycle; a cycle ends after this many, so that what
+# failed is reported and the main folder looked at again every few thousand files.
+PAGES_PER_CYCLE = 8
 MIN_POLL_SECONDS = 1.0
 
 
@@ -96,7 +99,8 @@ class Observer(Protocol):
     """What a person watching the downloader sees; `delivery_done` is called from the download
     threads, the others from the loop's thread."""
 
-    def batch_started(self, count: int) -> None: ...
+    def batch_started(self, count: int) -> None:
+        """`count` files are to be placed: once per page, several times in a cycle."""
 
     def delivery_done(self, outcome: Outcome) -> None: ...
 
@@ -150,7 +154,9 @@ class Runner:
         self._created = False  # the main folder was made in this cycle
         self._status_supported = True  # until a server says it has no status endpoint
         self._acker = _Acker(self._acknowledge)
-        self._pool = _DaemonPool(self.options.workers, "ledgerdrop-download")
+        # Twice as many threads as downloads at once: half of them place what they downloaded.
+        self._pool = _DaemonPool(2 * self.options.workers, "ledgerdrop-download")
+        self._downloads = threading.BoundedSemaphore(self.options.workers)
         self._pages = _DaemonPool(1, "ledgerdrop-offers")
         self._next_page: Future[Offers | None] | None = None
         self._after_supported = True  # until a server answers a page that ignores `after`
@@ -219,22 +225,13 @@ class Runner:
                 return not unplaced
 
     def cycle(self, wait_seconds: int) -> CycleResult:
+        """Place what the server offers: one page, or while a backlog flows, up to
+        PAGES_PER_CYCLE pages, each asked for while the ones before are being placed."""
         offers = self._offers(wait_seconds)
         self._known_state = offers.state
         self.journal.note_contact(
             backlog=len(offers.deliveries), root_folder=offers.settings.root_folder
         )
-        result = CycleResult(frozenset(o.id for o in offers.deliveries))
-        todo: list[Offer] = []
-        entries = self.journal.get_many(offer.id for offer in offers.deliveries)
-        for offer in offers.deliveries:
-            known = self._already_placed(offer, entries.get(offer.id))
-            if known is None:
-                todo.append(offer)
-            else:
-                result.outcomes.append(known)
-        if todo and self.observer:
-            self.observer.batch_started(len(todo))
         try:
             placer = self._placer_for(offers.settings.root_folder)
         except PlacementError as exc:
@@ -246,18 +243,65 @@ class Runner:
                     message=exc.message[:2000],
                 )
             )
-            result.outcomes.extend(self._problem(offer, exc) for offer in todo)
+            outcomes, todo = self._sort_out(offers)
+            outcomes.extend(self._problem(offer, exc) for offer in todo)
+            offered = {offer.id for offer in offers.deliveries}
         else:
             self._report_status(DeviceStatus(main_folder=str(placer.root)))
             for problem in policy.make_folders(placer, offers.folders):
                 self._error("folder_not_created", problem.message, reason=problem.reason)
-            placing = self._place_all(placer, todo)
-            self._ask_next_page(offers)
-            result.outcomes.extend(outcome for future in placing for outcome in future.result())
-        self._settle(result.outcomes)
+            offered, outcomes = self._place_pages(placer, offers)
+        self._settle(outcomes)
+        result = CycleResult(frozenset(offered), outcomes)
         if self.observer:
             self.observer.cycle_done(result)
         return result
+
+    def _sort_out(self, page: Offers) -> tuple[list[Outcome], list[Offer]]:
+        """The outcomes of the offers the journal knows as placed, and the offers to place."""
+        known: list[Outcome] = []
+        todo: list[Offer] = []
+        entries = self.journal.get_many(offer.id for offer in page.deliveries)
+        for offer in page.deliveries:
+            outcome = self._already_placed(offer, entries.get(offer.id))
+            if outcome is None:
+                todo.append(offer)
+            else:
+                known.append(outcome)
+        if todo and self.observer:
+            self.observer.batch_started(len(todo))
+        return known, todo
+
+    def _place_pages(self, placer: Placer, page: Offers) -> tuple[set[int], list[Outcome]]:
+        """Place `page` and the pages after it: each one's batches join the download threads'
+        queue as soon as it arrives, so that they never wait for the server between pages."""
+        offered: set[int] = set()
+        outcomes: list[Outcome] = []
+        placing: list[tuple[list[Offer], Future[list[Outcome]]]] = []
+        names: set[str] = set()
+        for pages in range(1, PAGES_PER_CYCLE + 1):
+            page_names = {offer.relative_path.casefold() for offer in page.deliveries}
+            if names & page_names:
+                # A name being placed comes again: the older file must be in place first (it
+                # keeps the plain name), so this page starts the next cycle.
+                self._next_page = Future()
+                self._next_page.set_result(page)
+                break
+            names |= page_names
+            offered.update(offer.id for offer in page.deliveries)
+            known, todo = self._sort_out(page)
+            outcomes += known
+            placing += self._place_all(placer, todo)
+            if pages == PAGES_PER_CYCLE:
+                self._ask_next_page(page)  # for the next cycle, asked for meanwhile
+                break
+            next_page = self._page_after_now(page)
+            if next_page is None:
+                break
+            page = next_page
+        for batch, future in placing:
+            outcomes += _outcomes_of(batch, future)
+        return offered, outcomes
 
     def _setback(self, exc: ClientError | PlacementError | OSError) -> None:
         if self.observer:
@@ -280,12 +324,26 @@ class Runner:
             wait=wait_seconds, limit=self.options.limit, state=self._known_state
         )
 
-    def _ask_next_page(self, offers: Offers) -> None:
-        """A full page means more is queued: ask for the next one while this one is placed."""
-        if len(offers.deliveries) < self.options.limit or not self._after_supported:
-            return
-        after = max(offer.id for offer in offers.deliveries)
-        self._next_page = self._pages.submit(self._page_after, after, offers.state)
+    def _cursor(self, page: Offers) -> int | None:
+        """Where the next page starts, if there may be one: a full page means more is queued."""
+        if len(page.deliveries) < self.options.limit or not self._after_supported:
+            return None
+        return max(offer.id for offer in page.deliveries)
+
+    def _ask_next_page(self, page: Offers) -> None:
+        """Ask for the page after `page` on a thread of its own, for the next cycle."""
+        if (after := self._cursor(page)) is not None:
+            self._next_page = self._pages.submit(self._page_after, after, page.state)
+
+    def _page_after_now(self, page: Offers) -> Offers | None:
+        """The page after `page`, or None: none, or not now (the next poll finds the rest)."""
+        if (after := self._cursor(page)) is None:
+            return None
+        try:
+            return self._page_after(after, page.state)
+        except ClientError as exc:
+            event(log, logging.WARNING, "next_page_failed", detail=str(exc))
+            return None
 
     def _page_after(self, after: int, state: str) -> Offers | None:
         page = self.client.offers(wait=0, limit=self.options.limit, state=state, after=after)
@@ -391,9 +449,11 @@ class Runner:
         self._placer = placer
         return placer
 
-    def _place_all(self, placer: Placer, offers: list[Offer]) -> list[Future[list[Outcome]]]:
-        """Start placing `offers` on the download threads; each future gives a batch's
-        outcomes."""
+    def _place_all(
+        self, placer: Placer, offers: list[Offer]
+    ) -> list[tuple[list[Offer], Future[list[Outcome]]]]:
+        """Start placing `offers` on the download threads, in batches: each with the future of
+        its outcomes."""
         # Offers for one name stay in one batch, oldest first, so that the oldest keeps the
         # plain name and the later ones get the suffixes. Windows names ignore case.
         groups: defaultdict[str, list[Offer]] = defaultdict(list)
@@ -401,7 +461,7 @@ class Runner:
             groups[offer.relative_path.casefold()].append(offer)
         per_batch = max(1, min(self._bundle_files, -(-len(offers) // self.options.workers)))
         batches = _batches(groups.values(), per_batch)
-        return [self._pool.submit(self._place_batch, placer, batch) for batch in batches]
+        return [(batch, self._pool.submit(self._place_batch, placer, batch)) for batch in batches]
 
     def _place_batch(self, placer: Placer, offers: list[Offer]) -> list[Outcome]:
         """One request for the bytes, one fsync per file and per folder, one journal commit."""
@@ -414,26 +474,9 @@ class Runner:
                 outcomes[offer.id] = self._problem(offer, exc)
             else:
                 safe.append(offer)
-        from_bundle = self._fetch_bundle(placer, safe)
-        unreachable: ClientError | None = None
-        staged: list[tuple[Offer, str | Path]] = []
-        for offer in safe:
-            if unreachable is None and self._stopping.is_set():
-                unreachable = Cancelled("stopped")
-            if unreachable is not None:  # no use trying the others now
-                outcomes[offer.id] = _retry(offer, unreachable)
-                continue
-            try:
-                staged.append((offer, from_bundle.get(offer.id) or self._download(placer, offer)))
-            except PlacementError as exc:
-                outcomes[offer.id] = self._problem(offer, exc)
-            except (ServerUnavailable, Cancelled) as exc:
-                unreachable = exc
-                outcomes[offer.id] = _retry(offer, exc)
-            except ProblemError as exc:
-                outcomes[offer.id] = Outcome(
-                    offer, Kind.FAILED, reason=FailReason.DOWNLOAD_FAILED, message=str(exc)
-                )
+        # While this batch is made durable and moved into place, another thread downloads.
+        with self._downloads:
+            staged = self._stage(placer, safe, outcomes)
         try:
             # The bytes must be durable before their name appears: after a power cut, a name
             # with no bytes behind it would be an empty invoice in the dossier.
@@ -464,6 +507,33 @@ class Runner:
             for outcome in result:
                 self.observer.delivery_done(outcome)
         return result
+
+    def _stage(
+        self, placer: Placer, offers: list[Offer], outcomes: dict[int, Outcome]
+    ) -> list[tuple[Offer, str | Path]]:
+        """Download `offers` into the staging folder, verified: from a bundle, else one by one.
+        What cannot be staged gets its outcome in `outcomes`."""
+        from_bundle = self._fetch_bundle(placer, offers)
+        unreachable: ClientError | None = None
+        staged: list[tuple[Offer, str | Path]] = []
+        for offer in offers:
+            if unreachable is None and self._stopping.is_set():
+                unreachable = Cancelled("stopped")
+            if unreachable is not None:  # no use trying the others now
+                outcomes[offer.id] = _retry(offer, unreachable)
+                continue
+            try:
+                staged.append((offer, from_bundle.get(offer.id) or self._download(placer, offer)))
+            except PlacementError as exc:
+                outcomes[offer.id] = self._problem(offer, exc)
+            except (ServerUnavailable, Cancelled) as exc:
+                unreachable = exc
+                outcomes[offer.id] = _retry(offer, exc)
+            except ProblemError as exc:
+                outcomes[offer.id] = Outcome(
+                    offer, Kind.FAILED, reason=FailReason.DOWNLOAD_FAILED, message=str(exc)
+                )
+        return staged
 
     def _fetch_bundle(self, placer: Placer, offers: list[Offer]) -> dict[int, str]:
         """Stage the small files of `offers` from one bundle; the others (left out by the
@@ -658,6 +728,14 @@ class _DaemonPool:
                 future.set_result(call())
             except BaseException as exc:
                 future.set_exception(exc)
+
+
+def _outcomes_of(batch: list[Offer], placing: Future[list[Outcome]]) -> list[Outcome]:
+    try:
+        return placing.result()
+    except CancelledError:  # the downloader stopped before the batch was started
+        stopped = Cancelled("stopped")
+        return [_retry(offer, stopped) for offer in batch]
 
 
 def _log_placed(outcome: Outcome) -> None:
