@@ -266,10 +266,11 @@ CONTENT_SECURITY_POLICY = {
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
-# Device protocol: how long one long-poll may be held, and how often a server process looks for
-# deliveries queued by another process (the worker) so that its waiting devices wake up.
+# Device protocol: how long one long-poll may be held, and how often a server process on SQLite
+# looks whether another process (the worker) committed, then for deliveries it queued, so that
+# its waiting devices wake up (a look that finds no commit reads no table).
 LEDGERDROP_LONG_POLL_MAX_SECONDS = int(os.environ.get("LEDGERDROP_LONG_POLL_MAX_SECONDS", "60"))
-LEDGERDROP_WAKEUP_POLL_SECONDS = float(os.environ.get("LEDGERDROP_WAKEUP_POLL_SECONDS", "0.25"))
+LEDGERDROP_WAKEUP_POLL_SECONDS = float(os.environ.get("LEDGERDROP_WAKEUP_POLL_SECONDS", "0.02"))
 # The downloader this server hands out under /downloads/agent/: its wheels (built from the
 # sources on first request, or by `ledgerdrop downloads build`) and the Windows zip.
 LEDGERDROP_DOWNLOADS_DIR = Path(

@@ -5,8 +5,10 @@ one queued by another process (the task worker, another web process) reaches thi
 
 - on PostgreSQL, as a NOTIFY sent by the queuing transaction (delivered only if it commits),
   heard by one listening connection per process;
-- on SQLite, which has no notifications, through a single watcher per event loop that looks
-  every fraction of a second for recently queued deliveries of the devices waiting here.
+- on SQLite, which has no notifications, through a single watcher per event loop that asks
+  SQLite every few milliseconds whether another connection committed (`PRAGMA data_version`,
+  which reads no table), and only then looks for recently queued deliveries of the devices
+  waiting here.
 
 Either way one connection or one cheap query per process, whatever the number of waiting
 devices, and nothing at all while no device waits."""
@@ -17,9 +19,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sqlite3
 import threading
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
@@ -165,31 +169,69 @@ class WakeupHub:
 
     async def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         since = timezone.now() - _LOOKBACK
-        while True:
-            await asyncio.sleep(settings.LEDGERDROP_WAKEUP_POLL_SECONDS)
-            waiting = self.waiting_devices(loop)
-            if not waiting:
-                with self._lock:
-                    if not self.waiting_devices(loop):
-                        self._watchers.pop(loop, None)
-                        return
-                continue
-            checked_at = timezone.now()
-            try:
-                # On the gate's threads, as the polls' own checks: asgiref's hand-over, four
-                # times a second, cost more than the query.
-                queued = await on_gate_threads(_devices_with_new_deliveries, since)
-            except Exception:
-                logger.exception("wake-up watcher query failed; retrying")
-                continue
-            since = checked_at - _LOOKBACK
-            for device_id in queued & waiting:
-                self.wake(device_id)
+        commits = CommitWatch(connection.settings_dict["NAME"])
+        try:
+            while True:
+                await asyncio.sleep(settings.LEDGERDROP_WAKEUP_POLL_SECONDS)
+                waiting = self.waiting_devices(loop)
+                if not waiting:
+                    with self._lock:
+                        if not self.waiting_devices(loop):
+                            self._watchers.pop(loop, None)
+                            return
+                    continue
+                checked_at = timezone.now()
+                try:
+                    # On the gate's threads, as the polls' own checks: asgiref's hand-over,
+                    # many times a second, cost more than the look.
+                    queued = await on_gate_threads(_devices_with_new_deliveries, since, commits)
+                except Exception:
+                    logger.exception("wake-up watcher query failed; retrying")
+                    continue
+                if queued is None:
+                    continue  # nothing committed since the last look
+                since = checked_at - _LOOKBACK
+                for device_id in queued & waiting:
+                    self.wake(device_id)
+        finally:
+            commits.close()
 
 
-def _devices_with_new_deliveries(since: dt.datetime) -> set[int]:
+class CommitWatch:
+    """Whether another connection committed to a SQLite database since the last look, from
+    `PRAGMA data_version` on a connection of its own: no table is read, so the watcher may look
+    every few milliseconds. A database it cannot open as a file (in memory) always counts as
+    changed."""
+
+    def __init__(self, database: str | Path) -> None:
+        self._database = str(database)
+        self._connection: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        if self._database == ":memory:" or "mode=memory" in self._database:
+            return True
+        if self._connection is None:
+            # Used from one of the gate's threads at a time, never two at once.
+            self._connection = sqlite3.connect(self._database, check_same_thread=False)
+        version: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        changed = version != self._version
+        self._version = version
+        return changed
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _devices_with_new_deliveries(since: dt.datetime, commits: CommitWatch) -> set[int] | None:
+    """Devices with deliveries queued since `since`; None when nothing was committed since the
+    last look."""
     from ledgerdrop.delivery.models import Delivery
 
+    if not commits.changed():
+        return None
     return set(
         Delivery.objects.filter(state=Delivery.State.QUEUED, queued_at__gte=since)
         .values_list("device_id", flat=True)
