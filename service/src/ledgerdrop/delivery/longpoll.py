@@ -54,16 +54,17 @@ def _quiet_state(device: Device, known_state: str | None) -> str | None:
     return None if queued else state
 
 
-def _begin_hold(token: str, known_state: str | None, until: dt.datetime) -> Held | Handover:
-    """The active device with this token, looked up this once for the whole poll: handed over
-    at once when it has news (or is unknown), else held (online till `until`)."""
-    from ledgerdrop.delivery.services import authenticate_device, note_poll_held
+def _begin_hold(device_id: int, known_state: str | None, until: dt.datetime) -> Held | Handover:
+    """The one look at the device's state when its poll starts (the poll already registered
+    for wake-ups): handed over at once when it has news (or was revoked meanwhile), else held
+    (online till `until`, written in the same hand-over to the gate's threads)."""
+    from ledgerdrop.delivery.services import note_poll_held
 
-    device = authenticate_device(token)
+    device = _device_now(device_id)
     state = None if device is None else _quiet_state(device, known_state)
     if device is None or state is None:
         return Handover(device)
-    return Held(device_id=device.pk, state=state, mark=note_poll_held(device, until))
+    return Held(state=state, mark=note_poll_held(device, until))
 
 
 def _device_now(device_id: int) -> Device | None:
@@ -87,7 +88,6 @@ def _news(device_id: int, known_state: str) -> Handover | None:
 # thousand idle downloaders must cost little memory (bench/idle.py).
 @dataclass(frozen=True, slots=True)
 class Held:
-    device_id: int
     state: str
     mark: dt.datetime  # the device's `online_until` as this hold wrote it
 
@@ -173,26 +173,37 @@ class LongPollGate:
 
         deadline = time.monotonic() + wait
         until = timezone.now() + dt.timedelta(seconds=wait)
-        held = await on_gate_threads(_begin_hold, token, known_state, until)
-        if isinstance(held, Handover):
-            return held.device  # an unknown token (401), or news already
+        # The token first, alone: it is cheap, and the device's id is what the poll registers
+        # under. The device's state (its folders from every connector) is what costs, so it is
+        # looked at once, after registering: news committed before that look is seen by it,
+        # news committed after it wakes the poll. Looking before registering would need a
+        # second look afterwards to cover the moment in between.
+        device = await on_gate_threads(services.authenticate_device, token)
+        if device is None:
+            return None  # no active device has this token: Django answers 401
+        device_id = device.pk
+        # Nothing but the id is kept while the poll waits; the look reads the device afresh, as
+        # it may have been revoked or moved to another main folder since its token was read.
+        del device
         task = asyncio.current_task()
         assert task is not None
         wake = _Wake(task)
-        hub.register(held.device_id, wake)
+        hub.register(device_id, wake)
         timer = asyncio.get_running_loop().call_later(deadline - time.monotonic(), wake.end)
         try:
+            held = await on_gate_threads(_begin_hold, device_id, known_state, until)
+            if isinstance(held, Handover):
+                return held.device  # news already, or revoked meanwhile (401)
             while not wake.over:
-                wake.woken = False
-                # Look again once registered (and after every wake-up), so that a change made
-                # in between is not missed; a wake-up with nothing new (a listener
-                # reconnecting) just goes on waiting.
-                handover = await on_gate_threads(_news, held.device_id, known_state or held.state)
-                if handover is not None:
-                    await on_gate_threads(services.note_poll_answered, held.device_id, held.mark)
-                    return handover.device
                 if wake.woken:
-                    continue  # woken while looking: look again
+                    # Woken while looking, or while waiting: look again. A wake-up with nothing
+                    # new (a listener reconnecting) just goes on waiting.
+                    wake.woken = False
+                    handover = await on_gate_threads(_news, device_id, held.state)
+                    if handover is not None:
+                        await on_gate_threads(services.note_poll_answered, device_id, held.mark)
+                        return handover.device
+                    continue
                 wake.parked = True
                 try:
                     # After the request, the disconnect is the only message a server sends;
@@ -205,12 +216,12 @@ class LongPollGate:
                         raise
                     continue  # woken
                 wake.parked = False
-                await on_gate_threads(services.note_poll_dropped, held.device_id, held.mark)
+                await on_gate_threads(services.note_poll_dropped, device_id, held.mark)
                 raise HungUp
         finally:
             timer.cancel()
-            hub.unregister(held.device_id, wake)
-        return await on_gate_threads(_device_now, held.device_id)
+            hub.unregister(device_id, wake)
+        return await on_gate_threads(_device_now, device_id)
 
 
 # What a GET's request nearly always is: one message with no body. Such a request is replayed

@@ -162,6 +162,101 @@ def test_a_poll_with_nothing_returns_after_its_wait_having_looked_its_token_up_o
     assert len(lookups) == 1, lookups
 
 
+@contextmanager
+def state_looks(watched: Device) -> Iterator[list[int]]:
+    """The looks at this device's state (its folders from every connector, what a poll's start
+    costs most) while the block runs, by the one function every path computes it with."""
+    looks: list[int] = []
+    look = services.told_to_device
+
+    def counted(device: Device) -> services.ToldToDevice:
+        if device.pk == watched.pk:
+            looks.append(device.pk)
+        return look(device)
+
+    services.told_to_device = counted
+    try:
+        yield looks
+    finally:
+        services.told_to_device = look
+
+
+@contextmanager
+def queued_right_after(step: str, device: Device) -> Iterator[None]:
+    """A delivery queued for the device, and committed, right after the gate's first call of
+    `services.<step>` while it starts holding a poll: news that comes at that very moment."""
+    original = getattr(services, step)
+    queued: list[bool] = []
+
+    def then_queue(*args: Any) -> Any:
+        result = original(*args)
+        if not queued:
+            queued.append(True)
+            queue_one(device)
+        return result
+
+    setattr(services, step, then_queue)
+    try:
+        yield
+    finally:
+        setattr(services, step, original)
+
+
+def test_a_held_poll_looks_at_the_devices_state_once_when_it_starts(
+    credential: services.IssuedCredential,
+) -> None:
+    other = services.register_device(credential.device.firm, name="PC Julie", os="Windows 11")
+
+    async def hold_then_queue(client: httpx.AsyncClient) -> tuple[int, httpx.Response]:
+        # Another downloader already waiting: the process listens for wake-ups, and a listener
+        # (re)connecting wakes every waiting poll once to look again, which is not a start.
+        already = asyncio.create_task(
+            client.get(routes.OFFERS.url(), params={"wait": 2}, headers=bearer(other))
+        )
+        await asyncio.sleep(0.5)
+        poll = asyncio.create_task(
+            client.get(routes.OFFERS.url(), params={"wait": 20}, headers=bearer(credential))
+        )
+        await asyncio.sleep(0.5)
+        looks_while_held = len(looks)
+        await elsewhere(lambda: queue_one(credential.device))
+        answer = await poll
+        await already
+        return looks_while_held, answer
+
+    with state_looks(credential.device) as looks:
+        looks_while_held, answer = served(hold_then_queue)
+
+    assert looks_while_held == 1, looks
+    assert len(answer.json()["deliveries"]) == 1  # and it still hears of the delivery
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        # Its token looked up, the poll not yet registered for wake-ups.
+        "authenticate_device",
+        # Its state looked at and found quiet, the poll being marked held.
+        "note_poll_held",
+    ],
+)
+def test_a_delivery_queued_while_a_poll_starts_being_held_answers_it_at_once(
+    credential: services.IssuedCredential, step: str
+) -> None:
+    async def poll(client: httpx.AsyncClient) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        answer = await client.get(
+            routes.OFFERS.url(), params={"wait": 20}, headers=bearer(credential)
+        )
+        return answer, time.monotonic() - started
+
+    with queued_right_after(step, credential.device):
+        answer, waited = served(poll)
+
+    assert len(answer.json()["deliveries"]) == 1
+    assert waited < 10  # not at the end of its 20 s wait
+
+
 def test_a_device_revoked_while_its_poll_waits_gets_401_at_once_and_on_its_next_poll(
     credential: services.IssuedCredential,
 ) -> None:
