@@ -152,7 +152,10 @@ def device_settings(request: HttpRequest, firm_id: int, device_id: int) -> HttpR
                 by=request.user,  # type: ignore[arg-type]
             )
         except ServiceError as refusal:
-            show_refusal(request, refusal, form=form)
+            # A main folder the connections' files would not fit below is the folder's fault:
+            # the refusal stands at that field, as the form's own checks of the folder do.
+            field = "root_folder" if refusal.code == "main_folder_too_long" else None
+            show_refusal(request, refusal, form=form, field=field)
         else:
             name = {"name": device.name}
             messages.success(request, _("The settings of %(name)s are saved.") % name)

@@ -27,21 +27,6 @@ LONG_NAMES = "{date}_{kind}_{number}_{company_name}_{id}"
 
 
 @pytest.fixture
-def accountant() -> User:
-    return builders.user("kevin@fiduciaire.be")
-
-
-@pytest.fixture
-def firm(accountant: User) -> Organisation:
-    return builders.firm("Fiduciaire Kevin", owner=accountant)
-
-
-@pytest.fixture
-def device(firm: Organisation) -> Device:
-    return delivery_services.register_device(firm, name="PC Kevin", os="Windows 11").device
-
-
-@pytest.fixture
 def dossier(firm: Organisation) -> Dossier:
     return accounts_services.link_accountant(builders.company("Menuiserie Dupont"), firm, by=None)
 
@@ -126,15 +111,13 @@ def test_a_main_folder_too_long_for_bob_demats_files_is_refused(
 
 
 def test_the_api_refuses_the_main_folder_with_a_409_problem_naming_the_dossier(
-    accountant: User, device: Device, dossier: Dossier
+    browser: Client, accountant: User, device: Device, dossier: Dossier
 ) -> None:
     accountant.language = "en"
     accountant.save()
     connect_with_long_names(dossier)
-    client = Client()
-    client.force_login(accountant)
 
-    answer = client.patch(
+    answer = browser.patch(
         f"/api/v1/firms/{device.firm_id}/devices/{device.pk}",
         {"root_folder": DEEP},
         content_type="application/json",
@@ -149,22 +132,37 @@ def test_the_api_refuses_the_main_folder_with_a_409_problem_naming_the_dossier(
     assert_unchanged(device, "c:\\bob-demat")
 
 
-def test_the_device_settings_form_says_why_in_french(
-    accountant: User, device: Device, dossier: Dossier
+@pytest.mark.parametrize(
+    ("language", "why", "package"),
+    [
+        ("fr", "ne pourraient pas être ouverts sous Windows", "Dossier personnalisé"),
+        ("nl", "niet worden geopend in Windows", "Eigen map"),
+        ("en", "could not be opened on Windows", "Custom folder"),
+    ],
+)
+def test_the_device_settings_form_says_why_at_the_main_folder_in_the_users_language(
+    browser: Client,
+    accountant: User,
+    device: Device,
+    dossier: Dossier,
+    language: str,
+    why: str,
+    package: str,
 ) -> None:
-    accountant.language = "fr"
+    accountant.language = language
     accountant.save()
     connect_with_long_names(dossier)
-    client = Client()
-    client.force_login(accountant)
 
-    page = client.post(
+    page = browser.post(
         f"/firms/{device.firm_id}/devices/{device.pk}/settings/",
         {"name": "PC Kevin", "root_folder": DEEP},
     )
 
     assert page.status_code == 200
-    text = page.content.decode()
-    assert "ne pourraient pas être ouverts sous Windows" in text
-    assert "Menuiserie Dupont" in text
+    assert why in page.content.decode()
+    form = page.context["form"]
+    assert form.non_field_errors() == []
+    [error] = form.errors["root_folder"]
+    for said in (why, dossier.company.name, package, DEEP + "\\DUPONT\\"):
+        assert said in error
     assert_unchanged(device, "c:\\bob-demat")

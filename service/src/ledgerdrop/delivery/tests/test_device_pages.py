@@ -29,23 +29,6 @@ FACTS = PairingRequest(
 )
 
 
-@pytest.fixture
-def accountant() -> User:
-    return builders.user("kevin@fiduciaire.be")
-
-
-@pytest.fixture
-def firm(accountant: User) -> Organisation:
-    return builders.firm("Fiduciaire Kevin", owner=accountant)
-
-
-@pytest.fixture
-def browser(accountant: User) -> Client:
-    client = Client()
-    client.force_login(accountant)
-    return client
-
-
 def queue(device: Device, number: int = 1) -> Delivery:
     return services.queue_delivery(
         device,

@@ -9,33 +9,10 @@ from django.test import Client
 from ledgerdrop.accounts.models import Organisation, User
 from ledgerdrop.delivery import services
 from ledgerdrop.delivery.models import Device
-from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 UNC = r"\\serveur\partage\bob-demat"
-
-
-@pytest.fixture
-def accountant() -> User:
-    return builders.user("kevin@fiduciaire.be")
-
-
-@pytest.fixture
-def firm(accountant: User) -> Organisation:
-    return builders.firm("Fiduciaire Kevin", owner=accountant)
-
-
-@pytest.fixture
-def device(firm: Organisation) -> Device:
-    return services.register_device(firm, name="PC Kevin", os="Windows 11").device
-
-
-@pytest.fixture
-def browser(accountant: User) -> Client:
-    client = Client()
-    client.force_login(accountant)
-    return client
 
 
 def patch(client: Client, device: Device, body: dict[str, object]) -> object:
