@@ -159,13 +159,19 @@ class WakeupHub:
                         db.connection.execute(f"UNLISTEN {CHANNEL}")
                 db.close()
 
-    def waiting_devices(self, loop: asyncio.AbstractEventLoop) -> set[int]:
+    def _waits_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether a poll of this event loop waits: the first waiter nearly always says so,
+        so that a watcher looking many times a second costs nothing per waiting device."""
         with self._lock:
-            return {
-                device_id
-                for device_id, waiters in self._waiters.items()
-                if any(waiter_loop is loop for waiter_loop, _ in waiters)
-            }
+            return any(
+                waiter_loop is loop
+                for waiters in self._waiters.values()
+                for waiter_loop, _ in waiters
+            )
+
+    def _waiting_on(self, loop: asyncio.AbstractEventLoop, device_id: int) -> bool:
+        with self._lock:
+            return any(waiter_loop is loop for waiter_loop, _ in self._waiters.get(device_id, ()))
 
     async def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         since = timezone.now() - _LOOKBACK
@@ -173,10 +179,9 @@ class WakeupHub:
         try:
             while True:
                 await asyncio.sleep(settings.LEDGERDROP_WAKEUP_POLL_SECONDS)
-                waiting = self.waiting_devices(loop)
-                if not waiting:
+                if not self._waits_on(loop):
                     with self._lock:
-                        if not self.waiting_devices(loop):
+                        if not self._waits_on(loop):
                             self._watchers.pop(loop, None)
                             return
                     continue
@@ -191,8 +196,11 @@ class WakeupHub:
                 if queued is None:
                     continue  # nothing committed since the last look
                 since = checked_at - _LOOKBACK
-                for device_id in queued & waiting:
-                    self.wake(device_id)
+                # The few devices with new deliveries, not the many waiting ones: looked at
+                # per device, so that a look costs nothing per waiting device.
+                for device_id in queued:
+                    if self._waiting_on(loop, device_id):
+                        self.wake(device_id)
         finally:
             commits.close()
 
