@@ -13,18 +13,17 @@ acknowledgement, before it polls again.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from ledgerdrop_agent import policy
 from ledgerdrop_agent.client import (
@@ -46,6 +45,7 @@ from ledgerdrop_agent.placer import (
     local_problem,
     resolve_root,
 )
+from ledgerdrop_agent.threads import Acker, DaemonPool
 from ledgerdrop_protocol import Ack, AckBatch, DeviceStatus, FailReason, FailReport, Offer, Offers
 from ledgerdrop_protocol.models import BundlePart
 
@@ -153,11 +153,11 @@ class Runner:
         self._seen_status: DeviceStatus | None = None  # as last shown to the observer
         self._created = False  # the main folder was made in this cycle
         self._status_supported = True  # until a server says it has no status endpoint
-        self._acker = _Acker(self._acknowledge)
+        self._acker = Acker(self._acknowledge, ACK_BATCH)
         # Twice as many threads as downloads at once: half of them place what they downloaded.
-        self._pool = _DaemonPool(2 * self.options.workers, "ledgerdrop-download")
+        self._pool = DaemonPool(2 * self.options.workers, "ledgerdrop-download")
         self._downloads = threading.BoundedSemaphore(self.options.workers)
-        self._pages = _DaemonPool(1, "ledgerdrop-offers")
+        self._pages = DaemonPool(1, "ledgerdrop-offers")
         self._next_page: Future[Offers | None] | None = None
         self._after_supported = True  # until a server answers a page that ignores `after`
 
@@ -638,96 +638,6 @@ class Runner:
     def _error(self, name: str, message: str, **fields: object) -> None:
         event(log, logging.ERROR, name, detail=message, **fields)
         self.journal.note_error(message)
-
-
-class _Acker:
-    """Acknowledges placed batches one request at a time on its own thread, while the download
-    threads go on: the server's work on acks overlaps ours, and its database sees one writer
-    from us, not eight. What fails here stays in the journal for `Runner.acknowledge`."""
-
-    def __init__(self, send: Callable[[list[Entry]], None]) -> None:
-        self._send = send
-        self._queue: queue.Queue[list[Entry] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name="ledgerdrop-ack", daemon=True)
-        self._thread.start()
-
-    def put(self, entries: list[Entry]) -> None:
-        self._queue.put(entries)
-
-    def join(self) -> None:
-        self._queue.join()
-
-    def close(self, deadline: float) -> bool:
-        self._queue.put(None)
-        self._thread.join(max(0.0, deadline - time.monotonic()))
-        return not self._thread.is_alive()
-
-    def _work(self) -> None:
-        while (first := self._queue.get()) is not None:
-            entries, taken = list(first), 1
-            while len(entries) < ACK_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                taken += 1
-                if more is None:
-                    self._queue.put(None)  # close() after this last send
-                    break
-                entries += more
-            try:
-                self._send(entries)
-            except ClientError as exc:
-                event(log, logging.WARNING, "ack_postponed", detail=str(exc))
-            finally:
-                for _ in range(taken):
-                    self._queue.task_done()
-
-
-class _DaemonPool:
-    """A few worker threads that a stopping process does not wait for: a download stuck on a
-    trickling server must not keep the downloader alive (concurrent.futures' pool joins its
-    threads at exit). An abandoned download leaves only a staging file, cleared on start."""
-
-    def __init__(self, workers: int, name: str) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None]
-        self._tasks = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
-            for n in range(workers)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        self._tasks.put((future, partial(function, *args)))
-        return future
-
-    def shutdown(self, deadline: float) -> bool:
-        """Cancel what has not started, and wait until `deadline` for the rest."""
-        while True:
-            try:
-                task = self._tasks.get_nowait()
-            except queue.Empty:
-                break
-            if task is not None:
-                task[0].cancel()
-        for _ in self._threads:
-            self._tasks.put(None)
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self._threads)
-
-    def _work(self) -> None:
-        while (task := self._tasks.get()) is not None:
-            future, call = task
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(call())
-            except BaseException as exc:
-                future.set_exception(exc)
 
 
 def _outcomes_of(batch: list[Offer], placing: Future[list[Outcome]]) -> list[Outcome]:
