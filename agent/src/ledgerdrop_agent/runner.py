@@ -341,6 +341,8 @@ class Runner:
             return None
         try:
             return self._page_after(after, page.state)
+        except Cancelled:
+            return None  # stopping: the batches under way see it too
         except ClientError as exc:
             event(log, logging.WARNING, "next_page_failed", detail=str(exc))
             return None

@@ -192,6 +192,7 @@ class WakeupHub:
                     queued = await on_gate_threads(_devices_with_new_deliveries, since, commits)
                 except Exception:
                     logger.exception("wake-up watcher query failed; retrying")
+                    commits.forget()  # the commit it was looking for is still to be looked for
                     continue
                 if queued is None:
                     continue  # nothing committed since the last look
@@ -226,6 +227,10 @@ class CommitWatch:
         changed = version != self._version
         self._version = version
         return changed
+
+    def forget(self) -> None:
+        """Count the next look as a change, whatever it finds."""
+        self._version = None
 
     def close(self) -> None:
         if self._connection is not None:

@@ -47,6 +47,22 @@ def test_a_transaction_still_open_is_not_a_change(tmp_path: Path) -> None:
         writer.close()
 
 
+def test_a_look_that_failed_counts_the_next_one_as_a_change(tmp_path: Path) -> None:
+    writer = _database(tmp_path / "db.sqlite3")
+    watch = CommitWatch(tmp_path / "db.sqlite3")
+    try:
+        watch.changed()
+        writer.execute("INSERT INTO delivery DEFAULT VALUES")
+        assert watch.changed()  # then the query after it failed: that commit is still news
+
+        watch.forget()
+
+        assert watch.changed()
+    finally:
+        watch.close()
+        writer.close()
+
+
 def test_an_in_memory_database_always_counts_as_changed() -> None:
     watch = CommitWatch("file:memorydb_default?mode=memory&cache=shared")
 
