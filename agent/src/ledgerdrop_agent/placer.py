@@ -297,7 +297,7 @@ class Placer:
         if len(data) != size:
             raise ChecksumMismatchError(f"got {len(data)} bytes, expected {size}")
         path = self._staging_name(delivery_id)
-        try:
+        with _removed_on_error(path):
             fd = retry_shared(partial(os.open, path, _CREATE_READABLE | os.O_TRUNC, 0o644))
             try:
                 written = os.write(fd, data)
@@ -310,12 +310,6 @@ class Placer:
                 _verify_handle(fd, size, sha256)
             finally:
                 os.close(fd)
-        except OSError as exc:
-            _remove(path)
-            raise local_problem(exc, f"cannot write {plain(Path(path))}") from exc
-        except BaseException:
-            _remove(path)
-            raise
         return path
 
     def place(self, staged: str | Path, relative_path: str, sha256: str) -> Placement:
@@ -608,14 +602,14 @@ def _same_file(path: str, sha256: str) -> bool:
 
 
 @contextlib.contextmanager
-def _removed_on_error(path: Path) -> Iterator[None]:
+def _removed_on_error(path: str | Path) -> Iterator[None]:
     """Staging `path`: on any error it is gone, so nothing half-written stays behind; a
     system error becomes the placement problem it is."""
     try:
         yield
     except OSError as exc:
         _remove(path)
-        raise local_problem(exc, f"cannot write {plain(path)}") from exc
+        raise local_problem(exc, f"cannot write {plain(Path(path))}") from exc
     except BaseException:
         _remove(path)
         raise
